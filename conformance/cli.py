@@ -1,0 +1,147 @@
+"""`tasks-conformance`: run the suite, serve the reference server, list the requirements."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+
+from conformance import __version__
+from conformance.config import CONFIG_ENV, SETTINGS
+from conformance.requirements import catalogue
+
+EXIT_USAGE = 2
+_PYTEST_USAGE_ERROR, _PYTEST_NO_TESTS = 4, 5
+
+DESCRIPTION = """\
+Conformance suite for the Coder AI Tasks API.
+
+  tasks-conformance run             check the embedded reference server (no target given)
+  tasks-conformance run --target-url https://coder.example.com --token ... --second-token ... \\
+      --template-version-id ...     check a real server
+  tasks-conformance serve           run the reference server in the foreground
+  tasks-conformance requirements    print the requirement catalogue
+
+Exit codes of `run`: 0 pass, 1 a MUST requirement failed, 2 bad usage or config,
+3 target unreachable or token rejected.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tasks-conformance", description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run the suite against a target and write reports",
+                         description="Run the conformance checks. Settings: flag > environment > config file "
+                         "> default. Anything after `--` goes to pytest (e.g. -- -k auth -x).")
+    run.add_argument("--config", metavar="PATH", help=f"TOML config file (env {CONFIG_ENV})")
+    for s in SETTINGS:
+        if s.kind is bool:
+            run.add_argument(s.flag, action="store_true", default=None, help=f"{s.help} (env {s.env})")
+        else:
+            run.add_argument(s.flag, metavar=s.name.upper(), help=f"{s.help} (env {s.env})")
+    run.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: arguments for pytest")
+
+    serve = sub.add_parser("serve", help="run the embedded reference server in the foreground")
+    from conformance.reference import serve as serve_module
+
+    serve_module.add_arguments(serve)
+
+    req = sub.add_parser("requirements", help="print the requirement catalogue")
+    req.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        return run_suite(args)
+    if args.command == "serve":
+        from conformance.reference import serve as serve_module
+
+        return serve_module.run(args)
+    if args.command == "requirements":
+        return print_requirements(as_json=args.json)
+    parser.print_help()
+    return EXIT_USAGE
+
+
+def pytest_arguments(args: argparse.Namespace) -> list[str]:
+    """The pytest command line equivalent to `run`'s flags."""
+    out = ["--pyargs", "conformance"]
+    if args.config:
+        out += ["--config", args.config]
+    for s in SETTINGS:
+        value = getattr(args, s.name)
+        if value is None:
+            continue
+        if s.kind is bool:
+            if value:
+                out.append(s.flag)
+        else:
+            out += [s.flag, str(value)]
+    extra = list(args.pytest_args or [])
+    if extra and extra[0] == "--":
+        extra = extra[1:]
+    return out + extra
+
+
+def run_suite(args: argparse.Namespace) -> int:
+    code = int(pytest.main(pytest_arguments(args)))
+    if code == _PYTEST_NO_TESTS:
+        print("tasks-conformance: no checks were selected (check -k/-m or --read-only)", file=sys.stderr)
+        return EXIT_USAGE
+    if code == _PYTEST_USAGE_ERROR:
+        return EXIT_USAGE
+    return code
+
+
+class _Collector:
+    """Collects the checks' node ids per requirement without running them."""
+
+    def __init__(self) -> None:
+        self.checks: dict[str, list[str]] = {}
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        from conformance.plugin import requirement_ids
+
+        for item in session.items:
+            for rid in requirement_ids(item):
+                self.checks.setdefault(rid, []).append(item.nodeid)
+
+
+def checks_by_requirement() -> dict[str, list[str]]:
+    collector = _Collector()
+    pytest.main(["--pyargs", "conformance", "--collect-only", "-q", "-p", "no:terminal",
+                 "-p", "no:junitxml", "-p", "no:html"], plugins=[collector])
+    return collector.checks
+
+
+def print_requirements(as_json: bool) -> int:
+    checks = checks_by_requirement()
+    rows: list[dict[str, Any]] = [
+        {"id": r.id, "level": r.level, "area": r.area, "endpoint": r.endpoint, "title": r.title,
+         "source": r.source, "checks": checks.get(r.id, [])}
+        for r in catalogue().values()
+    ]
+    if as_json:
+        json.dump(rows, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    width = max(len(r["id"]) for r in rows)
+    print(f"{'ID':{width}}  LEVEL   CHECKS  TITLE")
+    for r in rows:
+        print(f"{r['id']:{width}}  {r['level']:6}  {len(r['checks']):6}  {r['title']}")
+    print(f"{len(rows)} requirements")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,170 @@
+"""The one HTTP client: authentication, timeouts, evidence recording and redaction."""
+
+from __future__ import annotations
+
+import json as jsonlib
+import time
+from collections.abc import Mapping
+from typing import Any, Literal
+from urllib.parse import quote
+
+import httpx
+
+from conformance.evidence import EvidenceLog, Exchange, body_text, current_log
+from conformance.redact import Redactor
+
+TokenSource = Literal["header", "cookie", "query", "bearer", "access_token"]
+TOKEN_SOURCES: tuple[TokenSource, ...] = ("header", "cookie", "query", "bearer", "access_token")
+SESSION_HEADER = "Coder-Session-Token"
+SESSION_COOKIE = "coder_session_token"
+_DEFAULT: Any = object()
+
+
+class TransportError(AssertionError):
+    """No usable response: connection refused, timeout, protocol error. The message is redacted."""
+
+
+def attach_token(
+    token: str | None, via: TokenSource, headers: dict[str, str], params: dict[str, str]
+) -> None:
+    """Put the token where `via` says; the one place that knows the token sources."""
+    if token is None:
+        return
+    if via == "header":
+        headers[SESSION_HEADER] = token
+    elif via == "cookie":
+        headers["Cookie"] = f"{SESSION_COOKIE}={token}"
+    elif via == "query":
+        params[SESSION_COOKIE] = token
+    elif via == "bearer":
+        headers["Authorization"] = f"Bearer {token}"
+    elif via == "access_token":
+        params["access_token"] = token
+    else:  # pragma: no cover - guarded by the Literal type
+        raise ValueError(f"unknown token source {via!r}")
+
+
+def segment(value: str) -> str:
+    """Quote one path segment."""
+    return quote(value, safe="")
+
+
+class ApiClient:
+    """A client for one identity (token) against the target's API prefix."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_prefix: str,
+        token: str | None,
+        redactor: Redactor,
+        *,
+        timeout: float = 10.0,
+        name: str = "client",
+        http: httpx.Client | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.api_prefix = api_prefix
+        self.token = token
+        self.name = name
+        self._redactor = redactor
+        self._http = http or httpx.Client(timeout=timeout, follow_redirects=False)
+        redactor.add(token)
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}{self.api_prefix}{path}"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = _DEFAULT,
+        content: bytes | str | None = None,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        token: str | None = _DEFAULT,
+        via: TokenSource = "header",
+        raw_url: str | None = None,
+        log: EvidenceLog | None = None,
+    ) -> httpx.Response:
+        """Send a request to `prefix + path` and record it as evidence of the running check."""
+        hdrs: dict[str, str] = dict(headers or {})
+        query: dict[str, str] = dict(params or {})
+        attach_token(self.token if token is _DEFAULT else token, via, hdrs, query)
+        body: bytes | None = None
+        if json is not _DEFAULT:
+            body = jsonlib.dumps(json).encode()
+            hdrs.setdefault("Content-Type", "application/json")
+        elif content is not None:
+            body = content.encode() if isinstance(content, str) else content
+        url = raw_url or self.url(path)
+        request = self._http.build_request(method, url, content=body, params=query or None, headers=hdrs)
+        started = time.monotonic()
+        try:
+            response = self._http.send(request)
+        except httpx.HTTPError as exc:
+            reason = self._redactor.text(_describe(exc, self._http.timeout.read))
+            self._record(log, request, None, time.monotonic() - started, reason)
+            raise TransportError(f"no usable response to {method} {self._redactor.text(str(request.url))}: "
+                                 f"{reason}") from None
+        self._record(log, request, response, time.monotonic() - started, None)
+        return response
+
+    def _record(
+        self,
+        log: EvidenceLog | None,
+        request: httpx.Request,
+        response: httpx.Response | None,
+        elapsed: float,
+        error: str | None,
+    ) -> None:
+        target = log or current_log()
+        if target is None:
+            return
+        r = self._redactor
+        target.add(
+            Exchange(
+                method=request.method,
+                url=r.text(str(request.url)),
+                request_headers=r.headers(request.headers.multi_items()),
+                request_body=r.text(body_text(request.content)),
+                status=response.status_code if response is not None else None,
+                response_headers=r.headers(response.headers.multi_items()) if response is not None else [],
+                response_body=r.text(body_text(response.content)) if response is not None else "",
+                elapsed=round(elapsed, 4),
+                error=error,
+            )
+        )
+
+    # Endpoint helpers: paths relative to the API prefix.
+    def list_tasks(self, q: str | None = None, **kw: Any) -> httpx.Response:
+        return self.request("GET", "/tasks", params={"q": q} if q is not None else None, **kw)
+
+    def create_task(self, body: Any, user: str = "me", **kw: Any) -> httpx.Response:
+        return self.request("POST", f"/tasks/{segment(user)}", json=body, **kw)
+
+    def get_task(self, task: str, user: str = "me", **kw: Any) -> httpx.Response:
+        return self.request("GET", f"/tasks/{segment(user)}/{segment(task)}", **kw)
+
+    def delete_task(self, task: str, user: str = "me", **kw: Any) -> httpx.Response:
+        return self.request("DELETE", f"/tasks/{segment(user)}/{segment(task)}", **kw)
+
+    def task_logs(self, task: str, user: str = "me", **kw: Any) -> httpx.Response:
+        return self.request("GET", f"/tasks/{segment(user)}/{segment(task)}/logs", **kw)
+
+    def send_input(self, task: str, text: str, user: str = "me", **kw: Any) -> httpx.Response:
+        return self.request("POST", f"/tasks/{segment(user)}/{segment(task)}/send", json={"input": text}, **kw)
+
+
+def _describe(exc: httpx.HTTPError, read_timeout: float | None) -> str:
+    if isinstance(exc, httpx.TimeoutException):
+        return f"no response within {read_timeout:g} s" if read_timeout else "timed out"
+    if isinstance(exc, httpx.ConnectError):
+        return f"connection failed ({exc})"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return f"protocol error ({exc})"
+    return f"{type(exc).__name__}: {exc}"

@@ -1,0 +1,310 @@
+"""The run configuration: one table of settings, each with three spellings.
+
+Precedence: command-line flag > environment variable > config file > default. The config is validated once,
+here, and passed down as frozen dataclasses; every error is one line that names the setting and where its value
+came from. Secrets are never part of an error message.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+ENV_PREFIX = "TASKS_CONFORMANCE_"
+CONFIG_ENV = ENV_PREFIX + "CONFIG"
+DEFAULT_API_PREFIX = "/api/experimental"
+
+
+class ConfigError(Exception):
+    """Invalid configuration. The message is one line, safe to print (no secrets)."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configurable value: its name, its table in the config file, its type and its default."""
+
+    name: str
+    table: str  # "target" or "run"
+    kind: type
+    default: Any = None
+    help: str = ""
+    secret: bool = False
+    # Optional validator: receives the typed value, returns an error text or None.
+    check: Callable[[Any], str | None] | None = None
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + self.name.upper()
+
+
+def _check_url(value: str) -> str | None:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "must be an http:// or https:// URL with a host"
+    if parts.query or parts.fragment:
+        return "must not carry a query or fragment"
+    return None
+
+
+def _check_prefix(value: str) -> str | None:
+    if not value.startswith("/"):
+        return "must start with '/'"
+    return None
+
+
+def _check_positive(value: float) -> str | None:
+    return None if value > 0 else "must be greater than 0"
+
+
+def _check_non_negative(value: float) -> str | None:
+    return None if value >= 0 else "must be 0 or greater"
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("url", "target", str, None, "server base URL, without the API prefix (default: the embedded "
+            "reference server)", check=_check_url),
+    Setting("api_prefix", "target", str, DEFAULT_API_PREFIX, "API prefix under the base URL",
+            check=_check_prefix),
+    Setting("token", "target", str, None, "session token of the primary member", secret=True),
+    Setting("second_token", "target", str, None, "session token of a second, different member", secret=True),
+    Setting("admin_token", "target", str, None, "session token of an owner/admin (optional)", secret=True),
+    Setting("template_version_id", "target", str, None, "a template version that can run AI tasks"),
+    Setting("non_ai_template_version_id", "target", str, None,
+            "a template version without an AI task (optional)"),
+    Setting("organization_name", "target", str, None,
+            "name of the organization the tasks are created in (optional; enables the organization-name "
+            "filter check)"),
+    Setting("request_timeout", "run", float, 10.0, "seconds to wait for one response",
+            check=_check_positive),
+    Setting("active_timeout", "run", float, 120.0, "seconds to wait for a new task to become active",
+            check=_check_positive),
+    Setting("poll_interval", "run", float, 0.2, "seconds between polls of asynchronous state",
+            check=_check_positive),
+    Setting("read_only", "run", bool, False, "run only the checks that create nothing"),
+    Setting("strict", "run", bool, False, "fail the verdict on SHOULD requirements too"),
+    Setting("report_dir", "run", str, "reports", "directory for the HTML, JUnit and JSON reports"),
+    Setting("seed", "run", int, None, "seed for generated names and fuzzing (default: random)"),
+    Setting("lifecycle_delay", "run", float, 0.05,
+            "embedded reference server only: seconds per task lifecycle step", check=_check_non_negative),
+    Setting("reference_faults", "run", str, "",
+            "embedded reference server only: comma-separated named faults to enable"),
+)
+SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
+TABLES: dict[str, set[str]] = {
+    table: {s.name for s in SETTINGS if s.table == table} for table in ("target", "run")
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    """The server under test."""
+
+    url: str | None
+    api_prefix: str
+    token: str | None
+    second_token: str | None
+    admin_token: str | None
+    template_version_id: str | None
+    non_ai_template_version_id: str | None
+    organization_name: str | None = None
+
+    @property
+    def embedded(self) -> bool:
+        return self.url is None
+
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(t for t in (self.token, self.second_token, self.admin_token) if t)
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    request_timeout: float
+    active_timeout: float
+    poll_interval: float
+    read_only: bool
+    strict: bool
+    report_dir: str
+    seed: int | None
+    lifecycle_delay: float
+    reference_faults: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Config:
+    target: Target
+    run: RunSettings
+    # Where each setting's value came from: "flag --x", "environment TASKS_CONFORMANCE_X", "config file P", "default".
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+    def with_target(self, **changes: Any) -> Config:
+        values = {name: getattr(self.target, name) for name in TABLES["target"]}
+        values.update(changes)
+        return Config(Target(**values), self.run, self.sources)
+
+    def redacted(self) -> dict[str, dict[str, Any]]:
+        """The config as plain data with every secret replaced, for reports."""
+        out: dict[str, dict[str, Any]] = {"target": {}, "run": {}}
+        for s in SETTINGS:
+            holder = self.target if s.table == "target" else self.run
+            value = getattr(holder, s.name)
+            if s.secret and value:
+                value = "[REDACTED]"
+            elif isinstance(value, tuple):
+                value = ",".join(value)
+            out[s.table][s.name] = value
+        return out
+
+
+def _parse(setting: Setting, raw: Any, source: str) -> Any:
+    """Convert a raw value (string from flag/env, or TOML value) to the setting's type."""
+    where = f"{setting.name} ({source})"
+    if setting.kind is bool:
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off", ""):
+            return False
+        raise ConfigError(f"invalid {where}: expected true or false")
+    if setting.kind is int:
+        if isinstance(raw, bool):
+            raise ConfigError(f"invalid {where}: expected an integer")
+        try:
+            return int(raw)
+        except (TypeError, ValueError):
+            raise ConfigError(f"invalid {where}: expected an integer") from None
+    if setting.kind is float:
+        if isinstance(raw, bool):
+            raise ConfigError(f"invalid {where}: expected a number")
+        try:
+            return float(raw)
+        except (TypeError, ValueError):
+            raise ConfigError(f"invalid {where}: expected a number") from None
+    if not isinstance(raw, str):
+        raise ConfigError(f"invalid {where}: expected a string")
+    return raw.strip()
+
+
+def read_config_file(path: Path) -> dict[str, tuple[Any, str]]:
+    """Read a TOML config file into {setting: (raw value, source)}; unknown tables or keys are errors."""
+    source = f"config file {path}"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    values: dict[str, tuple[Any, str]] = {}
+    for table, entries in data.items():
+        if table not in TABLES:
+            raise ConfigError(f"unknown table [{table}] in {source} (expected [target] or [run])")
+        if not isinstance(entries, dict):
+            raise ConfigError(f"'{table}' in {source} must be a table")
+        for key, raw in entries.items():
+            if key not in TABLES[table]:
+                known = ", ".join(sorted(TABLES[table]))
+                raise ConfigError(f"unknown key '{key}' in [{table}] of {source} (known: {known})")
+            values[key] = (raw, f"{source} [{table}]")
+    return values
+
+
+def load_config(
+    flags: Mapping[str, Any], environ: Mapping[str, str] | None = None, config_path: str | None = None
+) -> Config:
+    """Build the Config from flag values (None = not given), the environment and the config file."""
+    env = os.environ if environ is None else environ
+    path = config_path or env.get(CONFIG_ENV) or None
+    file_values = read_config_file(Path(path)) if path else {}
+
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for s in SETTINGS:
+        raw: Any
+        if flags.get(s.name) is not None:
+            raw, source = flags[s.name], f"flag {s.flag}"
+        elif env.get(s.env, "") != "":
+            raw, source = env[s.env], f"environment {s.env}"
+        elif s.name in file_values:
+            raw, source = file_values[s.name]
+        else:
+            values[s.name], sources[s.name] = s.default, "default"
+            continue
+        value = _parse(s, raw, source)
+        if value == "":
+            value = s.default
+        elif s.check is not None:
+            problem = s.check(value)
+            if problem:
+                shown = "[REDACTED]" if s.secret else repr(value)
+                raise ConfigError(f"invalid {s.name} {shown} ({source}): {problem}")
+        values[s.name], sources[s.name] = value, source
+    return _assemble(values, sources)
+
+
+def _assemble(values: dict[str, Any], sources: dict[str, str]) -> Config:
+    url = values["url"]
+    if url:
+        url = url.rstrip("/")
+    prefix = "/" + values["api_prefix"].strip("/") if values["api_prefix"].strip("/") else ""
+    target = Target(
+        url=url or None,
+        api_prefix=prefix,
+        token=values["token"] or None,
+        second_token=values["second_token"] or None,
+        admin_token=values["admin_token"] or None,
+        template_version_id=values["template_version_id"] or None,
+        non_ai_template_version_id=values["non_ai_template_version_id"] or None,
+        organization_name=values["organization_name"] or None,
+    )
+    faults = tuple(f.strip() for f in (values["reference_faults"] or "").split(",") if f.strip())
+    run = RunSettings(
+        request_timeout=values["request_timeout"],
+        active_timeout=values["active_timeout"],
+        poll_interval=values["poll_interval"],
+        read_only=values["read_only"],
+        strict=values["strict"],
+        report_dir=values["report_dir"] or "reports",
+        seed=values["seed"],
+        lifecycle_delay=values["lifecycle_delay"],
+        reference_faults=faults,
+    )
+    config = Config(target, run, sources)
+    _check_target(config)
+    return config
+
+
+def _check_target(config: Config) -> None:
+    """Cross-setting rules for a remote target (the embedded server fills these in itself)."""
+    t, run = config.target, config.run
+    if t.embedded:
+        if t.token or t.second_token or t.admin_token:
+            raise ConfigError("tokens were given but no target url: set url (--target-url) or drop the tokens")
+        return
+    if run.reference_faults:
+        raise ConfigError(
+            f"reference_faults ({config.sources['reference_faults']}) applies only to the embedded server, "
+            "but a target url is set"
+        )
+    if not t.token:
+        raise ConfigError("missing token for the remote target: set --token, TASKS_CONFORMANCE_TOKEN "
+                          "or [target] token")
+    if not t.second_token:
+        raise ConfigError("missing second_token for the remote target: set --second-token, "
+                          "TASKS_CONFORMANCE_SECOND_TOKEN or [target] second_token")
+    if len(set(t.secrets())) != len(t.secrets()):
+        raise ConfigError("token, second_token and admin_token must be different tokens of different users")
+    if not run.read_only and not t.template_version_id:
+        raise ConfigError("missing template_version_id for the remote target (needed to create tasks; "
+                          "or run with --read-only)")

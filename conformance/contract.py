@@ -1,0 +1,90 @@
+"""The contract: loads openapi.yaml and validates bodies against its schemas (compiled once, formats checked)."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema_rs
+import yaml
+
+HTTP_METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
+
+
+@dataclass(frozen=True)
+class Operation:
+    operation_id: str
+    method: str
+    path: str
+    responses: dict[str, Any]
+
+    def documented_statuses(self) -> set[int]:
+        return {int(code) for code in self.responses if code.isdigit()}
+
+
+def openapi_path() -> Path:
+    """Where the packaged openapi.yaml is."""
+    return Path(str(resources.files("conformance") / "openapi.yaml"))
+
+
+class Contract:
+    """The OpenAPI document with schema validation."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        self.document = document
+        self.schemas: dict[str, Any] = document.get("components", {}).get("schemas", {})
+        self.operations: dict[str, Operation] = {}
+        for path, item in document.get("paths", {}).items():
+            for method, op in item.items():
+                if method in HTTP_METHODS:
+                    self.operations[op["operationId"]] = Operation(
+                        op["operationId"], method.upper(), path, op.get("responses", {})
+                    )
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Contract:
+        return cls(yaml.safe_load((path or openapi_path()).read_text(encoding="utf-8")))
+
+    @functools.cache  # noqa: B019 - one Contract per process, validators compiled once
+    def _validator(self, schema_name: str) -> Any:
+        if schema_name not in self.schemas:
+            raise KeyError(f"no schema {schema_name!r} in the contract")
+        wrapper = {"$ref": f"#/components/schemas/{schema_name}", "components": self.document["components"]}
+        return jsonschema_rs.validator_for(wrapper, validate_formats=True)
+
+    def errors(self, schema_name: str, instance: Any, limit: int = 5) -> list[str]:
+        """Plain-words schema violations of `instance`, at most `limit`."""
+        out = []
+        for error in self._validator(schema_name).iter_errors(instance):
+            where = "/" + "/".join(str(p) for p in error.instance_path)
+            out.append(f"at {where}: {error.message}")
+            if len(out) >= limit:
+                break
+        return out
+
+    def response_schema_name(self, operation_id: str, status: int) -> str | None:
+        """The component schema name documented for an operation's response, if it has a JSON body."""
+        response = self.operations[operation_id].responses.get(str(status))
+        if response is None:
+            return None
+        if "$ref" in response:
+            response = self._resolve(response["$ref"])
+        schema = response.get("content", {}).get("application/json", {}).get("schema")
+        if not schema:
+            return None
+        ref = schema.get("$ref", "")
+        return ref.rsplit("/", 1)[-1] if ref.startswith("#/components/schemas/") else None
+
+    def _resolve(self, ref: str) -> Any:
+        node: Any = self.document
+        for part in ref.lstrip("#/").split("/"):
+            node = node[part]
+        return node
+
+
+@functools.cache
+def default_contract() -> Contract:
+    return Contract.load()

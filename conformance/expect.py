@@ -1,0 +1,125 @@
+"""Expectations used by checks. Each failure says, in plain words, what was expected and what came back."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import httpx
+
+from conformance.contract import default_contract
+
+T = TypeVar("T")
+UNAUTHORIZED_MESSAGE = "You are signed out or your session has expired. Please sign in again to continue."
+NOT_FOUND_MESSAGE = "Resource not found or you do not have access to this resource"
+
+
+class CheckFailure(AssertionError):
+    """A check's verdict on the server: expected X, got Y. Never carries a secret.
+
+    `requirements` narrows the failure to some of the check's requirements (empty: all of them).
+    """
+
+    def __init__(self, message: str, requirements: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.requirements = requirements
+
+
+def describe(response: httpx.Response) -> str:
+    """'POST /api/experimental/tasks/me -> 200' without query values (which may hold tokens)."""
+    path = urlsplit(str(response.request.url)).path
+    return f"{response.request.method} {path}"
+
+
+def fail(message: str, *requirements: str) -> CheckFailure:
+    """The failure to raise: `raise expect.fail("expected ..., got ...", "REQ-ID")`."""
+    return CheckFailure(message, requirements)
+
+
+def status(response: httpx.Response, *expected: int) -> None:
+    if response.status_code not in expected:
+        wanted = " or ".join(str(e) for e in expected)
+        snippet = _snippet(response)
+        raise fail(f"expected {wanted}, got {response.status_code} for {describe(response)}{snippet}")
+
+
+def _snippet(response: httpx.Response) -> str:
+    text = response.text.strip()
+    if not text:
+        return ""
+    if len(text) > 160:
+        text = text[:160] + "..."
+    return f" (body: {text})"
+
+
+def json_body(response: httpx.Response) -> Any:
+    """Require a JSON content type and a body that parses; return it."""
+    content_type = response.headers.get("content-type", "")
+    if content_type.split(";")[0].strip().lower() != "application/json":
+        raise fail(f"expected Content-Type application/json, got {content_type or 'none'!r} for "
+                   f"{describe(response)} ({response.status_code})")
+    try:
+        return json.loads(response.content)
+    except ValueError:
+        raise fail(f"expected a JSON body, got unparseable content for {describe(response)} "
+                   f"({response.status_code}){_snippet(response)}") from None
+
+
+def schema(response: httpx.Response, schema_name: str) -> Any:
+    """Require a JSON body that conforms to the named contract schema; return it."""
+    body = json_body(response)
+    errors = default_contract().errors(schema_name, body)
+    if errors:
+        raise fail(f"the {response.status_code} body of {describe(response)} does not match the {schema_name} "
+                   f"schema: " + "; ".join(errors))
+    return body
+
+
+def ok(response: httpx.Response, code: int, schema_name: str) -> Any:
+    """Status and schema in one: the usual success expectation."""
+    status(response, code)
+    return schema(response, schema_name)
+
+
+def error(response: httpx.Response, *codes: int, message: str | None = None) -> dict[str, Any]:
+    """Require one of `codes` with a JSON error body (and the given message, if any)."""
+    status(response, *codes)
+    body = schema(response, "Error")
+    if message is not None and body.get("message") != message:
+        raise fail(f"expected the error message {message!r} for {describe(response)} "
+                   f"({response.status_code}), got {body.get('message')!r}")
+    return body
+
+
+def empty_body(response: httpx.Response) -> None:
+    if response.content.strip():
+        raise fail(f"expected an empty body for {describe(response)} ({response.status_code}), "
+                   f"got {len(response.content)} bytes{_snippet(response)}")
+
+
+def equal(actual: Any, expected: Any, what: str) -> None:
+    if actual != expected:
+        raise fail(f"expected {what} to be {expected!r}, got {actual!r}")
+
+
+def poll(
+    probe: Callable[[], T],
+    done: Callable[[T], bool],
+    *,
+    timeout: float,
+    interval: float,
+    waiting_for: str,
+    last: Callable[[T], str] = repr,
+) -> T:
+    """Call `probe` until `done(result)` or the deadline; fail naming what was awaited and the last result."""
+    deadline = time.monotonic() + timeout
+    result = probe()
+    while not done(result):
+        if time.monotonic() >= deadline:
+            raise fail(f"waited {timeout:g} s for {waiting_for}; last seen: {last(result)}")
+        time.sleep(interval)
+        result = probe()
+    return result

@@ -1,0 +1,89 @@
+"""The preflight: is the target there, is the prefix right, is every token accepted and someone else's?"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from conformance.client import ApiClient, TransportError
+from conformance.evidence import EvidenceLog
+from conformance.session import RunContext
+
+VERSION_HEADERS = ("x-coder-build-version", "x-server-version")
+
+
+class PreflightError(Exception):
+    """The target cannot be checked at all. One line, no secrets."""
+
+
+def run_preflight(run: RunContext) -> EvidenceLog:
+    """Raise PreflightError on the first problem; return the preflight's exchanges as evidence."""
+    log = EvidenceLog()
+    roles = [r for r in ("primary", "second", "admin") if run.client(r) is not None]
+    for role in roles:
+        client = run.client(role)
+        assert client is not None
+        response = _list(client, log)
+        _check_list_answer(client, role, response)
+        if run.server_version is None:
+            run.server_version = next((response.headers[h] for h in VERSION_HEADERS if h in response.headers),
+                                      None)
+    _check_distinct_users(run, roles, log)
+    return log
+
+
+def _list(client: ApiClient, log: EvidenceLog) -> httpx.Response:
+    try:
+        return client.list_tasks(log=log)
+    except TransportError as exc:
+        raise PreflightError(f"target unreachable: {exc}") from None
+
+
+def _setting(role: str) -> str:
+    return {"primary": "token", "second": "second_token", "admin": "admin_token"}[role]
+
+
+def _check_list_answer(client: ApiClient, role: str, response: httpx.Response) -> None:
+    where = f"GET {client.api_prefix}/tasks"
+    if response.status_code == 401:
+        raise PreflightError(f"token rejected: {where} with {_setting(role)} answered 401; check the token "
+                             "(it is never printed) and that it has not expired")
+    if response.status_code == 404:
+        raise PreflightError(f"API prefix looks wrong: {where} answered 404; check api_prefix "
+                             f"(now {client.api_prefix!r})")
+    if response.status_code in (301, 302, 303, 307, 308):
+        raise PreflightError(f"{where} answered a redirect ({response.status_code}) to "
+                             f"{response.headers.get('location', '?')!r}; point the target URL at the final "
+                             "address")
+    if response.status_code != 200:
+        raise PreflightError(f"{where} with {_setting(role)} answered {response.status_code}, not 200; the "
+                             "target does not look like a Tasks API server")
+    try:
+        body: Any = response.json()
+    except ValueError:
+        raise PreflightError(f"{where} answered 200 but not with JSON; check the URL and api_prefix") from None
+    if not isinstance(body, dict) or "tasks" not in body:
+        raise PreflightError(f"{where} answered 200 but without a 'tasks' field; check the URL and api_prefix")
+
+
+def _check_distinct_users(run: RunContext, roles: list[str], log: EvidenceLog) -> None:
+    """Tokens must belong to different users. Asked of Coder's users/me where the target offers it."""
+    seen: dict[str, str] = {}
+    for role in roles:
+        client = run.client(role)
+        assert client is not None and run.config.target.url is not None
+        try:
+            response = client.request("GET", "", raw_url=f"{run.config.target.url}/api/v2/users/me", log=log)
+        except TransportError:
+            return
+        if response.status_code != 200:
+            return  # the target has no users/me: the create checks compare owners instead
+        try:
+            user_id = str(response.json()["id"])
+        except (ValueError, KeyError, TypeError):
+            return
+        if user_id in seen:
+            raise PreflightError(f"{_setting(role)} and {_setting(seen[user_id])} belong to the same user; "
+                                 "the access-control checks need tokens of different users")
+        seen[user_id] = role

@@ -1,0 +1,1 @@
+"""Outputs of a run: the terminal summary, results.json, JUnit XML and the HTML report."""

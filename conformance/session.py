@@ -1,0 +1,86 @@
+"""The state of one conformance run: the resolved target, the clients, the tasks it created."""
+
+from __future__ import annotations
+
+import random
+import string
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from conformance.client import ApiClient
+from conformance.config import Config
+from conformance.redact import Redactor
+
+_ALPHABET = string.ascii_lowercase + string.digits
+
+
+def make_run_prefix(rng: random.Random | None = None) -> str:
+    """A short name prefix unique to this run, e.g. 'ct-k3x9q2': every task this run creates starts with it."""
+    rng = rng or random.SystemRandom()
+    return "ct-" + "".join(rng.choice(_ALPHABET) for _ in range(6))
+
+
+@dataclass
+class CreatedTask:
+    id: str
+    name: str
+    owner: str  # "primary", "second" or "admin": which client created it
+
+
+@dataclass
+class RunContext:
+    """Everything a check may need about the run; created once per session by the plugin."""
+
+    config: Config
+    redactor: Redactor
+    prefix: str
+    seed: int
+    rng: random.Random
+    server_version: str | None = None
+    server: Any = None  # the embedded ReferenceServer, when there is one
+    _clients: dict[str, ApiClient] = field(default_factory=dict)
+    _created: dict[str, CreatedTask] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _counter: int = 0
+    leftovers: list[str] = field(default_factory=list)
+
+    def client(self, role: str) -> ApiClient | None:
+        """The client for 'primary', 'second', 'admin' (None if no admin token) or 'anonymous'."""
+        if role not in self._clients:
+            t = self.config.target
+            token = {"primary": t.token, "second": t.second_token, "admin": t.admin_token,
+                     "anonymous": None}[role]
+            if role != "anonymous" and token is None:
+                return None
+            assert t.url is not None, "the target URL is resolved before clients are made"
+            http = httpx.Client(timeout=self.config.run.request_timeout, follow_redirects=False)
+            self._clients[role] = ApiClient(t.url, t.api_prefix, token, self.redactor, name=role, http=http)
+        return self._clients[role]
+
+    def unique_name(self, label: str) -> str:
+        """A valid task name (<= 32 chars) carrying the run prefix and a counter."""
+        with self._lock:
+            self._counter += 1
+            n = self._counter
+        label = "".join(c if c.isalnum() else "-" for c in label.lower()).strip("-")[:12].strip("-") or "t"
+        return f"{self.prefix}-{label}-{n}"
+
+    def remember(self, task: CreatedTask) -> None:
+        with self._lock:
+            self._created[task.id] = task
+
+    def forget(self, task_id: str) -> None:
+        with self._lock:
+            self._created.pop(task_id, None)
+
+    def created(self) -> list[CreatedTask]:
+        with self._lock:
+            return list(self._created.values())
+
+    def close(self) -> None:
+        for c in self._clients.values():
+            c.close()
+        self._clients.clear()

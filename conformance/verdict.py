@@ -1,0 +1,77 @@
+"""From check outcomes to requirement statuses and the run's verdict."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from conformance.requirements import Requirement, catalogue, strongest
+
+# Requirement statuses, worst first.
+FAILED, WARNING, PASSED, SKIPPED, NOT_RUN = "failed", "warning", "passed", "skipped", "not run"
+STATUS_ORDER = (FAILED, WARNING, PASSED, SKIPPED, NOT_RUN)
+
+
+@dataclass
+class CheckOutcome:
+    """The result of one check (a pytest test) as the verdict sees it."""
+
+    nodeid: str
+    requirements: tuple[str, ...]
+    outcome: str  # "passed", "failed", "skipped"
+    message: str = ""
+    duration: float = 0.0
+    broken: tuple[str, ...] = ()  # the requirements a failure names; empty = all of the check's
+
+    @property
+    def level(self) -> str:
+        cat = catalogue()
+        return strongest([cat[r].level for r in self.requirements if r in cat])
+
+
+@dataclass
+class RequirementResult:
+    requirement: Requirement
+    status: str
+    checks: list[str] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+
+
+def requirement_results(outcomes: list[CheckOutcome], strict: bool = False) -> list[RequirementResult]:
+    """Every catalogue requirement with its status, in catalogue order."""
+    results = {rid: RequirementResult(req, NOT_RUN) for rid, req in catalogue().items()}
+    seen: dict[str, Counter[str]] = {rid: Counter() for rid in results}
+    for o in outcomes:
+        for rid in o.requirements:
+            if rid not in results:
+                continue
+            results[rid].checks.append(o.nodeid)
+            outcome = o.outcome
+            if outcome == "failed" and o.broken and rid not in o.broken:
+                continue  # the failure names other requirements: no verdict on this one from this check
+            seen[rid][outcome] += 1
+            if outcome in ("failed", "skipped") and o.message:
+                results[rid].messages.append(o.message)
+    for rid, result in results.items():
+        counts = seen[rid]
+        if counts["failed"]:
+            level = result.requirement.level
+            result.status = FAILED if level == "MUST" or (strict and level == "SHOULD") else WARNING
+        elif counts["passed"]:
+            result.status = PASSED
+        elif counts["skipped"]:
+            result.status = SKIPPED
+    return list(results.values())
+
+
+def verdict(results: list[RequirementResult]) -> str:
+    """'pass' when no requirement failed (warnings allowed), else 'fail'."""
+    return "fail" if any(r.status == FAILED for r in results) else "pass"
+
+
+def counts(results: list[RequirementResult]) -> dict[str, dict[str, int]]:
+    """{level: {status: n}} for every level and status."""
+    out = {level: dict.fromkeys(STATUS_ORDER, 0) for level in ("MUST", "SHOULD", "MAY")}
+    for r in results:
+        out[r.requirement.level][r.status] += 1
+    return out
