@@ -84,9 +84,9 @@ def pytest_arguments(args: argparse.Namespace) -> list[str]:
             continue
         if s.kind is bool:
             if value:
-                out.append(s.flag)
+                out.append(s.pytest_flag)
         else:
-            out += [s.flag, str(value)]
+            out += [s.pytest_flag, str(value)]
     extra = list(args.pytest_args or [])
     if extra and extra[0] == "--":
         extra = extra[1:]

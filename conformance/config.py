@@ -36,10 +36,16 @@ class Setting:
     secret: bool = False
     # Optional validator: receives the typed value, returns an error text or None.
     check: Callable[[Any], str | None] | None = None
+    flag_name: str | None = None  # when the flag is not --<name>
+    pytest_flag_name: str | None = None  # when pytest already owns the flag (pytest has its own --strict)
 
     @property
     def flag(self) -> str:
-        return "--" + self.name.replace("_", "-")
+        return self.flag_name or "--" + self.name.replace("_", "-")
+
+    @property
+    def pytest_flag(self) -> str:
+        return self.pytest_flag_name or self.flag
 
     @property
     def env(self) -> str:
@@ -71,7 +77,7 @@ def _check_non_negative(value: float) -> str | None:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("url", "target", str, None, "server base URL, without the API prefix (default: the embedded "
-            "reference server)", check=_check_url),
+            "reference server)", check=_check_url, flag_name="--target-url"),
     Setting("api_prefix", "target", str, DEFAULT_API_PREFIX, "API prefix under the base URL",
             check=_check_prefix),
     Setting("token", "target", str, None, "session token of the primary member", secret=True),
@@ -90,9 +96,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("poll_interval", "run", float, 0.2, "seconds between polls of asynchronous state",
             check=_check_positive),
     Setting("read_only", "run", bool, False, "run only the checks that create nothing"),
-    Setting("strict", "run", bool, False, "fail the verdict on SHOULD requirements too"),
+    Setting("strict", "run", bool, False, "fail the verdict on SHOULD requirements too",
+            pytest_flag_name="--conformance-strict"),
     Setting("report_dir", "run", str, "reports", "directory for the HTML, JUnit and JSON reports"),
     Setting("seed", "run", int, None, "seed for generated names and fuzzing (default: random)"),
+    Setting("fuzz_budget", "run", int, 20, "fuzzing: generated examples per operation (0 turns fuzzing off)",
+            check=_check_non_negative),
+    Setting("fuzz_seed", "run", int, None, "fuzzing seed (default: --seed, else fixed 0 for repeatable runs)"),
+    Setting("fuzz_time_limit", "run", float, 60.0,
+            "fuzzing: wall-clock cap in seconds for all fuzz tiers together", check=_check_positive),
     Setting("lifecycle_delay", "run", float, 0.05,
             "embedded reference server only: seconds per task lifecycle step", check=_check_non_negative),
     Setting("reference_faults", "run", str, "",
@@ -134,6 +146,9 @@ class RunSettings:
     strict: bool
     report_dir: str
     seed: int | None
+    fuzz_budget: int
+    fuzz_seed: int | None
+    fuzz_time_limit: float
     lifecycle_delay: float
     reference_faults: tuple[str, ...]
 
@@ -277,6 +292,9 @@ def _assemble(values: dict[str, Any], sources: dict[str, str]) -> Config:
         strict=values["strict"],
         report_dir=values["report_dir"] or "reports",
         seed=values["seed"],
+        fuzz_budget=values["fuzz_budget"],
+        fuzz_seed=values["fuzz_seed"],
+        fuzz_time_limit=values["fuzz_time_limit"],
         lifecycle_delay=values["lifecycle_delay"],
         reference_faults=faults,
     )

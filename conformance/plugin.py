@@ -37,10 +37,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     for s in SETTINGS:
         help_text = f"{s.help} (env {s.env})"
         if s.kind is bool:
-            group.addoption(s.flag, dest=f"tc_{s.name}", action="store_const", const=True, default=None,
+            group.addoption(s.pytest_flag, dest=f"tc_{s.name}", action="store_const", const=True, default=None,
                             help=help_text)
         else:
-            group.addoption(s.flag, dest=f"tc_{s.name}", default=None, metavar=s.name.upper(), help=help_text)
+            group.addoption(s.pytest_flag, dest=f"tc_{s.name}", default=None, metavar=s.name.upper(),
+                            help=help_text)
 
 
 @pytest.hookimpl(tryfirst=True)
