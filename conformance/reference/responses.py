@@ -1,0 +1,74 @@
+"""Response construction: JSON bodies with Coder's content type, the error body shape, the build header."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.responses import Response
+
+from .query import Validation
+
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
+TEXT_CONTENT_TYPE = "text/plain; charset=utf-8"
+BUILD_VERSION_HEADER = "X-Coder-Build-Version"
+BUILD_VERSION = "v2.28.0-reference"
+
+NOT_FOUND_MESSAGE = "Resource not found or you do not have access to this resource"
+INVALID_JSON_MESSAGE = "Request body must be valid JSON."
+
+
+class ApiError(Exception):
+    """An error answer: ``{"message", "detail"?, "validations"?}`` with an HTTP status."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        detail: str | None = None,
+        validations: list[Validation] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.detail = detail
+        self.validations = validations
+        self.headers = headers or {}
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"message": self.message}
+        if self.detail:
+            body["detail"] = self.detail
+        if self.validations:
+            body["validations"] = [v.to_json() for v in self.validations]
+        return body
+
+
+def _headers(extra: dict[str, str] | None = None) -> dict[str, str]:
+    headers = {BUILD_VERSION_HEADER: BUILD_VERSION}
+    headers.update(extra or {})
+    return headers
+
+
+def json_response(status: int, body: Any, *, text_plain: bool = False) -> Response:
+    content = json.dumps(body, ensure_ascii=False).encode("utf-8") + b"\n"
+    media_type = TEXT_CONTENT_TYPE if text_plain else JSON_CONTENT_TYPE
+    return Response(content, status_code=status, media_type=media_type, headers=_headers())
+
+
+def empty_response(status: int) -> Response:
+    return Response(b"", status_code=status, headers=_headers())
+
+
+def error_response(error: ApiError, *, text_plain: bool = False, body_not_json: bool = False) -> Response:
+    if body_not_json:
+        return Response(
+            error.message + "\n",
+            status_code=error.status,
+            media_type=TEXT_CONTENT_TYPE,
+            headers=_headers(error.headers),
+        )
+    response = json_response(error.status, error.body(), text_plain=text_plain)
+    response.headers.update(error.headers)
+    return response

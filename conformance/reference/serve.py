@@ -1,0 +1,135 @@
+"""``tasks-conformance serve``: run the reference server in the foreground until Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+import tomli_w
+
+from .faults import ENV_VAR, list_faults, parse_fault_list
+from .server import ReferenceServer
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="port to listen on (default 0: any free port)")
+    parser.add_argument(
+        "--api-prefix", default="/api/experimental", help="API prefix (default /api/experimental)"
+    )
+    parser.add_argument(
+        "--lifecycle-delay",
+        type=float,
+        default=0.05,
+        metavar="S",
+        help="seconds a task spends pending and then initializing (default 0.05; 0: active at once)",
+    )
+    parser.add_argument(
+        "--reply-delay",
+        type=float,
+        default=0.05,
+        metavar="S",
+        help="seconds before the agent replies (default 0.05)",
+    )
+    parser.add_argument(
+        "--faults",
+        default=None,
+        metavar="A,B",
+        help=f"comma-separated fault names to switch on (overrides ${ENV_VAR})",
+    )
+    parser.add_argument("--list-faults", action="store_true", help="print the named faults and exit")
+    parser.add_argument(
+        "--write-config",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="write a TOML [target] config for this server",
+    )
+
+
+def _print_faults() -> None:
+    faults = list_faults()
+    width = max(len(fault.name) for fault in faults)
+    for fault in faults:
+        print(f"{fault.name:<{width}}  {fault.description}")
+
+
+def _write_config(path: Path, server: ReferenceServer) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = tomli_w.dumps({"target": server.target_config()})
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(data)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.list_faults:
+        _print_faults()
+        return 0
+    fault_text = args.faults if args.faults is not None else os.environ.get(ENV_VAR, "")
+    try:
+        faults = parse_fault_list(fault_text)
+        server = ReferenceServer(
+            args.host,
+            args.port,
+            api_prefix=args.api_prefix,
+            lifecycle_delay=args.lifecycle_delay,
+            reply_delay=args.reply_delay,
+            faults=faults,
+        )
+    except ValueError as error:
+        print(f"tasks-conformance serve: error: {error}", file=sys.stderr)
+        return 2
+
+    stop = threading.Event()
+
+    def _on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        try:
+            server.start()
+        except (RuntimeError, OSError) as error:
+            print(f"tasks-conformance serve: error: {error}", file=sys.stderr)
+            return 2
+        print(f"Reference server listening on {server.url} (API prefix {server.api_prefix})", flush=True)
+        if faults:
+            print(f"Faults enabled: {', '.join(sorted(faults))}", flush=True)
+        if args.write_config is not None:
+            try:
+                _write_config(args.write_config, server)
+            except OSError as error:
+                print(
+                    f"tasks-conformance serve: error: cannot write {args.write_config}: {error}",
+                    file=sys.stderr,
+                )
+                server.stop()
+                return 2
+            print(f"Wrote target config to {args.write_config}", flush=True)
+        print("Press Ctrl-C to stop.", flush=True)
+        while not stop.wait(0.2):
+            pass
+        server.stop()
+        print("Reference server stopped.", flush=True)
+        return 0
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="tasks-conformance serve", description="Run the embedded reference Coder AI Tasks API server."
+    )
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

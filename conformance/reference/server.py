@@ -1,0 +1,193 @@
+"""Run the reference app in-process: uvicorn in a daemon thread, on an ephemeral port by default."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterable
+from types import TracebackType
+
+import uvicorn
+
+from .app import ReferenceApp
+from .faults import ActiveFaults
+from .identities import Identities
+from .store import TaskStore
+
+_START_TIMEOUT = 10.0
+_STOP_TIMEOUT = 10.0
+
+
+def _normalize_prefix(prefix: str) -> str:
+    stripped = prefix.strip().strip("/")
+    if not stripped or any(part == "" for part in stripped.split("/")):
+        raise ValueError(f"api_prefix must be a non-empty path like /api/experimental, got {prefix!r}")
+    return "/" + stripped
+
+
+class ReferenceServer:
+    """An embedded reference implementation of the Coder AI Tasks API.
+
+    >>> with ReferenceServer(lifecycle_delay=0) as server:
+    ...     config = server.target_config()   # url, api_prefix, tokens, template version ids
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        api_prefix: str = "/api/experimental",
+        lifecycle_delay: float = 0.05,
+        reply_delay: float = 0.05,
+        faults: Iterable[str] = (),
+    ) -> None:
+        self.host = host
+        self.api_prefix = _normalize_prefix(api_prefix)
+        self.identities = Identities.create()
+        self._faults = ActiveFaults(faults)
+        self._store = TaskStore(
+            lifecycle_delay=lifecycle_delay,
+            reply_delay=reply_delay,
+            stuck_pending=lambda: self._faults.enabled("task-stuck-pending"),
+        )
+        self.app = ReferenceApp(
+            identities=self.identities, store=self._store, faults=self._faults, api_prefix=self.api_prefix
+        )
+        self._requested_port = port
+        self._port: int | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------------------
+
+    def start(self) -> ReferenceServer:
+        """Start serving; returns once the socket is listening. RuntimeError if it cannot listen."""
+        if self._thread is not None:
+            raise RuntimeError("the reference server is already started")
+        sock = self._bind()
+        config = uvicorn.Config(
+            self.app,
+            log_level="warning",
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            http="h11",
+            ws="none",
+            loop="asyncio",
+            timeout_graceful_shutdown=2,
+        )
+        server = uvicorn.Server(config)
+        failure: list[BaseException] = []
+
+        def serve() -> None:
+            try:
+                server.run(sockets=[sock])
+            except BaseException as error:  # noqa: BLE001 - reported by start(), not lost in the thread
+                failure.append(error)
+
+        thread = threading.Thread(target=serve, name="tasks-reference-server", daemon=True)
+        thread.start()
+        deadline = time.monotonic() + _START_TIMEOUT
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                server.should_exit = True
+                thread.join(_STOP_TIMEOUT)
+                sock.close()
+                reason = f": {failure[0]!r}" if failure else ""
+                raise RuntimeError(f"the reference server did not start{reason}")
+            time.sleep(0.005)
+        self._port = int(sock.getsockname()[1])
+        self._server, self._thread = server, thread
+        return self
+
+    def _bind(self) -> socket.socket:
+        """Bind in the caller's thread, so that 'address in use' is an immediate, clear error."""
+        try:
+            infos = socket.getaddrinfo(self.host, self._requested_port, type=socket.SOCK_STREAM)
+            family, kind, proto, _, address = infos[0]
+            sock = socket.socket(family, kind, proto)
+        except OSError as error:
+            raise RuntimeError(f"cannot listen on {self.host}:{self._requested_port}: {error}") from error
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(address)
+            sock.listen(128)
+        except OSError as error:
+            sock.close()
+            raise RuntimeError(f"cannot listen on {self.host}:{self._requested_port}: {error}") from error
+        sock.setblocking(False)
+        return sock
+
+    def stop(self) -> None:
+        """Shut down cleanly and join the server thread. Safe to call twice."""
+        server, thread = self._server, self._thread
+        if server is None or thread is None:
+            return
+        server.should_exit = True
+        thread.join(_STOP_TIMEOUT)
+        if thread.is_alive():
+            server.force_exit = True
+            thread.join(_STOP_TIMEOUT)
+        self._server = self._thread = None
+
+    def __enter__(self) -> ReferenceServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- what clients need ---------------------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        if self._port is None:
+            raise RuntimeError("the reference server is not started")
+        return self._port
+
+    @property
+    def url(self) -> str:
+        """Base URL without the API prefix, e.g. ``http://127.0.0.1:54321``."""
+        host = self.host
+        if host in ("0.0.0.0", ""):
+            host = "127.0.0.1"
+        elif host == "::":
+            host = "::1"
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
+    def target_config(self) -> dict[str, str]:
+        """What a suite run needs to target this server (contains session tokens: keep it out of reports)."""
+        ids = self.identities
+        return {
+            "url": self.url,
+            "api_prefix": self.api_prefix,
+            "token": ids.alice.token.value,
+            "second_token": ids.bob.token.value,
+            "admin_token": ids.admin.token.value,
+            "template_version_id": ids.ai_template.version.id,
+            "non_ai_template_version_id": ids.plain_template.version.id,
+            "organization_name": ids.org.name,
+        }
+
+    # -- faults and diagnostics ----------------------------------------------------------------------
+
+    def set_faults(self, names: Iterable[str]) -> None:
+        """Replace the enabled faults (ValueError on unknown names); takes effect for the next request."""
+        self._faults.set(names)
+
+    @property
+    def faults(self) -> frozenset[str]:
+        return self._faults.names
+
+    @property
+    def unexpected_errors(self) -> list[str]:
+        """Tracebacks of exceptions the handlers did not expect (answered 400, never 500)."""
+        return list(self.app.unexpected_errors)

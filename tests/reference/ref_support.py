@@ -1,0 +1,144 @@
+"""Helpers for the reference server's self-tests: a small typed client over real HTTP, and polling."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import httpx
+
+from conformance.reference import ReferenceServer
+
+T = TypeVar("T")
+
+SIGNED_OUT = "You are signed out or your session has expired. Please sign in again to continue."
+NOT_FOUND = "Resource not found or you do not have access to this resource"
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+_ANON = object()
+
+
+def unique(prefix: str = "t") -> str:
+    """A valid, unique task name."""
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def poll(
+    fetch: Callable[[], T], done: Callable[[T], bool], *, timeout: float = 5.0, interval: float = 0.01
+) -> T:
+    """Call ``fetch`` until ``done(result)``; fail with the last result when the deadline passes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = fetch()
+        if done(result):
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s; last result: {result!r}")
+        time.sleep(interval)
+
+
+class Api:
+    """Talks to one reference server as alice, bob, admin, anonymous, or with any raw token."""
+
+    def __init__(self, server: ReferenceServer) -> None:
+        self.server = server
+        self.config = server.target_config()
+        self.base = self.config["url"]
+        self.prefix = self.config["api_prefix"]
+        self.tokens = {
+            "alice": self.config["token"],
+            "bob": self.config["second_token"],
+            "admin": self.config["admin_token"],
+        }
+        self.ids = server.identities
+        self.ai_version = self.config["template_version_id"]
+        self.plain_version = self.config["non_ai_template_version_id"]
+        self.client = httpx.Client(base_url=self.base, timeout=10.0)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def user_id(self, who: str) -> str:
+        return self.ids.users[who].id
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        as_: str | None = "alice",
+        prefixed: bool = True,
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        """``as_``: a user name or None (no token). ``path`` is under the API prefix if ``prefixed``."""
+        all_headers = dict(headers or {})
+        if as_ is not None:
+            all_headers.setdefault("Coder-Session-Token", self.tokens[as_])
+        url = (self.prefix + path) if prefixed else path
+        return self.client.request(method, url, headers=all_headers, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("DELETE", path, **kwargs)
+
+    def create_raw(self, *, as_: str = "alice", user: str = "me", **body: Any) -> httpx.Response:
+        body.setdefault("template_version_id", self.ai_version)
+        body.setdefault("input", "Write a haiku about conformance")
+        return self.post(f"/tasks/{user}", as_=as_, json=body)
+
+    def create(self, *, as_: str = "alice", user: str = "me", **body: Any) -> dict[str, Any]:
+        body.setdefault("name", unique())
+        response = self.create_raw(as_=as_, user=user, **body)
+        assert response.status_code == 201, response.text
+        task: dict[str, Any] = response.json()
+        return task
+
+    def task(self, task_id: str, *, as_: str = "alice", user: str = "me") -> dict[str, Any]:
+        response = self.get(f"/tasks/{user}/{task_id}", as_=as_)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    def wait_active(self, task_id: str, *, as_: str = "alice", timeout: float = 5.0) -> dict[str, Any]:
+        return poll(lambda: self.task(task_id, as_=as_), lambda t: t["status"] == "active", timeout=timeout)
+
+    def create_active(self, *, as_: str = "alice", **body: Any) -> dict[str, Any]:
+        task = self.create(as_=as_, **body)
+        return task if task["status"] == "active" else self.wait_active(task["id"], as_=as_)
+
+    def list_tasks(self, q: str | None = None, *, as_: str = "alice") -> httpx.Response:
+        params = {"q": q} if q is not None else None
+        return self.get("/tasks", as_=as_, params=params)
+
+    def list_ids(self, q: str | None = None, *, as_: str = "alice") -> list[str]:
+        response = self.list_tasks(q, as_=as_)
+        assert response.status_code == 200, response.text
+        return [task["id"] for task in response.json()["tasks"]]
+
+    def logs(self, task_id: str, *, as_: str = "alice") -> list[dict[str, Any]]:
+        response = self.get(f"/tasks/me/{task_id}/logs", as_=as_)
+        assert response.status_code == 200, response.text
+        entries: list[dict[str, Any]] = response.json()["logs"]
+        return entries
+
+    def send(self, task_id: str, text: str, *, as_: str = "alice", user: str = "me") -> httpx.Response:
+        return self.post(f"/tasks/{user}/{task_id}/send", as_=as_, json={"input": text})
+
+
+def error_message(response: httpx.Response) -> str:
+    """The ``message`` of a JSON error body (asserting it is one)."""
+    assert response.headers["content-type"] == "application/json; charset=utf-8", response.headers
+    body = response.json()
+    assert isinstance(body, dict) and isinstance(body.get("message"), str), body
+    message: str = body["message"]
+    return message

@@ -1,0 +1,201 @@
+"""The ``serve`` command as a subprocess: config file, requests with its tokens, clean stop on signals."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from ref_support import poll
+
+from conformance.reference import FAULTS
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CONFIG_KEYS = {
+    "url",
+    "api_prefix",
+    "token",
+    "second_token",
+    "admin_token",
+    "template_version_id",
+    "non_ai_template_version_id",
+}
+
+
+def _env(faults: str | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TASKS_CONFORMANCE_")}
+    if faults is not None:
+        env["TASKS_CONFORMANCE_REFERENCE_FAULTS"] = faults
+    return env
+
+
+def _serve(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "conformance.reference.serve", *args],
+        cwd=REPO_ROOT,
+        env=env or _env(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "conformance.reference.serve", *args],
+        cwd=REPO_ROOT,
+        env=env or _env(),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+def _wait_for_config(proc: subprocess.Popen[str], path: Path) -> dict[str, str]:
+    def read() -> dict[str, str] | None:
+        assert proc.poll() is None, f"serve exited early: {proc.communicate()}"
+        if not path.exists():
+            return None
+        try:
+            target: dict[str, str] = tomllib.loads(path.read_text())["target"]
+        except (tomllib.TOMLDecodeError, KeyError):
+            return None
+        return target
+
+    result = poll(read, lambda value: value is not None, timeout=20, interval=0.05)
+    assert result is not None
+    return result
+
+
+@pytest.fixture()
+def stop_later() -> Iterator[list[subprocess.Popen[str]]]:
+    procs: list[subprocess.Popen[str]] = []
+    yield procs
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_serve_writes_config_serves_and_stops_cleanly(
+    tmp_path: Path, stop_later: list[subprocess.Popen[str]], sig: signal.Signals
+) -> None:
+    config_path = tmp_path / "target.toml"
+    proc = _serve("--port", "0", "--lifecycle-delay", "0", "--write-config", str(config_path))
+    stop_later.append(proc)
+    target = _wait_for_config(proc, config_path)
+    assert set(target) >= CONFIG_KEYS and all(isinstance(v, str) for v in target.values())
+    assert target["url"].startswith("http://127.0.0.1:") and target["api_prefix"] == "/api/experimental"
+    assert config_path.stat().st_mode & 0o077 == 0  # tokens inside: private file
+
+    base = target["url"] + target["api_prefix"]
+    with httpx.Client(timeout=10) as client:
+        created = client.post(
+            base + "/tasks/me",
+            headers={"Coder-Session-Token": target["token"]},
+            json={"input": "hello", "template_version_id": target["template_version_id"]},
+        )
+        assert created.status_code == 201
+        task_id = created.json()["id"]
+        assert (
+            client.get(
+                f"{base}/tasks/me/{task_id}", headers={"Coder-Session-Token": target["second_token"]}
+            ).status_code
+            == 404
+        )
+        assert (
+            client.get(
+                f"{base}/tasks/me/{task_id}", headers={"Coder-Session-Token": target["admin_token"]}
+            ).status_code
+            == 200
+        )
+        plain = client.post(
+            base + "/tasks/me",
+            headers={"Coder-Session-Token": target["token"]},
+            json={"input": "x", "template_version_id": target["non_ai_template_version_id"]},
+        )
+        assert plain.status_code == 400
+
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=15)
+    assert proc.returncode == 0, (out, err)
+    assert target["url"] in out and "/api/experimental" in out
+    assert str(config_path) in out
+    for secret in (target["token"], target["second_token"], target["admin_token"]):
+        assert secret not in out and secret not in err
+    with pytest.raises(httpx.TransportError):
+        httpx.get(target["url"] + "/", timeout=2)
+
+
+def test_list_faults() -> None:
+    result = _run("--list-faults")
+    assert result.returncode == 0
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == len(FAULTS)
+    for line, fault in zip(lines, FAULTS.values(), strict=True):
+        assert line.startswith(fault.name) and fault.description in line
+
+
+@pytest.mark.parametrize(
+    ("args", "env_faults"),
+    [(("--faults", "create-returns-200,nope"), None), ((), "bogus-fault")],
+    ids=["flag", "env"],
+)
+def test_unknown_fault_is_exit_2_with_one_line(args: tuple[str, ...], env_faults: str | None) -> None:
+    result = _run("--port", "0", *args, env=_env(env_faults))
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "unknown fault" in result.stderr
+
+
+def test_faults_from_env_and_flag_precedence(tmp_path: Path, stop_later: list[subprocess.Popen[str]]) -> None:
+    statuses = {}
+    for label, args in (("env", ()), ("flag", ("--faults", "delete-returns-200"))):
+        path = tmp_path / f"{label}.toml"
+        proc = _serve(
+            "--port",
+            "0",
+            "--lifecycle-delay",
+            "0",
+            "--write-config",
+            str(path),
+            *args,
+            env=_env("create-returns-200"),
+        )
+        stop_later.append(proc)
+        target = _wait_for_config(proc, path)
+        response = httpx.post(
+            target["url"] + target["api_prefix"] + "/tasks/me",
+            headers={"Coder-Session-Token": target["token"]},
+            json={"input": "x", "template_version_id": target["template_version_id"]},
+            timeout=10,
+        )
+        statuses[label] = response.status_code
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=15)
+        assert proc.returncode == 0
+    assert statuses == {"env": 200, "flag": 201}
+
+
+def test_port_in_use_is_an_error(stop_later: list[subprocess.Popen[str]], tmp_path: Path) -> None:
+    path = tmp_path / "first.toml"
+    first = _serve("--port", "0", "--write-config", str(path))
+    stop_later.append(first)
+    port = _wait_for_config(first, path)["url"].rsplit(":", 1)[1]
+    started = time.monotonic()
+    result = _run("--port", port)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert time.monotonic() - started < 25
+    first.send_signal(signal.SIGINT)
+    first.communicate(timeout=15)
+    assert first.returncode == 0
