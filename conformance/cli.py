@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import sys
 from collections.abc import Sequence
@@ -43,9 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--config", metavar="PATH", help=f"TOML config file (env {CONFIG_ENV})")
     for s in SETTINGS:
         if s.kind is bool:
-            run.add_argument(s.flag, action="store_true", default=None, help=f"{s.help} (env {s.env})")
+            run.add_argument(s.flag, dest=s.name, action="store_true", default=None, help=f"{s.help} (env {s.env})")
         else:
-            run.add_argument(s.flag, metavar=s.name.upper(), help=f"{s.help} (env {s.env})")
+            run.add_argument(s.flag, dest=s.name, metavar=s.name.upper(), help=f"{s.help} (env {s.env})")
     run.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: arguments for pytest")
 
     serve = sub.add_parser("serve", help="run the embedded reference server in the foreground")
@@ -119,8 +121,11 @@ class _Collector:
 
 def checks_by_requirement() -> dict[str, list[str]]:
     collector = _Collector()
-    pytest.main(["--pyargs", "conformance", "--collect-only", "-q", "-p", "no:terminal",
-                 "-p", "no:junitxml", "-p", "no:html"], plugins=[collector])
+    with contextlib.redirect_stdout(io.StringIO()):
+        code = pytest.main(["--pyargs", "conformance", "--collect-only", "-q", "-p", "no:junitxml",
+                            "-p", "no:html"], plugins=[collector])
+    if code != 0:
+        raise RuntimeError(f"collecting the checks failed (pytest exit code {code})")
     return collector.checks
 
 

@@ -7,6 +7,7 @@ came from. Secrets are never part of an error message.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tomllib
 from collections.abc import Callable, Mapping
@@ -161,9 +162,10 @@ class Config:
     sources: Mapping[str, str] = field(default_factory=dict)
 
     def with_target(self, **changes: Any) -> Config:
-        values = {name: getattr(self.target, name) for name in TABLES["target"]}
-        values.update(changes)
-        return Config(Target(**values), self.run, self.sources)
+        return Config(dataclasses.replace(self.target, **changes), self.run, self.sources)
+
+    def with_run(self, **changes: Any) -> Config:
+        return Config(self.target, dataclasses.replace(self.run, **changes), self.sources)
 
     def redacted(self) -> dict[str, dict[str, Any]]:
         """The config as plain data with every secret replaced, for reports."""

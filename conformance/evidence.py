@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shlex
 from dataclasses import asdict, dataclass, field
@@ -57,10 +58,8 @@ def body_text(content: bytes, limit: int = BODY_LIMIT) -> str:
     if not content:
         return ""
     text = content[: limit * 2].decode("utf-8", errors="replace")
-    try:
+    with contextlib.suppress(ValueError, UnicodeDecodeError):
         text = json.dumps(json.loads(content), indent=2, ensure_ascii=False)
-    except (ValueError, UnicodeDecodeError):
-        pass
     return _truncate(text, limit)
 
 

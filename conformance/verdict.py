@@ -24,6 +24,12 @@ class CheckOutcome:
     broken: tuple[str, ...] = ()  # the requirements a failure names; empty = all of the check's
 
     @property
+    def breaks(self) -> tuple[str, ...]:
+        """The requirements a failure counts against: those it names among its own, else all of its own."""
+        named = tuple(r for r in self.broken if r in self.requirements)
+        return named or self.requirements
+
+    @property
     def level(self) -> str:
         cat = catalogue()
         return strongest([cat[r].level for r in self.requirements if r in cat])
@@ -47,7 +53,7 @@ def requirement_results(outcomes: list[CheckOutcome], strict: bool = False) -> l
                 continue
             results[rid].checks.append(o.nodeid)
             outcome = o.outcome
-            if outcome == "failed" and o.broken and rid not in o.broken:
+            if outcome == "failed" and rid not in o.breaks:
                 continue  # the failure names other requirements: no verdict on this one from this check
             seen[rid][outcome] += 1
             if outcome in ("failed", "skipped") and o.message:

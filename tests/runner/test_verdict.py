@@ -55,3 +55,11 @@ def test_one_failing_check_among_passing_ones_fails_the_requirement() -> None:
         CheckOutcome("b", ("AUTH-MISSING-401",), "failed", "200 on get"),
     ])
     assert status_of(results, "AUTH-MISSING-401") == FAILED
+
+
+def test_failure_naming_a_foreign_requirement_counts_against_the_checks_own() -> None:
+    results = requirement_results([
+        CheckOutcome("a", ("LIST-COUNT",), "failed", "count off", broken=("ACL-LIST-OTHER-HIDDEN",)),
+    ])
+    assert status_of(results, "LIST-COUNT") == FAILED
+    assert status_of(results, "ACL-LIST-OTHER-HIDDEN") == NOT_RUN

@@ -1,0 +1,63 @@
+"""Get: GET /tasks/{user}/{task} answers 200 with the task, 404 for a task that does not exist."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from conformance import expect
+from conformance.checks._task_helpers import random_uuid
+from conformance.client import ApiClient
+from conformance.session import RunContext
+from conformance.tasks import TaskFactory
+
+MATCHED_FIELDS = ("id", "name", "owner_id", "owner_name", "template_version_id", "initial_prompt")
+
+
+@pytest.mark.requirement("GET-STATUS-200")
+def test_get_answers_200(api: ApiClient, active_task: dict[str, Any]) -> None:
+    expect.status(api.get_task(active_task["id"]), 200)
+
+
+@pytest.mark.requirement("GET-SCHEMA")
+def test_get_body_is_task(api: ApiClient, active_task: dict[str, Any]) -> None:
+    response = api.get_task(active_task["id"])
+    if response.status_code != 200:
+        pytest.skip(f"{expect.describe(response)} answered {response.status_code}; see GET-STATUS-200")
+    expect.schema(response, "Task")
+
+
+@pytest.mark.requirement("GET-CONTENT-TYPE")
+def test_get_content_type(api: ApiClient, active_task: dict[str, Any]) -> None:
+    expect.json_body(api.get_task(active_task["id"]))
+
+
+@pytest.mark.requirement("GET-MATCHES-CREATE")
+def test_get_matches_create(run: RunContext, api: ApiClient, tasks: TaskFactory) -> None:
+    created = tasks.create(api, "get-matches", prompt=f" {run.prefix} lire la tâche ✓ 読む\n ")
+    response = api.get_task(created["id"])
+    got = expect.ok(response, 200, "Task")
+    wrong = [f"{field} {got.get(field)!r} (create said {created.get(field)!r})"
+             for field in MATCHED_FIELDS if got.get(field) != created.get(field)]
+    if wrong:
+        raise expect.fail(f"{expect.describe(response)} returned a task that differs from what create returned: "
+                          + "; ".join(wrong))
+
+
+@pytest.mark.readonly
+@pytest.mark.requirement("GET-NOT-FOUND-404")
+def test_get_unknown_task_404(run: RunContext, api: ApiClient) -> None:
+    expect.error(api.get_task(random_uuid(run)), 404)
+
+
+@pytest.mark.requirement("GET-BY-NAME")
+@pytest.mark.parametrize("case", ["same-case", "other-case"])
+def test_get_by_name(case: str, api: ApiClient, active_task: dict[str, Any]) -> None:
+    name = active_task["name"] if case == "same-case" else active_task["name"].swapcase()
+    response = api.get_task(name)
+    if response.status_code != 200:
+        raise expect.fail(f"expected 200 and task {active_task['id']} for {expect.describe(response)} (the task's "
+                          f"name{' in another case' if case == 'other-case' else ''}), got {response.status_code}")
+    expect.equal(expect.json_body(response).get("id"), active_task["id"],
+                 f"the id of the task {expect.describe(response)} returned")

@@ -1,0 +1,97 @@
+"""Lifecycle: a new task starts pending/initializing, becomes active in time, and keeps its timestamps sane."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from conformance import expect
+from conformance.checks._task_helpers import parse_time
+from conformance.client import ApiClient
+from conformance.expect import CheckFailure
+from conformance.session import RunContext
+from conformance.tasks import ACTIVE, STARTING, TaskFactory
+
+INITIAL_STATUSES = (*STARTING, ACTIVE)
+
+
+@dataclass
+class Observed:
+    """A new task as create returned it, then every get of it until it left the starting states."""
+
+    created: dict[str, Any]
+    seen: list[dict[str, Any]] = field(default_factory=list)
+    problem: str | None = None  # why watching stopped early (deadline, a failing get)
+
+
+@pytest.fixture(scope="module")
+def observed(run: RunContext, api: ApiClient) -> Iterator[Observed]:
+    factory = TaskFactory(run)
+    try:
+        created = factory.create(api, "lifecycle")
+        result = Observed(created)
+
+        def probe() -> dict[str, Any]:
+            task = factory.get(api, created["id"])
+            result.seen.append(task)
+            return task
+
+        try:
+            expect.poll(probe, lambda t: t["status"] not in STARTING, timeout=run.config.run.active_timeout,
+                        interval=run.config.run.poll_interval, waiting_for=f"task {created['id']} to become active",
+                        last=lambda t: f"status {t['status']!r}")
+        except CheckFailure as exc:
+            result.problem = str(exc)
+        yield result
+    finally:
+        factory.cleanup()
+
+
+@pytest.mark.requirement("LIFE-INITIAL-STATUS")
+def test_initial_status(observed: Observed) -> None:
+    status = observed.created["status"]
+    if status not in INITIAL_STATUSES:
+        raise expect.fail(f"expected a new task to start as one of {', '.join(INITIAL_STATUSES)}, but create "
+                          f"returned task {observed.created['id']} with status {status!r}")
+
+
+@pytest.mark.requirement("LIFE-REACHES-ACTIVE")
+def test_reaches_active(observed: Observed) -> None:
+    if observed.problem is not None:
+        raise expect.fail(observed.problem)
+    final = observed.seen[-1]
+    if final["status"] != ACTIVE:
+        raise expect.fail(f"expected task {final['id']} to go from starting to 'active', but GET showed status "
+                          f"{final['status']!r}")
+
+
+@pytest.mark.requirement("LIFE-TIMESTAMPS")
+def test_timestamps(observed: Observed) -> None:
+    created_at = observed.created["created_at"]
+    task_id = observed.created["id"]
+    for index, task in enumerate([observed.created, *observed.seen]):
+        source = "create" if index == 0 else f"get #{index}"
+        if task["created_at"] != created_at:
+            raise expect.fail(f"expected created_at of task {task_id} to stay {created_at!r}, but {source} "
+                              f"(status {task['status']!r}) returned {task['created_at']!r}")
+        created, updated = parse_time(task["created_at"]), parse_time(task["updated_at"])
+        if created is None or updated is None:
+            raise expect.fail(f"cannot compare the timestamps of task {task_id} from {source}: created_at "
+                              f"{task['created_at']!r}, updated_at {task['updated_at']!r} (not RFC 3339)")
+        if updated < created:
+            raise expect.fail(f"expected updated_at >= created_at for task {task_id}, but {source} returned "
+                              f"updated_at {task['updated_at']!r} before created_at {task['created_at']!r}")
+
+
+@pytest.mark.requirement("LIFE-ACTIVE-WORKSPACE")
+def test_active_task_has_workspace(api: ApiClient, tasks: TaskFactory, active_task: dict[str, Any]) -> None:
+    task = tasks.get(api, active_task["id"])
+    if task["status"] != ACTIVE:
+        pytest.skip(f"the shared task {task['id']} is no longer active (status {task['status']!r})")
+    missing = [f for f in ("workspace_id", "workspace_agent_id") if not task.get(f)]
+    if missing:
+        raise expect.fail(f"expected active task {task['id']} to have {' and '.join(missing)} filled in, but "
+                          f"GET returned " + ", ".join(f"{f}={task.get(f)!r}" for f in missing))

@@ -1,0 +1,125 @@
+"""Send: POST /tasks/{user}/{task}/send answers 204 and the input shows up in the logs, followed by a reply."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from conformance import expect
+from conformance.checks._task_helpers import (
+    NOT_ACTIVE_CODES,
+    describe_entries,
+    log_entries,
+    logs_when_ready,
+    probe_before_active,
+    random_uuid,
+    send_when_ready,
+    unique_text,
+)
+from conformance.client import ApiClient
+from conformance.expect import CheckFailure
+from conformance.session import RunContext
+from conformance.tasks import TaskFactory
+
+
+@dataclass
+class Sent:
+    """One input sent to the shared active task, inspected by several checks."""
+
+    task_id: str
+    content: str
+    response: httpx.Response
+
+    def require_accepted(self) -> None:
+        if not 200 <= self.response.status_code < 300:
+            pytest.skip(f"{expect.describe(self.response)} answered {self.response.status_code}; "
+                        "see SEND-STATUS-204")
+
+
+@pytest.fixture(scope="module")
+def sent(run: RunContext, api: ApiClient, active_task: dict[str, Any]) -> Sent:
+    content = unique_text(run, "send")
+    return Sent(active_task["id"], content, send_when_ready(run, api, active_task["id"], content))
+
+
+def _input_index(entries: list[dict[str, Any]], content: str) -> int | None:
+    for index, entry in enumerate(entries):
+        if entry.get("type") == "input" and entry.get("content") == content:
+            return index
+    return None
+
+
+@pytest.mark.requirement("SEND-STATUS-204")
+def test_send_answers_204(sent: Sent) -> None:
+    expect.status(sent.response, 204)
+
+
+@pytest.mark.requirement("SEND-EMPTY-BODY")
+def test_send_empty_body(sent: Sent) -> None:
+    sent.require_accepted()
+    expect.empty_body(sent.response)
+
+
+@pytest.mark.requirement("SEND-INPUT-LOGGED")
+def test_send_input_logged(run: RunContext, api: ApiClient, sent: Sent) -> None:
+    sent.require_accepted()
+
+    def done(entries: list[dict[str, Any]]) -> bool:
+        # Stop early on an exact copy typed 'output' too: a correct server logs the input before any reply.
+        return any(e.get("content") == sent.content for e in entries)
+
+    entries = expect.poll(lambda: log_entries(logs_when_ready(run, api, sent.task_id)), done,
+                          timeout=run.config.run.active_timeout, interval=run.config.run.poll_interval,
+                          waiting_for=f"an 'input' entry with the sent content {sent.content!r} in the logs of "
+                                      f"task {sent.task_id}",
+                          last=lambda e: describe_entries(e, sent.content))
+    if _input_index(entries, sent.content) is None:
+        types = sorted({str(e.get("type")) for e in entries if e.get("content") == sent.content})
+        raise expect.fail(f"expected the sent input {sent.content!r} to appear in GET "
+                          f"{api.api_prefix}/tasks/me/{sent.task_id}/logs as an entry of type 'input', but the "
+                          f"entries with that content have type {', '.join(types)}")
+
+
+@pytest.mark.requirement("SEND-OUTPUT-FOLLOWS")
+def test_send_output_follows(run: RunContext, api: ApiClient, sent: Sent) -> None:
+    sent.require_accepted()
+    found_input = False
+
+    def done(entries: list[dict[str, Any]]) -> bool:
+        nonlocal found_input
+        index = _input_index(entries, sent.content)
+        found_input = found_input or index is not None
+        return index is not None and any(e.get("type") == "output" for e in entries[index + 1:])
+
+    try:
+        expect.poll(lambda: log_entries(logs_when_ready(run, api, sent.task_id)), done,
+                    timeout=run.config.run.active_timeout, interval=run.config.run.poll_interval,
+                    waiting_for=f"an 'output' entry after the input {sent.content!r} in the logs of task "
+                                f"{sent.task_id}",
+                    last=lambda e: describe_entries(e, sent.content))
+    except CheckFailure:
+        if not found_input:
+            pytest.skip(f"the sent input {sent.content!r} never appeared in the logs; see SEND-INPUT-LOGGED")
+        raise
+
+
+@pytest.mark.requirement("SEND-EMPTY-INPUT-400")
+def test_send_empty_input_400(run: RunContext, api: ApiClient, active_task: dict[str, Any]) -> None:
+    expect.status(send_when_ready(run, api, active_task["id"], ""), 400)
+
+
+@pytest.mark.requirement("SEND-NOT-ACTIVE")
+def test_send_not_active(run: RunContext, api: ApiClient, tasks: TaskFactory) -> None:
+    text = unique_text(run, "send-early")
+    response = probe_before_active(tasks, api, "send-early", "send",
+                                   lambda task_id: api.send_input(task_id, text))
+    expect.status(response, *NOT_ACTIVE_CODES)
+
+
+@pytest.mark.readonly
+@pytest.mark.requirement("SEND-NOT-FOUND-404")
+def test_send_unknown_task_404(run: RunContext, api: ApiClient) -> None:
+    expect.status(api.send_input(random_uuid(run), unique_text(run, "unknown")), 404)
