@@ -18,6 +18,7 @@ from conformance.evidence import EvidenceLog, set_current_log
 from conformance.expect import CheckFailure
 from conformance.preflight import PreflightError, run_preflight
 from conformance.redact import Redactor
+from conformance.report.outputs import finish_reports, register_reports
 from conformance.requirements import catalogue
 from conformance.session import RunContext, make_run_prefix
 from conformance.tasks import sweep
@@ -27,6 +28,8 @@ pytest_plugins = ["conformance.fixtures"]
 
 PACKAGE_DIR = Path(conformance.__file__).resolve().parent
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+# The embedded server activates a task in two lifecycle steps (0.1 s by default): a stuck task shows in seconds.
+EMBEDDED_ACTIVE_TIMEOUT = 10.0
 RUN_KEY = pytest.StashKey["ConformancePlugin"]()
 
 
@@ -59,6 +62,7 @@ def pytest_configure(config: pytest.Config) -> None:
     plugin = ConformancePlugin(config, settings)
     config.stash[RUN_KEY] = plugin
     config.pluginmanager.register(plugin, "tasks-conformance-run")
+    register_reports(config, plugin)  # conformance/report: HTML hooks, results.json, JUnit properties, redaction
 
 
 def _default_report_paths(config: pytest.Config, report_dir: Path) -> None:
@@ -149,6 +153,8 @@ class ConformancePlugin:
                 raise pytest.exit(f"configuration error: reference_faults: {exc}",
                                   returncode=EXIT_USAGE) from None
             values = server.target_config()
+            if settings.sources.get("active_timeout") == "default":
+                settings = settings.with_run(active_timeout=EMBEDDED_ACTIVE_TIMEOUT)
             settings = settings.with_target(**{k: values.get(k) for k in (
                 "url", "token", "second_token", "admin_token", "template_version_id",
                 "non_ai_template_version_id", "organization_name") if k in values})
@@ -195,6 +201,8 @@ class ConformancePlugin:
         ids = tuple(getattr(report, "requirements", ()))
         if report.when == "call" or (report.when == "setup" and not report.passed):
             message = self._message(report)
+            if report.when == "setup" and report.failed:
+                message = "could not set up the check: " + message
             self.outcomes.append(CheckOutcome(report.nodeid, ids, report.outcome, message,
                                               report.duration, tuple(getattr(report, "broken", ()))))
         elif report.when == "teardown" and report.failed and self.outcomes:
@@ -220,6 +228,7 @@ class ConformancePlugin:
         if self.run is not None and exitstatus in (EXIT_PASS, EXIT_FAIL):
             results = requirement_results(self.outcomes, strict=self.settings.run.strict)
             session.exitstatus = EXIT_FAIL if verdict(results) == "fail" else EXIT_PASS
+        finish_reports(self.pytest_config, session)  # results.json, JUnit suite properties; never raises
         yield
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:

@@ -1,29 +1,51 @@
-"""The per-requirement summary printed at the end of a run: failed MUSTs first, then warnings."""
+"""The per-requirement summary printed at the end of a run: a compact table, failed MUSTs first, then warnings."""
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 from conformance.session import RunContext
 from conformance.verdict import FAILED, NOT_RUN, PASSED, SKIPPED, WARNING, RequirementResult, counts, verdict
 
 _SHOWN = (FAILED, WARNING)
-_WIDTH = 100
+_LEVELS = ("MUST", "SHOULD", "MAY")
+_DEFAULT_WIDTH = 120
+_MAX_LINES = 2  # per requirement: the table stays compact; the reports have the full message
+
+
+def _width(tr: Any) -> int:
+    try:
+        return max(int(tr._tw.fullwidth), 100)
+    except (AttributeError, TypeError, ValueError):
+        return _DEFAULT_WIDTH
+
+
+def _rows(line: str, detail: str, width: int) -> list[str]:
+    """The line, with a long detail wrapped onto an indented continuation line."""
+    room = max(width - len(line), 40)
+    wrapped = textwrap.wrap(detail, room, break_long_words=True, break_on_hyphens=False, max_lines=_MAX_LINES,
+                            placeholder=" ...") or [""]
+    return [line + wrapped[0]] + [" " * len(line) + more for more in wrapped[1:]]
 
 
 def write_summary(tr: Any, results: list[RequirementResult], run: RunContext) -> None:
+    width = _width(tr)
     tr.section("tasks-conformance: requirements", sep="=")
     target = run.config.target
     tr.write_line(f"target {target.url}{target.api_prefix}" + (" (embedded reference server)"
                                                              if run.server is not None else ""))
     order = {FAILED: 0, WARNING: 1}
     shown = sorted((r for r in results if r.status in _SHOWN),
-                   key=lambda r: (order[r.status], ("MUST", "SHOULD", "MAY").index(r.requirement.level)))
+                   key=lambda r: (order[r.status], _LEVELS.index(r.requirement.level)))
+    if shown:
+        tr.write_line(f"{'':4} {'LEVEL':6} {'REQUIREMENT':28} FIRST FAILURE")
     for r in shown:
         label = "FAIL" if r.status == FAILED else "WARN"
         line = f"{label:4} {r.requirement.level:6} {r.requirement.id:28} "
         detail = r.messages[0] if r.messages else r.requirement.title
-        tr.write_line((line + detail)[:_WIDTH * 2], red=r.status == FAILED, yellow=r.status == WARNING)
+        for row in _rows(line, detail, width):
+            tr.write_line(row, red=r.status == FAILED, yellow=r.status == WARNING)
     by_level = counts(results)
     for level, c in by_level.items():
         total = sum(c.values())

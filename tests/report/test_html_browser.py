@@ -1,0 +1,158 @@
+"""The HTML report in headless Chromium: renders without script errors, offline, verdict and matrix visible,
+a failed check's evidence expands. Saves a PNG screenshot next to each report (conformance.png).
+
+Needs Debian's chromium (`apt-get install chromium`; .ci/run installs it) and the `playwright` package (dev
+extra). Playwright drives the system browser; it never downloads one.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from report_support import MUST_REQ, SHOULD_REQ, SuiteRun
+
+from conformance.requirements import catalogue
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+LAPTOP = {"width": 1366, "height": 900}
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                reason="needs Debian's chromium (apt-get install chromium)")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with tempfile.TemporaryDirectory(prefix="tc-chromium-") as profile, sync_api.sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, viewport=LAPTOP,
+            offline=True,
+        )
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+class Page:
+    """A report opened in the browser, with every script error and every non-file request recorded."""
+
+    def __init__(self, context: Any, path: Path) -> None:
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.page = context.new_page()
+        self.page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
+        self.page.on("console", lambda msg: self.errors.append(f"console: {msg.text}") if msg.type == "error"
+                     else None)
+        self.page.on("request", lambda req: None if req.url.startswith(("file:", "data:", "about:"))
+                     else self.requests.append(req.url))
+        self.page.goto(path.as_uri(), wait_until="load")
+        self.page.wait_for_selector("#results-table tbody", state="attached")
+
+    def close(self) -> None:
+        self.page.close()
+
+
+@pytest.fixture
+def open_report(browser: Any) -> Iterator[Any]:
+    pages: list[Page] = []
+
+    def opener(path: Path) -> Page:
+        page = Page(browser, path)
+        pages.append(page)
+        return page
+
+    yield opener
+    for p in pages:
+        p.close()
+
+
+def _common_checks(page: Page, run: SuiteRun, verdict: str) -> None:
+    pg = page.page
+    assert pg.locator("#tc-verdict").is_visible()
+    assert pg.locator("#tc-verdict").inner_text().strip() == verdict
+    assert pg.locator("#tc-matrix").is_visible()
+    assert pg.locator("#tc-levels").is_visible()
+    assert pg.locator("table.tc-matrix tbody tr").count() == len(catalogue())
+    # pytest-html's own table rendered from its data (its script ran) with one row per check
+    assert pg.locator("#results-table tbody.results-table-row").count() == len(run.results()["checks"])
+    # laptop width: nothing wider than the window
+    assert pg.evaluate("document.documentElement.scrollWidth") <= LAPTOP["width"]
+    pg.screenshot(path=str(run.report_dir / "conformance.png"))
+    shot = run.report_dir / "conformance.png"
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert page.errors == []
+    assert page.requests == []
+
+
+def test_failing_report_renders_and_its_evidence_expands(failing_run: SuiteRun, open_report: Any) -> None:
+    page = open_report(failing_run.html)
+    _common_checks(page, failing_run, "FAIL")
+    pg = page.page
+    assert MUST_REQ in pg.locator("#tc-header").inner_text()
+    failed_row = pg.locator(f"tr.tc-row-failed#req-{MUST_REQ}")
+    assert failed_row.is_visible()
+    assert "FAILED" in failed_row.inner_text().upper()
+    assert pg.locator(f"tr.tc-row-warning#req-{SHOULD_REQ}").is_visible()
+
+    check = pg.locator("article.tc-check-failed").first
+    assert check.locator(".tc-message").inner_text().startswith("expected")
+    assert MUST_REQ in check.locator(".tc-breaks").inner_text()
+    assert check.locator(".tc-repro pre").inner_text().startswith("curl ")
+    exchange = check.locator("details.tc-exchange").first
+    request_block = exchange.locator("pre.tc-request")
+    assert not request_block.is_visible()
+    exchange.locator("summary").click()
+    assert request_block.is_visible()
+    text = request_block.inner_text()
+    assert re.match(r"(GET|POST|DELETE) http://127\.0\.0\.1:\d+/api/experimental/", text)
+    assert "coder-session-token: [REDACTED]" in text
+    assert exchange.locator("pre.tc-response").inner_text().startswith("HTTP ")
+    assert exchange.locator("pre.tc-curl").inner_text().startswith("curl ")
+    # the matrix links to the evidence
+    href = failed_row.locator("a.tc-evidence-link").first.get_attribute("href")
+    assert href and pg.locator(f"article.tc-check{href}").count() == 1
+    assert pg.locator("article.tc-check-warning").count() >= 1
+    pg.screenshot(path=str(failing_run.report_dir / "conformance-evidence.png"))
+
+
+def test_passing_report_renders_with_a_pass_verdict(passing_run: SuiteRun, open_report: Any) -> None:
+    page = open_report(passing_run.html)
+    _common_checks(page, passing_run, "PASS")
+    pg = page.page
+    assert pg.locator("tr.tc-row-failed").count() == 0
+    assert pg.locator("article.tc-check").count() == 0
+    assert "No check failed" in pg.locator("#tc-failures").inner_text()
+
+
+def test_embedded_fault_report_shows_fail(embedded_failing_run: SuiteRun, open_report: Any) -> None:
+    page = open_report(embedded_failing_run.html)
+    _common_checks(page, embedded_failing_run, "FAIL")
+    assert "embedded reference server, faults: wrong-secret-accepted" in page.page.locator("#tc-header").inner_text()
+
+
+def test_report_of_a_failed_preflight_says_why(preflight_failed_run: SuiteRun, open_report: Any) -> None:
+    page = open_report(preflight_failed_run.html)
+    pg = page.page
+    assert pg.locator("#tc-verdict").inner_text().strip() == "ERROR"
+    assert "preflight failed" in pg.locator("#tc-header").inner_text()
+    assert page.errors == []
+
+
+@pytest.mark.parametrize("which", ["passing_run", "failing_run"])
+def test_report_needs_nothing_from_the_network(which: str, request: pytest.FixtureRequest) -> None:
+    run: SuiteRun = request.getfixturevalue(which)
+    page = run.html.read_text(encoding="utf-8")
+    assert not re.search(r"<script[^>]+src=", page, re.I)
+    assert not re.search(r"<link[^>]+href=", page, re.I)
+    assert not re.search(r"<img[^>]+src=[\"'](?!data:|[\"'])", page, re.I)
+    assert "@import" not in page and "@font-face" not in page
+    assert not re.search(r"url\(\s*['\"]?(https?:)?//", page, re.I)
