@@ -24,13 +24,15 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 LAPTOP = {"width": 1366, "height": 900}
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                                reason="needs Debian's chromium (apt-get install chromium)")
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail("the browser test needs Debian's chromium: apt-get install chromium (.ci/run does)",
+                    pytrace=False)
+    from playwright import sync_api
+
     with tempfile.TemporaryDirectory(prefix="tc-chromium-") as profile, sync_api.sync_playwright() as p:
         context = p.chromium.launch_persistent_context(
             profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, viewport=LAPTOP,
