@@ -1,0 +1,197 @@
+"""The fuzz profile of the contract, the Schemathesis configuration, and failure codes -> requirement ids.
+
+The profile is openapi.yaml narrowed where the contract cannot say which values a given target accepts, so that
+"positive" (schema-valid) data really is data a conforming server must accept:
+
+- ``{user}`` is ``me``: any other string names a user who may not exist (400 is then correct);
+- ``template_version_id`` is the configured AI template version (any other uuid is 400 on a conforming server),
+  and the preset id is dropped (the suite knows no valid preset); the body examples use the configured version;
+- ``q`` follows the filter grammar with the values every caller may use (owner me, a task status), in any case,
+  quoted or not, in either order, with any amount of surrounding and separating space.
+
+Negative data stays meaningful: whatever the profile forbids beyond the contract is tolerated when the server
+accepts it (see tolerance.py). Inferred links are switched off: the stateful tier only follows the contract's own
+links from a create, so it never touches a task it did not create.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+from conformance.session import RunContext
+
+OPERATIONS = ("listTasks", "createTask", "getTask", "deleteTask", "getTaskLogs", "sendTaskInput")
+# Operations that create nothing, whatever the generated data (a get with a random uuid finds nothing).
+READ_ONLY_OPERATIONS = ("listTasks", "getTask", "getTaskLogs")
+TASK_STATUSES = ("pending", "initializing", "active", "paused", "unknown", "error")
+
+_OWNER = r'(?:(?:owner|OWNER|Owner):(?:me|ME|Me|"me")|me|ME|Me)'
+_STATUS = r"(?:(?:status|STATUS|Status):(?:" + "|".join(TASK_STATUSES) + r"|ACTIVE|Pending|Error))"
+# Valid for every caller: at most one owner filter (a bare word is one) and one status filter, any spacing.
+QUERY_PATTERN = rf"^ *(?:{_OWNER}(?: +{_STATUS})?|{_STATUS}(?: +{_OWNER})?)? *$"
+
+STATEFUL_MAX_STEPS = 6
+
+# Schemathesis failure codes (schemathesis.failure_codes) -> the requirements a failure of that kind breaks.
+FAILURE_REQUIREMENTS: dict[str, tuple[str, ...]] = {
+    "ST101": ("FUZZ-NO-SERVER-ERROR",),  # server error
+    "ST102": ("FUZZ-NO-SERVER-ERROR",),  # server error on an undeclared request content type
+    "ST103": ("FUZZ-STATUS-DOCUMENTED",),  # undocumented status code
+    "ST104": ("FUZZ-CONTENT-TYPE",),  # missing Content-Type
+    "ST105": ("FUZZ-CONTENT-TYPE",),  # undocumented Content-Type
+    "ST106": ("FUZZ-CONTENT-TYPE",),  # malformed media type
+    "ST107": ("FUZZ-RESPONSE-SCHEMA",),  # missing documented response headers
+    "ST108": ("FUZZ-RESPONSE-SCHEMA",),  # response violates the schema
+    "ST109": ("FUZZ-RESPONSE-SCHEMA",),  # JSON content type, unparseable body
+    "ST110": ("FUZZ-RESPONSE-SCHEMA",),  # content deserialization error
+    "ST111": ("FUZZ-RESPONSE-SCHEMA",),  # unknown discriminator value
+    "ST201": ("FUZZ-NEGATIVE-REJECTED",),  # schema-violating request accepted
+    "ST202": ("FUZZ-POSITIVE-ACCEPTED",),  # schema-valid request rejected
+    "ST203": ("FUZZ-NEGATIVE-REJECTED",),  # missing required header accepted
+    "ST204": ("FUZZ-UNSUPPORTED-METHOD",),  # wrong answer to an undeclared method
+    "ST205": ("FUZZ-UNSUPPORTED-METHOD",),  # Allow header does not match the declared methods
+    "ST301": ("FUZZ-USE-AFTER-FREE",),  # deleted resource still available
+    "ST302": ("FUZZ-RESOURCE-AVAILABLE",),  # created resource not found
+    "ST401": ("FUZZ-IGNORED-AUTH",),  # authentication not enforced
+}
+# Not Schemathesis codes: the valid token was refused (guard.py); a request got no response at all.
+GUARD_CODE = "GUARD"
+NO_RESPONSE_CODE = "NO-RESPONSE"
+FAILURE_REQUIREMENTS[GUARD_CODE] = ("FUZZ-VALID-TOKEN-ACCEPTED",)
+FAILURE_REQUIREMENTS[NO_RESPONSE_CODE] = ("FUZZ-NO-SERVER-ERROR",)
+
+# What each tier can break; every fuzz check carries these as its requirement marks.
+GATE_REQUIREMENTS = (
+    "FUZZ-NO-SERVER-ERROR", "FUZZ-STATUS-DOCUMENTED", "FUZZ-CONTENT-TYPE", "FUZZ-RESPONSE-SCHEMA",
+    "FUZZ-NEGATIVE-REJECTED", "FUZZ-POSITIVE-ACCEPTED", "FUZZ-IGNORED-AUTH", "FUZZ-UNSUPPORTED-METHOD",
+    "FUZZ-VALID-TOKEN-ACCEPTED",
+)
+STATEFUL_REQUIREMENTS = (
+    "FUZZ-USE-AFTER-FREE", "FUZZ-RESOURCE-AVAILABLE", "FUZZ-NO-SERVER-ERROR", "FUZZ-STATUS-DOCUMENTED",
+    "FUZZ-CONTENT-TYPE", "FUZZ-RESPONSE-SCHEMA", "FUZZ-NEGATIVE-REJECTED", "FUZZ-POSITIVE-ACCEPTED",
+    "FUZZ-IGNORED-AUTH", "FUZZ-VALID-TOKEN-ACCEPTED",
+)
+
+
+def gate_requirements(operation_id: str) -> tuple[str, ...]:
+    """The gate check of one operation; a create must also be retrievable by the id it returned."""
+    return GATE_REQUIREMENTS + (("FUZZ-RESOURCE-AVAILABLE",) if operation_id == "createTask" else ())
+
+
+def requirements_for(code: str) -> tuple[str, ...]:
+    """The requirements a failure with this code breaks; empty (= all of the check's) for an unknown code."""
+    return FAILURE_REQUIREMENTS.get(code, ())
+
+
+@dataclass(frozen=True)
+class FuzzSettings:
+    """What the fuzz tiers need from the run configuration."""
+
+    base_url: str  # target url + api prefix: the contract's paths start below the prefix
+    token: str
+    template_version_id: str | None
+    budget: int  # generated examples per operation (fuzzing phase) and scenarios (stateful tier)
+    seed: int
+    time_limit: float
+    request_timeout: float
+    read_only: bool
+
+    @classmethod
+    def from_run(cls, run: RunContext) -> FuzzSettings:
+        target, settings = run.config.target, run.config.run
+        assert target.url is not None and target.token is not None, "the target is resolved before checks run"
+        return cls(
+            base_url=target.url + target.api_prefix,
+            token=target.token,
+            template_version_id=target.template_version_id,
+            budget=settings.fuzz_budget,
+            seed=fuzz_seed(settings.fuzz_seed, settings.seed),
+            time_limit=settings.fuzz_time_limit,
+            request_timeout=settings.request_timeout,
+            read_only=settings.read_only,
+        )
+
+
+def fuzz_seed(fuzz_seed_setting: int | None, seed_setting: int | None) -> int:
+    """--fuzz-seed, else --seed, else 0: fuzzing repeats itself unless told otherwise."""
+    if fuzz_seed_setting is not None:
+        return fuzz_seed_setting
+    return seed_setting if seed_setting is not None else 0
+
+
+def fuzz_document(contract: dict[str, Any], template_version_id: str | None) -> dict[str, Any]:
+    """The contract narrowed to values this target must accept (module docstring); the contract is not changed."""
+    doc = copy.deepcopy(contract)
+    components = doc["components"]
+    components["parameters"]["User"]["schema"] = {"type": "string", "enum": ["me"]}
+    components["parameters"]["TaskQuery"]["schema"] = {"type": "string", "pattern": QUERY_PATTERN}
+    create = components["schemas"]["CreateTaskRequest"]
+    create["properties"].pop("template_version_preset_id", None)
+    media = doc["paths"]["/tasks/{user}"]["post"]["requestBody"]["content"]["application/json"]
+    if template_version_id is not None:
+        create["properties"]["template_version_id"] = {
+            "type": "string", "format": "uuid", "enum": [template_version_id],
+            "description": "The configured template version that can run AI tasks.",
+        }
+        for example in media.get("examples", {}).values():
+            value = example["value"]
+            value.pop("template_version_preset_id", None)
+            value["template_version_id"] = template_version_id
+    else:  # read-only runs may have none; create is not fuzzed then
+        media.pop("examples", None)
+    return doc
+
+
+def schemathesis_config(settings: FuzzSettings, *, stateful: bool = False) -> Any:
+    """The Schemathesis configuration: built here, never discovered from a schemathesis.toml in the cwd.
+
+    The gate tier generates the security parameters too, so its negative data includes requests without (or
+    with a broken) token; the configured token is never added to those. The stateful tier does not: Schemathesis
+    counts them as operation parameters, and its created-resource check (ST302) only looks at a follow-up
+    whose every parameter came from a link, which a generated credential never does.
+    """
+    from schemathesis.config import SchemathesisConfig
+
+    coverage: dict[str, Any] = {}
+    if settings.read_only:
+        # Undeclared-method probes with PUT, POST, PATCH or DELETE on the read operations' paths could change
+        # state on a server that routes them after all: only the safe ones.
+        coverage["unexpected-methods"] = ["options", "trace", "query"]
+    return SchemathesisConfig.from_dict({
+        "seed": settings.seed,
+        "base-url": settings.base_url,
+        "workers": 1,  # more than one worker crashes now and then in the coverage phase on Python 3.11
+        "request-timeout": settings.request_timeout,
+        "max-redirects": 0,
+        # The token goes to the security scheme, so cases that test missing authentication stay unauthenticated.
+        "auth": {"openapi": {"CoderSessionToken": {"api_key": settings.token}}, "auto-signup": False},
+        "generation": {
+            "max-examples": max(settings.budget, 1), "database": "none", "deterministic": False,
+            "no-shrink": True, "unique-inputs": False, "with-security-parameters": not stateful,
+        },
+        "phases": {
+            "examples": {"enabled": True},
+            "coverage": coverage,
+            # No feedback from responses into generation: the requests do not depend on what the server says.
+            "fuzzing": {"extra-data-sources": {"responses": False}, "error-feedback": {"enabled": False}},
+            "stateful": {
+                "enabled": True, "max-steps": STATEFUL_MAX_STEPS, "link-calibration": False,
+                # Inferred links (e.g. list -> delete) would reach tasks this tier did not create.
+                "inference": {"algorithms": []},
+            },
+        },
+        "checks": {
+            # Needs several identities wired through Web Fuzzing Commons; the access-control checks cover it.
+            "object_level_authorization": {"enabled": False},
+        },
+    })
+
+
+def load_schema(settings: FuzzSettings, contract: dict[str, Any], *, stateful: bool = False) -> Any:
+    """The Schemathesis schema of the fuzz profile, configured for this target and tier."""
+    import schemathesis
+
+    return schemathesis.openapi.from_dict(fuzz_document(contract, settings.template_version_id),
+                                          config=schemathesis_config(settings, stateful=stateful))

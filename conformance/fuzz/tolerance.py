@@ -1,0 +1,141 @@
+"""Variations the API's documentation allows, which Schemathesis's generic checks would report as failures.
+
+Each rule gets a failure, the case and the response, and answers with a reason (the failure is dropped and
+counted) or None (it stands). Rules that need the server's current state ask it through a `StateProbe`.
+
+- ST201 (schema-violating request accepted): the profile narrows ``{user}``, ``q`` and ``template_version_id``
+  beyond the contract, and Coder decodes bodies as Go does (a JSON ``null`` member is absent, an absent ``input``
+  is the empty string, field names match case-insensitively, a uuid may be braced or unhyphenated). An accepted
+  request is only a failure when it carried the valid token and its body is invalid for the contract even then.
+- ST202 (schema-valid request rejected): logs and send answer 400 (409 in later releases) while the task is not
+  active yet; that is the documented lifecycle, not a rejection of valid data.
+- ST101 (server error): logs and send answer 502 when the task's agent is unreachable or busy (documented, with
+  an error body).
+- ST301 (deleted resource still available): delete is asynchronous (202); a task may stay visible for a moment.
+  It is a failure only if it is still there once the poll deadline has passed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from conformance.contract import default_contract
+
+SESSION_HEADER = "Coder-Session-Token"
+# Contract schema of each operation's request body, and the string fields Go zero-fills when absent.
+_BODY_SCHEMAS = {"createTask": "CreateTaskRequest", "sendTaskInput": "SendTaskInputRequest"}
+_GO_STRING_FIELDS = {"createTask": ("input", "name"), "sendTaskInput": ("input",)}
+_GO_UUID_FIELDS = ("template_version_id", "template_version_preset_id")
+NOT_ACTIVE_STATUSES = (400, 409)
+
+
+class StateProbe(Protocol):
+    """What the tolerance rules may ask the server (with the primary member's token, outside the evidence)."""
+
+    token: str
+
+    def task_status(self, task_id: str) -> tuple[int, str | None]:
+        """(HTTP status of GET /tasks/me/{id}, the task's status when it is 200)."""
+        ...
+
+    def wait_gone(self, task_id: str) -> float | None:
+        """Poll until GET /tasks/me/{id} answers 404: seconds it took, or None if it never did."""
+        ...
+
+
+def go_body(operation_id: str, raw: bytes | str | None) -> dict[str, Any] | None:
+    """The request body as Coder's Go decoder sees it, or None when it is not a JSON object."""
+    try:
+        value = json.loads(raw or b"")
+    except (ValueError, TypeError):
+        return None
+    if not isinstance(value, dict):
+        return None
+    known = (*_GO_STRING_FIELDS.get(operation_id, ()), *_GO_UUID_FIELDS)
+    present = {key: item for key, item in value.items() if item is not None}  # null leaves the zero value
+    body: dict[str, Any] = {}
+    for key, item in present.items():
+        name = key if key in known else next((f for f in known if f.lower() == key.lower()), key)
+        if name != key and name in present:
+            continue  # an exact match wins over a case-insensitive one
+        body[name] = item
+    for name in _GO_STRING_FIELDS.get(operation_id, ()):
+        body.setdefault(name, "")
+    for name in _GO_UUID_FIELDS:
+        if isinstance(body.get(name), str):
+            with contextlib.suppress(ValueError):  # Go's uuid.Parse also takes {braced}, urn: and 32 hex
+                body[name] = str(uuid.UUID(body[name]))
+    return body
+
+
+def carried_token(response: Any, token: str) -> bool:
+    """Whether the request went out with the configured token in the documented header."""
+    return bool(response.request.headers.get(SESSION_HEADER) == token)
+
+
+def accepted_negative(operation_id: str, case: Any, response: Any, probe: StateProbe) -> str | None:
+    """ST201: tolerated when the request, with the valid token, is acceptable under the contract as Go reads it."""
+    if not carried_token(response, probe.token):
+        return None  # accepted without (valid) credentials: never tolerated
+    schema_name = _BODY_SCHEMAS.get(operation_id)
+    if schema_name is None:
+        return "accepted path/query values that only the fuzz profile forbids (the contract allows them)"
+    body = go_body(operation_id, response.request.body)
+    if body is None:
+        return None
+    if default_contract().errors(schema_name, body):
+        return None
+    return "accepted a body that is valid for the contract as Coder's Go decoder reads it (null = absent)"
+
+
+def rejected_positive(operation_id: str, case: Any, response: Any, probe: StateProbe) -> str | None:
+    """ST202: logs/send refused because the task is not active (yet) is the documented lifecycle."""
+    if operation_id not in ("getTaskLogs", "sendTaskInput") or response.status_code not in NOT_ACTIVE_STATUSES:
+        return None
+    task_id = str(case.path_parameters.get("task", ""))
+    status_code, status = probe.task_status(task_id)
+    if status_code == 200 and status != "active":
+        return f"{operation_id} on a task that is {status!r}, not active (documented 400/409)"
+    return None
+
+
+def documented_bad_gateway(operation_id: str, case: Any, response: Any, probe: StateProbe) -> str | None:
+    """ST101: 502 from logs/send with an error body: the agent is unreachable or busy (documented)."""
+    if operation_id not in ("getTaskLogs", "sendTaskInput") or response.status_code != 502:
+        return None
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        return None
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        return "502 from logs/send: the task's agent is unreachable or busy (documented)"
+    return None
+
+
+def deleted_still_visible(operation_id: str, case: Any, response: Any, probe: StateProbe) -> str | None:
+    """ST301: an asynchronous delete may take a moment; poll until the task is gone."""
+    task_id = str(case.path_parameters.get("task", ""))
+    if not task_id:
+        return None
+    took = probe.wait_gone(task_id)
+    if took is None:
+        return None
+    return f"the deleted task was still visible for a moment (gone after {took:.1f} s: asynchronous delete)"
+
+
+RULES: dict[str, Callable[[str, Any, Any, StateProbe], str | None]] = {
+    "ST201": accepted_negative,
+    "ST202": rejected_positive,
+    "ST101": documented_bad_gateway,
+    "ST301": deleted_still_visible,
+}
+
+
+def tolerated(code: str, operation_id: str, case: Any, response: Any, probe: StateProbe) -> str | None:
+    """Why a failure with this code is not one (the documentation allows it), or None."""
+    rule = RULES.get(code)
+    return rule(operation_id, case, response, probe) if rule is not None else None
