@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 import httpx
 import pytest
 from ref_support import NOT_FOUND, RFC3339, Api, error_message, poll, unique
@@ -56,7 +54,10 @@ def test_admin_gets_by_name_under_the_owner(api: Api) -> None:
     assert api.get(f"/tasks/me/{task['name']}", as_="admin").status_code == 404
 
 
-@pytest.mark.parametrize("ref", [str(uuid.uuid4()), "no-such-task", "00000000-0000-0000-0000-000000000000"])
+UNKNOWN_REFS = ["6f1c2b7e-3d4a-4c5b-9e8f-1a2b3c4d5e6f", "no-such-task", "00000000-0000-0000-0000-000000000000"]
+
+
+@pytest.mark.parametrize("ref", UNKNOWN_REFS)
 def test_unknown_task_is_404(api: Api, ref: str) -> None:
     response = api.get(f"/tasks/me/{ref}")
     assert response.status_code == 404
