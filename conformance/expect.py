@@ -94,6 +94,16 @@ def error(response: httpx.Response, *codes: int, message: str | None = None) -> 
     return body
 
 
+def error_message(response: httpx.Response) -> str | None:
+    """The `message` of a JSON error body, or None when there is none (lenient: any content type)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    message = body.get("message") if isinstance(body, dict) else None
+    return message if isinstance(message, str) else None
+
+
 def empty_body(response: httpx.Response) -> None:
     if response.content.strip():
         raise fail(f"expected an empty body for {describe(response)} ({response.status_code}), "

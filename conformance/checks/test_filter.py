@@ -49,14 +49,6 @@ def _describe_task(task: Task) -> str:
             f"status {task.get('status')!r})")
 
 
-def _message(response: httpx.Response) -> Any:
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    return body.get("message") if isinstance(body, dict) else None
-
-
 def expect_filtered(client: ApiClient, q: str, matches: Matches, what: str, *, include: tuple[str, ...] = (),
                     refusal: str | None = None) -> list[Task]:
     """`q` returns exactly the tasks of the caller's unfiltered list that `matches` (`what` says which).
@@ -67,7 +59,8 @@ def expect_filtered(client: ApiClient, q: str, matches: Matches, what: str, *, i
     for _ in range(_ATTEMPTS):
         before = _by_id(_tasks(client.list_tasks()))
         response = client.list_tasks(q=q)
-        if refusal is not None and response.status_code == 400 and _message(response) == INVALID_QUERY_MESSAGE:
+        refused = response.status_code == 400 and expect.error_message(response) == INVALID_QUERY_MESSAGE
+        if refusal is not None and refused:
             pytest.skip(refusal)
         got = _tasks(response)
         after = _by_id(_tasks(client.list_tasks()))

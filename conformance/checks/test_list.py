@@ -116,18 +116,10 @@ def test_list_empty_is_an_empty_array(api: ApiClient, second_me: Identity) -> No
 def test_list_empty_is_an_empty_array_readonly(api: ApiClient) -> None:
     q = f"owner:{uuid.uuid4()}"
     response = api.list_tasks(q=q)
-    if response.status_code == 400 and _message(response) == INVALID_QUERY_MESSAGE:
+    if response.status_code == 400 and expect.error_message(response) == INVALID_QUERY_MESSAGE:
         pytest.skip("the server refuses an owner uuid that names no user; the empty list cannot be produced "
                     "without creating tasks")
     _expect_empty(response, q, "a uuid that names no user")
-
-
-def _message(response: httpx.Response) -> Any:
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    return body.get("message") if isinstance(body, dict) else None
 
 
 @pytest.mark.requirement("LIST-INCLUDES-NEW")

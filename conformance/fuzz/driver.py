@@ -517,18 +517,8 @@ def run_gate(fuzz: FuzzRun, operation_id: str, node: pytest.Item | None = None) 
         if tier.created:
             tier.cleanup()  # do not keep workspaces around on a real server
 
-    settings = hypothesis.settings(
-        hypothesis.settings.get_profile("default"),
-        max_examples=fuzz.settings.budget,
-        derandomize=False,
-        database=None,
-        deadline=None,
-        print_blob=False,
-        report_multiple_bugs=False,
-        verbosity=hypothesis.Verbosity.quiet,
-        phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate],
-        suppress_health_check=list(hypothesis.HealthCheck),
-    )
+    settings = _hypothesis_settings(max_examples=fuzz.settings.budget,
+                                    phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate])
     hypothesis_test = create_test(
         operation=operation,
         test_func=test,
@@ -591,18 +581,8 @@ def run_stateful(fuzz: FuzzRun, node: pytest.Item | None = None) -> TierStats:
     seed = derive_operation_seed(fuzz.settings.seed, "stateful links")
     machine: Any = hypothesis.seed(seed)(Machine)
     machine.rule_order_seed = seed
-    settings = hypothesis.settings(
-        max_examples=stateful_scenarios(fuzz.settings.budget),
-        stateful_step_count=STATEFUL_MAX_STEPS,
-        derandomize=False,
-        database=None,
-        deadline=None,
-        print_blob=False,
-        report_multiple_bugs=False,
-        verbosity=hypothesis.Verbosity.quiet,
-        phases=[hypothesis.Phase.generate],
-        suppress_health_check=list(hypothesis.HealthCheck),
-    )
+    settings = _hypothesis_settings(max_examples=stateful_scenarios(fuzz.settings.budget),
+                                    stateful_step_count=STATEFUL_MAX_STEPS, phases=[hypothesis.Phase.generate])
     try:
         with ignore_hypothesis_output(), warnings.catch_warnings(), without_local_constants():
             warnings.simplefilter("ignore")
@@ -620,3 +600,19 @@ def stateful_scenarios(budget: int) -> int:
     """Scenarios of the stateful tier: half the per-operation budget (each is up to STATEFUL_MAX_STEPS steps)."""
     return max(1, budget // 2)
 
+
+def _hypothesis_settings(**overrides: Any) -> Any:
+    """Both tiers' Hypothesis settings: seeded by the caller, no example database, quiet, no deadlines."""
+    import hypothesis
+
+    return hypothesis.settings(
+        hypothesis.settings.get_profile("default"),
+        derandomize=False,
+        database=None,
+        deadline=None,
+        print_blob=False,
+        report_multiple_bugs=False,
+        verbosity=hypothesis.Verbosity.quiet,
+        suppress_health_check=list(hypothesis.HealthCheck),
+        **overrides,
+    )
