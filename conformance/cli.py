@@ -33,7 +33,9 @@ Exit codes of `run`: 0 pass, 1 a MUST requirement failed, 2 bad usage or config,
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(with_serve_arguments: bool = True) -> argparse.ArgumentParser:
+    """The command line. Serve's own arguments need the reference server's modules (Starlette and friends):
+    they are only loaded when the command is `serve`, so a `run` does not import them before pytest starts."""
     parser = argparse.ArgumentParser(prog="tasks-conformance", description=DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -51,9 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: arguments for pytest")
 
     serve = sub.add_parser("serve", help="run the embedded reference server in the foreground")
-    from conformance.reference import serve as serve_module
+    if with_serve_arguments:
+        from conformance.reference import serve as serve_module
 
-    serve_module.add_arguments(serve)
+        serve_module.add_arguments(serve)
 
     req = sub.add_parser("requirements", help="print the requirement catalogue")
     req.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -61,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(with_serve_arguments="serve" in argv)
     args = parser.parse_args(argv)
     if args.command == "run":
         return run_suite(args)
