@@ -1,9 +1,14 @@
-"""The one HTTP client: authentication, timeouts, evidence recording and redaction."""
+"""The one HTTP client: authentication, evidence recording and redaction, on the run's transport.
+
+Timeouts, the body size cap, TLS, pacing and 429 retries are the transport's (conformance/transport.py): every
+request of a run goes through it. A request without a usable response raises `TransportError` with the reason in
+plain words; one still rate limited after every retry raises `RateLimited` (the runner skips the check: a 429 is
+not a contract failure).
+"""
 
 from __future__ import annotations
 
 import json as jsonlib
-import time
 from collections.abc import Mapping
 from typing import Any, Literal
 from urllib.parse import quote
@@ -12,6 +17,7 @@ import httpx
 
 from conformance.evidence import EvidenceLog, Exchange, body_text, current_log
 from conformance.redact import Redactor
+from conformance.transport import HttpSettings, HttpTransport, NoResponse, StillRateLimited
 
 TokenSource = Literal["header", "cookie", "query", "bearer", "access_token"]
 TOKEN_SOURCES: tuple[TokenSource, ...] = ("header", "cookie", "query", "bearer", "access_token")
@@ -21,7 +27,12 @@ _DEFAULT: Any = object()
 
 
 class TransportError(AssertionError):
-    """No usable response: connection refused, timeout, protocol error. The message is redacted."""
+    """No usable response: connection refused, timeout, protocol error, body too large. The message is
+    redacted."""
+
+
+class RateLimited(TransportError):
+    """Still answered 429 after every allowed retry: the check cannot conclude; not a contract failure."""
 
 
 def attach_token(
@@ -62,13 +73,15 @@ class ApiClient:
         timeout: float = 10.0,
         name: str = "client",
         http: httpx.Client | None = None,
+        transport: HttpTransport | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.api_prefix = api_prefix
         self.token = token
         self.name = name
         self._redactor = redactor
-        self._http = http or httpx.Client(timeout=timeout, follow_redirects=False)
+        self._transport = transport or HttpTransport(HttpSettings(read_timeout=timeout))
+        self._http = http or self._transport.new_client()
         redactor.add(token)
 
     def url(self, path: str) -> str:
@@ -103,16 +116,19 @@ class ApiClient:
             body = content.encode() if isinstance(content, str) else content
         url = raw_url or self.url(path)
         request = self._http.build_request(method, url, content=body, params=query or None, headers=hdrs)
-        started = time.monotonic()
+
+        def observe(response: httpx.Response | None, elapsed: float, error: str | None) -> None:
+            self._record(log, request, response, elapsed, self._redactor.text(error) if error else None)
+
         try:
-            response = self._http.send(request)
-        except httpx.HTTPError as exc:
-            reason = self._redactor.text(_describe(exc, self._http.timeout.read))
-            self._record(log, request, None, time.monotonic() - started, reason)
+            return self._transport.send(self._http, request, observe)
+        except NoResponse as exc:
             raise TransportError(f"no usable response to {method} {self._redactor.text(str(request.url))}: "
-                                 f"{reason}") from None
-        self._record(log, request, response, time.monotonic() - started, None)
-        return response
+                                 f"{self._redactor.text(exc.reason)}") from None
+        except StillRateLimited as exc:
+            raise RateLimited(f"rate limited: {method} {self._redactor.text(request.url.path)} was still answered "
+                              f"429 after {exc.retries} retr{'y' if exc.retries == 1 else 'ies'} "
+                              "(max_retries_429); not a contract failure: lower --max-rps or retry later") from None
 
     def _record(
         self,
@@ -159,12 +175,3 @@ class ApiClient:
     def send_input(self, task: str, text: str, user: str = "me", **kw: Any) -> httpx.Response:
         return self.request("POST", f"/tasks/{segment(user)}/{segment(task)}/send", json={"input": text}, **kw)
 
-
-def _describe(exc: httpx.HTTPError, read_timeout: float | None) -> str:
-    if isinstance(exc, httpx.TimeoutException):
-        return f"no response within {read_timeout:g} s" if read_timeout else "timed out"
-    if isinstance(exc, httpx.ConnectError):
-        return f"connection failed ({exc})"
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return f"protocol error ({exc})"
-    return f"{type(exc).__name__}: {exc}"

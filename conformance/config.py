@@ -16,6 +16,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from conformance.transport import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_RETRIES_429,
+    DEFAULT_READ_TIMEOUT,
+    DEFAULT_TOTAL_TIMEOUT,
+)
+
 ENV_PREFIX = "TASKS_CONFORMANCE_"
 CONFIG_ENV = ENV_PREFIX + "CONFIG"
 DEFAULT_API_PREFIX = "/api/experimental"
@@ -76,6 +84,15 @@ def _check_non_negative(value: float) -> str | None:
     return None if value >= 0 else "must be 0 or greater"
 
 
+def _check_ca_bundle(value: str) -> str | None:
+    path = Path(value).expanduser()
+    if not path.exists():
+        return "no such file or directory"
+    if not (path.is_file() or path.is_dir()):
+        return "must be a PEM file or a directory of CA certificates"
+    return None
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting("url", "target", str, None, "server base URL, without the API prefix (default: the embedded "
             "reference server)", check=_check_url, flag_name="--target-url"),
@@ -90,8 +107,26 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("organization_name", "target", str, None,
             "name of the organization the tasks are created in (optional; enables the organization-name "
             "filter check)"),
-    Setting("request_timeout", "run", float, 10.0, "seconds to wait for one response",
+    Setting("request_timeout", "run", float, DEFAULT_READ_TIMEOUT,
+            "read timeout: seconds to wait for a response, and for each further piece of its body",
             check=_check_positive),
+    Setting("connect_timeout", "run", float, DEFAULT_CONNECT_TIMEOUT,
+            "seconds to wait for a connection (TCP and TLS handshake)", check=_check_positive),
+    Setting("total_timeout", "run", float, DEFAULT_TOTAL_TIMEOUT,
+            "seconds one request may take in all, from connecting to the last byte of the body",
+            check=_check_positive),
+    Setting("max_body_bytes", "run", int, DEFAULT_MAX_BODY_BYTES,
+            "largest response body read, in bytes after gzip/deflate decoding; a larger one fails the check",
+            check=_check_positive),
+    Setting("ca_bundle", "run", str, None,
+            "https: CA certificates (PEM file or directory) to trust instead of the system's", check=_check_ca_bundle),
+    Setting("insecure", "run", bool, False,
+            "https: do not verify the server's certificate (self-signed staging servers; the report warns)"),
+    Setting("max_rps", "run", float, 0.0, "cap on the suite's own requests per second (0: no cap)",
+            check=_check_non_negative),
+    Setting("max_retries_429", "run", int, DEFAULT_MAX_RETRIES_429,
+            "retries of a request answered 429 (rate limited), after Retry-After or a backoff; a request still "
+            "rate limited skips its check", check=_check_non_negative),
     Setting("active_timeout", "run", float, 120.0, "seconds to wait for a new task to become active",
             check=_check_positive),
     Setting("poll_interval", "run", float, 0.2, "seconds between polls of asynchronous state",
@@ -152,6 +187,13 @@ class RunSettings:
     fuzz_time_limit: float
     lifecycle_delay: float
     reference_faults: tuple[str, ...]
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    total_timeout: float = DEFAULT_TOTAL_TIMEOUT
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    ca_bundle: str | None = None
+    insecure: bool = False
+    max_rps: float = 0.0
+    max_retries_429: int = DEFAULT_MAX_RETRIES_429
 
 
 @dataclass(frozen=True)
@@ -299,6 +341,13 @@ def _assemble(values: dict[str, Any], sources: dict[str, str]) -> Config:
         fuzz_time_limit=values["fuzz_time_limit"],
         lifecycle_delay=values["lifecycle_delay"],
         reference_faults=faults,
+        connect_timeout=values["connect_timeout"],
+        total_timeout=values["total_timeout"],
+        max_body_bytes=values["max_body_bytes"],
+        ca_bundle=str(Path(values["ca_bundle"]).expanduser()) if values["ca_bundle"] else None,
+        insecure=values["insecure"],
+        max_rps=values["max_rps"],
+        max_retries_429=values["max_retries_429"],
     )
     config = Config(target, run, sources)
     _check_target(config)
@@ -308,6 +357,9 @@ def _assemble(values: dict[str, Any], sources: dict[str, str]) -> Config:
 def _check_target(config: Config) -> None:
     """Cross-setting rules for a remote target (the embedded server fills these in itself)."""
     t, run = config.target, config.run
+    if run.insecure and run.ca_bundle:
+        raise ConfigError(f"ca_bundle ({config.sources['ca_bundle']}) and insecure ({config.sources['insecure']}) "
+                          "exclude each other: trust a CA bundle, or skip verification")
     if t.embedded:
         if t.token or t.second_token or t.admin_token:
             raise ConfigError("tokens were given but no target url: set url (--target-url) or drop the tokens")

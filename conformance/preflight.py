@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from conformance.client import ApiClient, TransportError
+from conformance.client import ApiClient, RateLimited, TransportError
 from conformance.evidence import EvidenceLog
 from conformance.session import RunContext
 
@@ -36,6 +36,8 @@ def run_preflight(run: RunContext) -> EvidenceLog:
 def _list(client: ApiClient, log: EvidenceLog) -> httpx.Response:
     try:
         return client.list_tasks(log=log)
+    except RateLimited as exc:
+        raise PreflightError(f"the target keeps answering 429 (rate limited): {exc}") from None
     except TransportError as exc:
         raise PreflightError(f"target unreachable: {exc}") from None
 
@@ -54,8 +56,8 @@ def _check_list_answer(client: ApiClient, role: str, response: httpx.Response) -
                              f"(now {client.api_prefix!r})")
     if response.status_code in (301, 302, 303, 307, 308):
         raise PreflightError(f"{where} answered a redirect ({response.status_code}) to "
-                             f"{response.headers.get('location', '?')!r}; point the target URL at the final "
-                             "address")
+                             f"{response.headers.get('location', '?')!r}, which the suite does not follow (the token "
+                             "must not travel elsewhere); point the target URL at the final address")
     if response.status_code != 200:
         raise PreflightError(f"{where} with {_setting(role)} answered {response.status_code}, not 200; the "
                              "target does not look like a Tasks API server")

@@ -8,11 +8,10 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
 from conformance.client import ApiClient
 from conformance.config import Config
 from conformance.redact import Redactor
+from conformance.transport import HttpSettings, HttpTransport
 
 _ALPHABET = string.ascii_lowercase + string.digits
 
@@ -46,6 +45,16 @@ class RunContext:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _counter: int = 0
     leftovers: list[str] = field(default_factory=list)
+    stop_reason: str | None = None  # why the run stopped before its end (interrupted, target stopped answering)
+    _transport: HttpTransport | None = None
+
+    @property
+    def transport(self) -> HttpTransport:
+        """The run's one transport (timeouts, body cap, TLS, pacing, 429 retries): every request goes through it."""
+        with self._lock:
+            if self._transport is None:
+                self._transport = HttpTransport(HttpSettings.from_run(self.config.run))
+            return self._transport
 
     def client(self, role: str) -> ApiClient | None:
         """The client for 'primary', 'second', 'admin' (None if no admin token) or 'anonymous'."""
@@ -56,8 +65,8 @@ class RunContext:
             if role != "anonymous" and token is None:
                 return None
             assert t.url is not None, "the target URL is resolved before clients are made"
-            http = httpx.Client(timeout=self.config.run.request_timeout, follow_redirects=False)
-            self._clients[role] = ApiClient(t.url, t.api_prefix, token, self.redactor, name=role, http=http)
+            self._clients[role] = ApiClient(t.url, t.api_prefix, token, self.redactor, name=role,
+                                            transport=self.transport)
         return self._clients[role]
 
     def unique_name(self, label: str) -> str:
@@ -80,7 +89,13 @@ class RunContext:
         with self._lock:
             return list(self._created.values())
 
-    def close(self) -> None:
+    def reset_clients(self) -> None:
+        """Close the clients' connections (e.g. after an interrupt cut a request short); new ones on next use."""
         for c in self._clients.values():
             c.close()
         self._clients.clear()
+
+    def close(self) -> None:
+        self.reset_clients()
+        if self._transport is not None:
+            self._transport.close()

@@ -47,6 +47,7 @@ from conformance.fuzz.schema import (
 )
 from conformance.session import CreatedTask, RunContext
 from conformance.tasks import delete_quietly
+from conformance.transport import RateLimitedRequest
 
 NAME_RE = re.compile(r"[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*")
 MAX_NAME_LENGTH = 32
@@ -110,6 +111,7 @@ class TierStats:
     failures: int = 0
     tolerated: Counter[str] = field(default_factory=Counter)
     stopped: bool = False  # the time limit cut it short
+    rate_limited: int = 0  # cases (or follow-up probes) still rate limited (429) after every retry: not checked
     elapsed: float = 0.0
     fingerprint: str = ""
     sent: list[str] = field(default_factory=list, repr=False)  # the normalized requests (fingerprint input)
@@ -119,6 +121,8 @@ class TierStats:
                 f"(+{self.support_requests} support) {self.failures} failure(s) {self.elapsed:5.1f} s")
         if self.tolerated:
             text += f", {sum(self.tolerated.values())} tolerated"
+        if self.rate_limited:
+            text += f", {self.rate_limited} not checked (still rate limited)"
         if self.stopped:
             text += ", STOPPED at the fuzz time limit"
         return text
@@ -150,7 +154,8 @@ class FuzzRun:
     def __init__(self, run: RunContext) -> None:
         self.run = run
         self.settings = FuzzSettings.from_run(run)
-        self.http = requests.Session()
+        # Sends through the run's transport: the same timeouts, body cap, TLS, pacing and 429 retries as the checks.
+        self.http = run.transport.requests_session()
         self.guard = AuthGuard(self.settings.token)
         self.stats: list[TierStats] = []
         self._schemas: dict[str, Any] = {}
@@ -241,6 +246,9 @@ class Tier:
         kwargs.setdefault("session", self.fuzz.http)
         try:
             response = case.call(**kwargs)
+        except RateLimitedRequest:
+            self.stats.rate_limited += 1  # a 429 is not a contract failure: the case is not checked
+            return None
         except requests.RequestException as exc:
             self._no_response(case, exc)
             return None
@@ -278,7 +286,7 @@ class Tier:
             self.stats.created += 1
 
     def _no_response(self, case: Any, exc: requests.RequestException) -> None:
-        reason = self.run.redactor.text(f"{type(exc).__name__}: {exc}")[:300]
+        reason = self.run.redactor.text(str(exc) or type(exc).__name__)[:300]
         request = getattr(exc, "request", None)
         exchange = Exchange(
             method=str(case.method).upper(),
@@ -299,6 +307,8 @@ class Tier:
             case.validate_response(response, transport_kwargs=transport_kwargs, recorder=recorder)
         except FailureGroup as group:
             failures = list(group.exceptions)
+        except RateLimitedRequest:
+            self.stats.rate_limited += 1
         except requests.RequestException as exc:  # a follow-up probe got no response
             self._no_response(case, exc)
         for case_id, interaction in recorder.interactions.items():
@@ -423,6 +433,9 @@ class Tier:
         if self.failures:
             marked = [str(a) for m in node.iter_markers("requirement") for a in m.args] if node is not None else None
             raise self.failure(marked)
+        if stats.rate_limited and not stats.cases:
+            pytest.skip(f"rate limited: every one of the {stats.rate_limited} fuzz request(s) was still answered 429 "
+                        "after every retry (max_retries_429); not a contract failure: lower --max-rps")
 
     def summary(self) -> str:
         s = self.stats
@@ -460,6 +473,28 @@ class Tier:
 
 
 # --- the gate tier ----------------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def through_run_transport(fuzz: FuzzRun) -> Iterator[None]:
+    """Schemathesis sends some follow-up probes (e.g. the same request without credentials) on a fresh requests
+    session of its own rather than the one it is given: make those sessions use the run's transport too, so every
+    fuzz request has the configured timeouts, body cap, TLS settings, pace and 429 handling."""
+    try:
+        from schemathesis.transport import requests as st_requests
+    except ImportError:  # pragma: no cover - Schemathesis moved it: its own sessions keep its own settings
+        yield
+        return
+    original = getattr(st_requests, "SameHostRedirectsSession", None)
+    if original is None:  # pragma: no cover
+        yield
+        return
+    session_factory: Any = fuzz.run.transport.requests_session
+    st_requests.SameHostRedirectsSession = session_factory  # type: ignore[misc]
+    try:
+        yield
+    finally:
+        st_requests.SameHostRedirectsSession = original  # type: ignore[misc]
+
+
 @contextlib.contextmanager
 def without_local_constants() -> Iterator[None]:
     """Hypothesis mixes string and number literals of the project's own modules into generated data, so the
@@ -533,7 +568,8 @@ def run_gate(fuzz: FuzzRun, operation_id: str, node: pytest.Item | None = None) 
         ),
     )
     try:
-        with ignore_hypothesis_output(), warnings.catch_warnings(), without_local_constants():
+        with ignore_hypothesis_output(), warnings.catch_warnings(), without_local_constants(), \
+                through_run_transport(fuzz):
             warnings.simplefilter("ignore")
             hypothesis_test()
     except BaseException:
@@ -584,7 +620,8 @@ def run_stateful(fuzz: FuzzRun, node: pytest.Item | None = None) -> TierStats:
     settings = _hypothesis_settings(max_examples=stateful_scenarios(fuzz.settings.budget),
                                     stateful_step_count=STATEFUL_MAX_STEPS, phases=[hypothesis.Phase.generate])
     try:
-        with ignore_hypothesis_output(), warnings.catch_warnings(), without_local_constants():
+        with ignore_hypothesis_output(), warnings.catch_warnings(), without_local_constants(), \
+                through_run_transport(fuzz):
             warnings.simplefilter("ignore")
             run_state_machine_as_test(machine, settings=settings)
     except BaseException:

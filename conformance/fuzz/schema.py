@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.session import RunContext
+from conformance.transport import HttpSettings
 
 OPERATIONS = ("listTasks", "createTask", "getTask", "deleteTask", "getTaskLogs", "sendTaskInput")
 # Operations that create nothing, whatever the generated data (a get with a random uuid finds nothing).
@@ -97,6 +98,7 @@ class FuzzSettings:
     time_limit: float
     request_timeout: float
     read_only: bool
+    tls_verify: bool | str = True  # as the run's transport: False (insecure), a CA bundle path, or True
 
     @classmethod
     def from_run(cls, run: RunContext) -> FuzzSettings:
@@ -111,6 +113,7 @@ class FuzzSettings:
             time_limit=settings.fuzz_time_limit,
             request_timeout=settings.request_timeout,
             read_only=settings.read_only,
+            tls_verify=HttpSettings.from_run(settings).verify,
         )
 
 
@@ -163,7 +166,10 @@ def schemathesis_config(settings: FuzzSettings, *, stateful: bool = False) -> An
         "seed": settings.seed,
         "base-url": settings.base_url,
         "workers": 1,  # more than one worker crashes now and then in the coverage phase on Python 3.11
+        # The requests go through the run's transport (driver.py), which applies its own timeouts, TLS settings,
+        # body cap, pace and 429 retries; these are for anything Schemathesis would send on its own.
         "request-timeout": settings.request_timeout,
+        "tls-verify": settings.tls_verify,
         "max-redirects": 0,
         # The token goes to the security scheme, so cases that test missing authentication stay unauthenticated.
         "auth": {"openapi": {"CoderSessionToken": {"api_key": settings.token}}, "auto-signup": False},

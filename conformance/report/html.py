@@ -93,6 +93,9 @@ def _verdict_line(results: dict[str, Any]) -> str:
     failed = [r for r in results["requirements"] if r["status"] == "failed"]
     warnings = sum(c["warning"] for c in counts.values())
     not_run = sum(c["not_run"] for c in counts.values())
+    if verdict == "error" and results.get("incomplete"):
+        return (f"The run did not finish: {esc(results.get('error') or 'stopped early')}. The matrix and the "
+                "checks below cover only what ran before it stopped.")
     if verdict == "error":
         return f"The run could not conclude: {esc(results.get('error') or 'unknown error')}"
     if verdict == "fail":
@@ -148,10 +151,14 @@ def _header(results: dict[str, Any]) -> str:
         rows.append(("Cleanup", f"{len(results['leftovers'])} leftover task(s) removed by the final sweep"))
     dl = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in rows)
     label = {"pass": "PASS", "fail": "FAIL", "error": "ERROR"}.get(verdict, verdict.upper())
+    if results.get("incomplete"):
+        label = "INCOMPLETE"
+    notes = "".join(f"<li>{esc(n)}</li>" for n in results.get("notes") or [])
     return (f'<section id="tc-header" class="tc-verdict-{esc(verdict)}">'
             f'<div class="tc-verdict-box"><div class="tc-verdict" id="tc-verdict">{esc(label)}</div>'
             f'<p class="tc-verdict-sub">{_verdict_line(results)}</p></div>'
-            f'<dl class="tc-provenance">{dl}</dl>'
+            + (f'<ul class="tc-notes" id="tc-notes">{notes}</ul>' if notes else "")
+            + f'<dl class="tc-provenance">{dl}</dl>'
             f"{_config_table(results['config'])}</section>")
 
 
@@ -394,7 +401,8 @@ class HtmlHooks:
             prefix.append(render_summary(results, self.outputs.failed_checks(), statements))
             if self._report_data is not None:
                 target = results["target"]
-                self._report_data.title = (f"Conformance {results['verdict'].upper()}: "
+                label = "INCOMPLETE" if results.get("incomplete") else results["verdict"].upper()
+                self._report_data.title = (f"Conformance {label}: "
                                            f"{target['url'] or 'embedded'}{target['api_prefix']}")
         self._safe("the summary", build)
         self._safe("redacting the environment table", lambda: self._redact_environment(session.config))

@@ -265,14 +265,18 @@ class ReportOutputs:
         try:
             exit_code = int(session.exitstatus)
             error = None
+            stopped = self.host.stop_reason()
             if self.host.preflight_error:
                 error = f"preflight failed: {self.host.preflight_error}"
+            elif stopped:
+                error = f"{stopped} before all checks ran (exit code {exit_code}): the results are incomplete"
             elif exit_code not in _PASSING_EXITS:
                 error = f"the run stopped early (exit code {exit_code})"
             facts = RunFacts(
                 settings=self.host.settings, redactor=run.redactor, started=self.started, finished=time.time(),
                 exit_code=exit_code, seed=run.seed, run_prefix=run.prefix, server_version=run.server_version,
                 embedded=run.server is not None, leftovers=list(run.leftovers), error=error,
+                incomplete=bool(error) and not self.host.preflight_error, notes=self.host.notes(),
             )
             self.results = build_results(self.host.outcomes, facts)
         except Exception as exc:

@@ -102,6 +102,8 @@ class RunFacts:
     embedded: bool = False
     leftovers: list[str] = field(default_factory=list)
     error: str | None = None  # why the run could not conclude (e.g. the preflight failed)
+    incomplete: bool = False  # the run stopped before all selected checks ran (interrupted, target stopped answering)
+    notes: list[str] = field(default_factory=list)  # how the run talked to the target: insecure TLS, 429s, pacing
 
 
 def build_results(outcomes: Iterable[CheckOutcome], facts: RunFacts) -> dict[str, Any]:
@@ -119,6 +121,7 @@ def build_results(outcomes: Iterable[CheckOutcome], facts: RunFacts) -> dict[str
         "verdict": run_verdict,
         "exit_code": facts.exit_code,
         "error": facts.error,
+        "incomplete": facts.incomplete,
         "target": {
             "url": display_url(target.url),
             "api_prefix": target.api_prefix,
@@ -141,6 +144,7 @@ def build_results(outcomes: Iterable[CheckOutcome], facts: RunFacts) -> dict[str
         "requirements": [_requirement_row(r) for r in reqs],
         "checks": check_rows,
         "leftovers": list(facts.leftovers),
+        "notes": list(facts.notes),
         "config": _config_data(settings),
     }
     return redact_data(data, facts.redactor)

@@ -29,7 +29,8 @@ def _rows(line: str, detail: str, width: int) -> list[str]:
     return [line + wrapped[0]] + [" " * len(line) + more for more in wrapped[1:]]
 
 
-def write_summary(tr: Any, results: list[RequirementResult], run: RunContext) -> None:
+def write_summary(tr: Any, results: list[RequirementResult], run: RunContext, notes: list[str] | None = None,
+                  error: str | None = None) -> None:
     width = _width(tr)
     tr.section("tasks-conformance: requirements", sep="=")
     target = run.config.target
@@ -54,5 +55,15 @@ def write_summary(tr: Any, results: list[RequirementResult], run: RunContext) ->
     if run.leftovers:
         tr.write_line(f"cleanup: {len(run.leftovers)} leftover task(s) removed by the sweep: "
                       + ", ".join(run.leftovers[:5]), yellow=True)
+    for note in notes or []:
+        tr.write_line(f"note: {note}", yellow=True)
+    stop = getattr(run, "stop_reason", None)
+    if error:
+        tr.write_line(f"verdict: ERROR ({error})", bold=True, red=True)
+        return
+    if stop:
+        tr.write_line(f"verdict: INCOMPLETE ({stop}; the results cover only the checks that ran)", bold=True,
+                      red=True)
+        return
     v = verdict(results)
     tr.write_line(f"verdict: {v.upper()}", bold=True, red=v == "fail", green=v == "pass")

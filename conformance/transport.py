@@ -1,0 +1,585 @@
+"""How every request of a run reaches the target: bounded in time and size, paced, TLS as configured.
+
+One `HttpTransport` per run carries all the suite's traffic: the checks' `ApiClient`s (httpx), the preflight, the
+final sweep, and the fuzz tiers (Schemathesis sends through `requests_session()`, a requests.Session whose adapter
+sends with this transport). So every request gets the same guarantees against a broken or hostile server:
+
+- time: a connect timeout, a read timeout (longest wait for the next bytes) and a total timeout per request, the
+  total enforced at the socket (a server trickling one byte at a time is cut off too);
+- size: at most `max_body_bytes` of body are read, counted after gzip/deflate decoding, which is done here with
+  bounded output (a compressed bomb never expands in memory);
+- redirects are never followed (a 3xx is the answer; the token never travels to another host);
+- TLS: the system's CAs, or a configured CA bundle, or no verification (`insecure`, reported as a warning);
+- pace: at most `max_rps` requests per second for the whole run (0 = no cap);
+- rate limiting: a 429 is retried after its Retry-After (or a backoff) up to `max_retries_429` times; a request
+  still rate limited after that raises `StillRateLimited`, which the runner reports as "not a contract failure".
+
+Problems are raised as `NoResponse` with a reason in plain words ("no response within 10 s (request_timeout)").
+Reasons are not redacted here: callers redact before recording or printing anything.
+"""
+
+from __future__ import annotations
+
+import ssl
+import threading
+import time
+import weakref
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+import requests
+import requests.adapters
+from requests.structures import CaseInsensitiveDict
+from urllib3 import HTTPResponse
+from urllib3._collections import HTTPHeaderDict
+
+DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_READ_TIMEOUT = 10.0
+DEFAULT_TOTAL_TIMEOUT = 30.0
+DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
+DEFAULT_MAX_RETRIES_429 = 3
+MAX_RETRY_WAIT = 30.0  # longest pause before retrying a 429, whatever Retry-After says
+BACKOFF_BASE = 0.5  # pause before the first retry of a 429 without Retry-After; doubles per retry
+ACCEPT_ENCODING = "gzip, deflate"  # the encodings decoded here (with bounded output)
+_READ_CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    """The transport-level settings of a run (conformance.config: the [run] table)."""
+
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    read_timeout: float = DEFAULT_READ_TIMEOUT
+    total_timeout: float = DEFAULT_TOTAL_TIMEOUT
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    ca_bundle: str | None = None
+    insecure: bool = False
+    max_rps: float = 0.0
+    max_retries_429: int = DEFAULT_MAX_RETRIES_429
+
+    @classmethod
+    def from_run(cls, run: Any) -> HttpSettings:
+        """From conformance.config.RunSettings (any object with those attributes; missing ones: defaults)."""
+        d = cls()
+        return cls(
+            connect_timeout=getattr(run, "connect_timeout", d.connect_timeout),
+            read_timeout=getattr(run, "request_timeout", d.read_timeout),
+            total_timeout=getattr(run, "total_timeout", d.total_timeout),
+            max_body_bytes=getattr(run, "max_body_bytes", d.max_body_bytes),
+            ca_bundle=getattr(run, "ca_bundle", d.ca_bundle),
+            insecure=getattr(run, "insecure", d.insecure),
+            max_rps=getattr(run, "max_rps", d.max_rps),
+            max_retries_429=getattr(run, "max_retries_429", d.max_retries_429),
+        )
+
+    @property
+    def verify(self) -> bool | str:
+        """For tools that take requests' `verify`: False, a CA bundle path, or True."""
+        return False if self.insecure else (self.ca_bundle or True)
+
+
+class NoResponse(Exception):
+    """No usable response. `reason` is plain words, not yet redacted."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class StillRateLimited(Exception):
+    """The server still answered 429 after every allowed retry. Not a contract failure."""
+
+    def __init__(self, response: httpx.Response, retries: int) -> None:
+        super().__init__(f"still answered 429 (rate limited) after {retries} retr{'y' if retries == 1 else 'ies'}")
+        self.response = response
+        self.retries = retries
+
+
+# --- TLS ----------------------------------------------------------------------------------------------------
+
+
+def ssl_context(settings: HttpSettings) -> ssl.SSLContext:
+    """The system's trust store (OpenSSL's default paths; SSL_CERT_FILE/SSL_CERT_DIR apply), a CA bundle, or
+    no verification at all."""
+    if settings.insecure:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        return ctx
+    if settings.ca_bundle:
+        import os
+
+        if os.path.isdir(settings.ca_bundle):
+            return ssl.create_default_context(capath=settings.ca_bundle)
+        return ssl.create_default_context(cafile=settings.ca_bundle)
+    ctx = ssl.create_default_context()
+    if ctx.cert_store_stats().get("x509_ca", 0) == 0:
+        # No CA file loaded from the system (a capath loads lazily, or there is none): add certifi's bundle,
+        # which httpx depends on, so public CAs are trusted on systems without a populated store too.
+        try:
+            import certifi
+
+            ctx.load_verify_locations(cafile=certifi.where())
+        except (ImportError, OSError):  # pragma: no cover - certifi comes with httpx
+            pass
+    return ctx
+
+
+# --- the total deadline, enforced at the socket ---------------------------------------------------------------
+
+
+class _RequestState(threading.local):
+    deadline: float | None = None
+    bound_by_total: bool = False  # the last socket operation was limited by the total deadline, not its own
+
+
+_state = _RequestState()
+
+
+class _TotalTimeout(Exception):
+    pass
+
+
+def _bounded(timeout: float | None) -> float | None:
+    deadline = _state.deadline
+    if deadline is None:
+        _state.bound_by_total = False
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        _state.bound_by_total = True
+        import httpcore
+
+        raise httpcore.ReadTimeout("the total timeout passed")
+    _state.bound_by_total = timeout is None or left < timeout
+    return left if _state.bound_by_total else timeout
+
+
+class _DeadlineStream:
+    """A httpcore network stream whose every read, write and TLS handshake ends by the request's deadline."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        data: bytes = self._inner.read(max_bytes, _bounded(timeout))
+        return data
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _bounded(timeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
+                  timeout: float | None = None) -> _DeadlineStream:
+        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, _bounded(timeout)))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend:
+    """Wraps httpcore's network backend: connections get `_DeadlineStream`s, connects end by the deadline."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Any = None) -> _DeadlineStream:
+        return _DeadlineStream(self._inner.connect_tcp(host, port, _bounded(timeout), local_address,
+                                                       socket_options))
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None,
+                            socket_options: Any = None) -> _DeadlineStream:
+        return _DeadlineStream(self._inner.connect_unix_socket(path, _bounded(timeout), socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+def _install_deadlines(client: httpx.Client) -> bool:
+    """Put the deadline backend under every connection pool of the client (its transport and proxy mounts).
+    False if httpx/httpcore changed their internals; the body loop then still checks the deadline per chunk."""
+    installed = False
+    for transport in (getattr(client, "_transport", None), *getattr(client, "_mounts", {}).values()):
+        pool = getattr(transport, "_pool", None)
+        backend = getattr(pool, "_network_backend", None)
+        if backend is not None and not isinstance(backend, _DeadlineBackend):
+            pool._network_backend = _DeadlineBackend(backend)  # type: ignore[union-attr]
+            installed = True
+    return installed
+
+
+# --- bounded decoding of the body -----------------------------------------------------------------------------
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class _Decoder:
+    """Content-Encoding gzip / deflate (stacked too) with bounded output; other encodings stay as they are."""
+
+    def __init__(self, content_encoding: str) -> None:
+        self.stages: list[Any] = []
+        self.names: list[str] = []
+        self._deflate_pending: list[int] = []  # stages whose zlib/raw deflate format is not known yet
+        for name in reversed([e.strip().lower() for e in content_encoding.split(",") if e.strip()]):
+            if name in ("gzip", "x-gzip"):
+                self.stages.append(zlib.decompressobj(16 + zlib.MAX_WBITS))
+            elif name == "deflate":
+                self._deflate_pending.append(len(self.stages))
+                self.stages.append(zlib.decompressobj())
+            elif name == "identity":
+                continue
+            else:
+                break  # unknown to us (br, zstd, ...): leave the bytes encoded from here on
+            self.names.append(name)
+
+    def feed(self, data: bytes, room: int) -> bytes:
+        """Decode a chunk; at most room + 1 bytes come out of each stage (more than room: too large)."""
+        for index, stage in enumerate(self.stages):
+            if not data:
+                return b""
+            try:
+                out = stage.decompress(data, room + 1)
+            except zlib.error:
+                if index not in self._deflate_pending:
+                    raise
+                stage = self.stages[index] = zlib.decompressobj(-zlib.MAX_WBITS)  # raw deflate
+                out = stage.decompress(data, room + 1)
+            if index in self._deflate_pending:
+                self._deflate_pending.remove(index)
+            if len(out) > room:
+                raise BodyTooLarge
+            data = out
+        return data
+
+
+def read_body(response: httpx.Response, max_bytes: int, deadline: float) -> bytes:
+    """Read a streamed response's body: decoded, at most max_bytes, by the deadline."""
+    decoder = _Decoder(response.headers.get("content-encoding", ""))
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        for raw in response.iter_raw(_READ_CHUNK):
+            if time.monotonic() > deadline:
+                raise _TotalTimeout
+            if decoder.stages:
+                data = decoder.feed(raw, max_bytes - size)
+            else:
+                data = raw
+                if size + len(data) > max_bytes:
+                    raise BodyTooLarge
+            size += len(data)
+            chunks.append(data)
+    except BodyTooLarge:
+        after = f" after {'/'.join(decoder.names)} decoding" if decoder.names else ""
+        raise NoResponse(f"response body larger than {max_bytes} bytes{after} (max_body_bytes); "
+                         "stopped reading it") from None
+    except zlib.error as exc:
+        raise NoResponse(f"response body could not be decoded (Content-Encoding "
+                         f"{response.headers.get('content-encoding')}: {exc})") from None
+    return b"".join(chunks)
+
+
+# --- pacing ---------------------------------------------------------------------------------------------------
+
+
+class RateLimiter:
+    """At most `max_rps` request starts per second, for all threads together (0 = no limit)."""
+
+    def __init__(self, max_rps: float) -> None:
+        self.interval = 1.0 / max_rps if max_rps > 0 else 0.0
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next)
+            self._next = start + self.interval
+        if start > now:
+            time.sleep(start - now)
+
+
+def retry_after(response: httpx.Response, retries: int) -> float:
+    """Seconds to wait before retrying a 429: its Retry-After (seconds or HTTP date), else a doubling backoff;
+    never more than MAX_RETRY_WAIT."""
+    value = response.headers.get("retry-after", "").strip()
+    wait: float | None = None
+    if value:
+        try:
+            wait = float(value)
+        except ValueError:
+            try:
+                wait = parsedate_to_datetime(value).timestamp() - time.time()
+            except (TypeError, ValueError, IndexError, OverflowError):
+                wait = None
+    if wait is None or wait != wait:  # absent, unparseable or NaN
+        wait = BACKOFF_BASE * 2**retries
+    return max(0.0, min(wait, MAX_RETRY_WAIT))
+
+
+# --- the transport --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class TransportStats:
+    """What the run's traffic met; the runner reports it (rate limiting) and stops on a dead target."""
+
+    requests: int = 0
+    no_response: int = 0
+    consecutive_no_response: int = 0
+    retried_429: int = 0  # 429 answers that were retried
+    gave_up_429: int = 0  # requests still rate limited after every retry
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def answered(self, status: int) -> None:
+        with self._lock:
+            self.requests += 1
+            self.consecutive_no_response = 0
+
+    def failed(self) -> None:
+        with self._lock:
+            self.requests += 1
+            self.no_response += 1
+            self.consecutive_no_response += 1
+
+
+Observer = Callable[[httpx.Response | None, float, str | None], None]
+
+
+class HttpTransport:
+    """Sends requests for one run with the guarantees of the module docstring."""
+
+    def __init__(self, settings: HttpSettings | None = None) -> None:
+        self.settings = settings or HttpSettings()
+        self.limiter = RateLimiter(self.settings.max_rps)
+        self.stats = TransportStats()
+        self._ssl: ssl.SSLContext | None = None
+        self._clients: weakref.WeakSet[httpx.Client] = weakref.WeakSet()
+        self._lock = threading.Lock()
+
+    def ssl_context(self) -> ssl.SSLContext:
+        if self._ssl is None:
+            self._ssl = ssl_context(self.settings)
+        return self._ssl
+
+    def new_client(self) -> httpx.Client:
+        """An httpx client with this transport's timeouts and TLS; send through `send`, not its own methods."""
+        s = self.settings
+        client = httpx.Client(
+            verify=self.ssl_context(),
+            timeout=httpx.Timeout(connect=s.connect_timeout, read=s.read_timeout, write=s.read_timeout,
+                                  pool=s.connect_timeout),
+            follow_redirects=False,
+            headers={"Accept-Encoding": ACCEPT_ENCODING},
+        )
+        _install_deadlines(client)
+        with self._lock:
+            self._clients.add(client)
+        return client
+
+    def close(self) -> None:
+        with self._lock:
+            clients = list(self._clients)
+            self._clients.clear()
+        for client in clients:
+            client.close()
+
+    def send(self, client: httpx.Client, request: httpx.Request, observe: Observer | None = None) -> httpx.Response:
+        """Send (paced), read the body (bounded), retry a 429 (bounded). `observe` sees every attempt.
+
+        Raises NoResponse or StillRateLimited; the response it returns has its body read (`.content`)."""
+        retries = 0
+        while True:
+            self.limiter.wait()
+            started = time.monotonic()
+            try:
+                response = self._send_once(client, request)
+            except NoResponse as exc:
+                self.stats.failed()
+                if observe is not None:
+                    observe(None, time.monotonic() - started, exc.reason)
+                raise
+            self.stats.answered(response.status_code)
+            if observe is not None:
+                observe(response, time.monotonic() - started, None)
+            if response.status_code != 429:
+                return response
+            if retries >= self.settings.max_retries_429:
+                with self.stats._lock:
+                    self.stats.gave_up_429 += 1
+                raise StillRateLimited(response, retries)
+            with self.stats._lock:
+                self.stats.retried_429 += 1
+            time.sleep(retry_after(response, retries))
+            retries += 1
+
+    def _send_once(self, client: httpx.Client, request: httpx.Request) -> httpx.Response:
+        deadline = time.monotonic() + self.settings.total_timeout
+        _state.deadline, _state.bound_by_total = deadline, False
+        try:
+            try:
+                response = client.send(request, stream=True, follow_redirects=False)
+            except httpx.HTTPError as exc:
+                raise NoResponse(self.describe(exc, deadline)) from None
+            try:
+                response._content = read_body(response, self.settings.max_body_bytes, deadline)
+            except _TotalTimeout:
+                raise NoResponse(self._total_message()) from None
+            except httpx.HTTPError as exc:
+                raise NoResponse(self.describe(exc, deadline, reading_body=True)) from None
+            finally:
+                response.close()
+        finally:
+            _state.deadline = None
+        return response
+
+    def _total_message(self) -> str:
+        return f"no complete response within {self.settings.total_timeout:g} s (total_timeout)"
+
+    def describe(self, exc: httpx.HTTPError, deadline: float, reading_body: bool = False) -> str:
+        """The reason for a transport error in plain words."""
+        s = self.settings
+        text = str(exc).strip()
+        if isinstance(exc, httpx.TimeoutException):
+            if _state.bound_by_total or time.monotonic() >= deadline:
+                return self._total_message()
+            if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
+                return f"could not connect within {s.connect_timeout:g} s (connect_timeout)"
+            if isinstance(exc, httpx.WriteTimeout):
+                return f"could not send the request within {s.read_timeout:g} s (request_timeout)"
+            if reading_body:
+                return f"the response body stalled: no data within {s.read_timeout:g} s (request_timeout)"
+            return f"no response within {s.read_timeout:g} s (request_timeout)"
+        if isinstance(exc, httpx.ConnectError):
+            if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text.lower():
+                return (f"TLS certificate not trusted ({_ssl_reason(text)}); for a server with a private CA "
+                        "pass --ca-bundle PATH, or --insecure to skip verification (staging only)")
+            if "SSL" in text or "TLS" in text:
+                return f"TLS handshake failed ({text})"
+            return f"connection failed ({text or type(exc).__name__})"
+        if isinstance(exc, httpx.RemoteProtocolError):
+            if "without sending a response" in text or "Server disconnected" in text:
+                return "the server closed the connection without answering"
+            if "complete message body" in text or "incomplete" in text.lower():
+                return f"the response body was cut short ({text}); the Content-Length may be wrong"
+            return f"malformed HTTP response ({text})"
+        if isinstance(exc, httpx.ReadError):
+            where = "the response body" if reading_body else "the response"
+            return f"the connection broke while reading {where} ({text or type(exc).__name__})"
+        if isinstance(exc, httpx.WriteError):
+            return f"the connection broke while sending the request ({text or type(exc).__name__})"
+        if isinstance(exc, httpx.LocalProtocolError):
+            return f"the request could not be sent ({text})"
+        return f"{type(exc).__name__}: {text}"
+
+    def requests_session(self) -> requests.Session:
+        """A requests.Session that sends through this transport (for Schemathesis): never follows redirects,
+        ignores the environment (no ~/.netrc credentials or proxies added), raises requests exceptions (a
+        `RateLimitedRequest` when still rate limited) when there is no usable response."""
+        return TransportSession(self)
+
+
+def _ssl_reason(text: str) -> str:
+    marker = "certificate verify failed:"
+    if marker in text:
+        return "certificate verify failed: " + text.split(marker, 1)[1].split("(_ssl", 1)[0].strip()
+    return text
+
+
+# --- requests (Schemathesis) on top of the transport --------------------------------------------------------
+
+
+class RateLimitedRequest(requests.RequestException):
+    """requests' face of StillRateLimited: the fuzz tiers skip the case (a 429 is not a contract failure)."""
+
+
+class TransportAdapter(requests.adapters.BaseAdapter):
+    """A requests adapter that sends with an HttpTransport (timeouts, body cap, TLS, pacing, 429 retries)."""
+
+    def __init__(self, transport: HttpTransport) -> None:
+        super().__init__()
+        self.transport = transport
+        self._client: httpx.Client | None = None
+
+    def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None,
+             verify: Any = True, cert: Any = None, proxies: Any = None) -> requests.Response:
+        if self._client is None:
+            self._client = self.transport.new_client()
+        body: Any = request.body
+        headers = [(k, v if isinstance(v, str) else v.decode("latin-1")) for k, v in request.headers.items()]
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        elif body is not None and not isinstance(body, bytes):  # a file or a generator: sent with a length
+            body = body.read() if hasattr(body, "read") else b"".join(
+                part.encode() if isinstance(part, str) else bytes(part) for part in body)
+            headers = [(k, v) for k, v in headers if k.lower() not in ("transfer-encoding", "content-length")]
+        if not any(k.lower() == "accept-encoding" for k, _ in headers) or request.headers.get(
+                "Accept-Encoding") == requests.utils.DEFAULT_ACCEPT_ENCODING:
+            headers = [(k, v) for k, v in headers if k.lower() != "accept-encoding"]
+            headers.append(("Accept-Encoding", ACCEPT_ENCODING))
+        assert request.method is not None and request.url is not None
+        outgoing = httpx.Request(request.method, request.url, headers=headers, content=body)
+        try:
+            response = self.transport.send(self._client, outgoing)
+        except StillRateLimited as exc:
+            raise RateLimitedRequest(str(exc), request=request) from None
+        except NoResponse as exc:
+            kind = requests.exceptions.ReadTimeout if "within" in exc.reason else requests.ConnectionError
+            raise kind(exc.reason, request=request) from None
+        return self._build(request, response)
+
+    @staticmethod
+    def _build(request: requests.PreparedRequest, response: httpx.Response) -> requests.Response:
+        out = requests.Response()
+        out.status_code = response.status_code
+        out.headers = CaseInsensitiveDict(response.headers)
+        raw_headers = HTTPHeaderDict()
+        for name, value in response.headers.multi_items():
+            raw_headers.add(name, value)
+        version = 10 if response.http_version == "HTTP/1.0" else 11
+        out.raw = HTTPResponse(body=b"", headers=raw_headers, status=response.status_code, version=version,
+                               reason=response.reason_phrase, preload_content=False, decode_content=False,
+                               request_url=str(request.url))
+        out._content = response.content
+        out._content_consumed = True
+        out.url = str(request.url)
+        out.reason = response.reason_phrase
+        out.request = request
+        out.elapsed = response.elapsed
+        out.encoding = requests.utils.get_encoding_from_headers(out.headers)
+        return out
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+
+class TransportSession(requests.Session):
+    """requests.Session over an HttpTransport; redirects are never followed, the environment is not consulted."""
+
+    def __init__(self, transport: HttpTransport) -> None:
+        super().__init__()
+        self.trust_env = False
+        self.max_redirects = 0
+        adapter = TransportAdapter(transport)
+        self.mount("http://", adapter)
+        self.mount("https://", adapter)
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        kwargs["allow_redirects"] = False
+        return super().send(request, **kwargs)
+
+    def get_redirect_target(self, resp: requests.Response) -> str | None:
+        return None
