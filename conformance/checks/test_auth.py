@@ -106,6 +106,25 @@ def test_bad_token_is_401(kind: str, endpoint: str, run: RunContext, api: ApiCli
                           f"{response.status_code} for {expect.describe(response)}")
 
 
+_OTHER_SOURCES: tuple[TokenSource, ...] = ("cookie", "query", "bearer", "access_token")
+_SOURCE_WORDS = {"cookie": "the coder_session_token cookie", "query": "the coder_session_token query parameter",
+                 "bearer": "an Authorization: Bearer header", "access_token": "the access_token query parameter"}
+
+
+@pytest.mark.parametrize(
+    ("kind", "via"),
+    [pytest.param(kind, via, marks=pytest.mark.requirement(req), id=f"{kind}-{via}")
+     for kind, req, _ in BAD_TOKENS if kind != "missing" for via in _OTHER_SOURCES],
+)
+def test_bad_token_in_other_sources_is_401(kind: str, via: TokenSource, run: RunContext, api: ApiClient,
+                                           anon_api: ApiClient) -> None:
+    # A server reads a token source or ignores it; either way a bad token there must not authenticate.
+    response = anon_api.list_tasks(token=_bad_token(kind, run, api), via=via)
+    if response.status_code != 401:
+        raise expect.fail(f"expected 401 for {_KIND_WORDS[kind]} in {_SOURCE_WORDS[via]}, got "
+                          f"{response.status_code} for {expect.describe(response)}")
+
+
 @pytest.mark.requirement("AUTH-401-BODY")
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
 def test_401_has_error_body(endpoint: str, run: RunContext, api: ApiClient, anon_api: ApiClient,

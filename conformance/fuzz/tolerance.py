@@ -8,9 +8,12 @@ counted) or None (it stands). Rules that need the server's current state ask it 
   is the empty string, field names match case-insensitively, a uuid may be braced or unhyphenated). An accepted
   request is only a failure when it carried the valid token and its body is invalid for the contract even then.
 - ST202 (schema-valid request rejected): logs and send answer 400 (409 in later releases) while the task is not
-  active yet; that is the documented lifecycle, not a rejection of valid data.
+  active yet; that is the documented lifecycle, not a rejection of valid data. A create whose ``input`` is empty
+  may be refused with 400: Coder accepts it, but the documentation (and CREATE-EMPTY-INPUT) tolerates a 400.
 - ST101 (server error): logs and send answer 502 when the task's agent is unreachable or busy (documented, with
-  an error body).
+  an error body). A list whose ``q`` filters on a value that is no task status may answer 500: Coder does (the
+  value reaches the database); the documentation makes the 400 a SHOULD, checked by FILTER-BAD-STATUS-400. The
+  same 500 is tolerated as an undocumented status (ST103).
 - ST301 (deleted resource still available): delete is asynchronous (202); a task may stay visible for a moment.
   It is a failure only if it is still there once the poll deadline has passed.
 """
@@ -22,6 +25,7 @@ import json
 import uuid
 from collections.abc import Callable
 from typing import Any, Protocol
+from urllib.parse import parse_qsl, urlsplit
 
 from conformance.contract import default_contract
 
@@ -31,6 +35,7 @@ _BODY_SCHEMAS = {"createTask": "CreateTaskRequest", "sendTaskInput": "SendTaskIn
 _GO_STRING_FIELDS = {"createTask": ("input", "name"), "sendTaskInput": ("input",)}
 _GO_UUID_FIELDS = ("template_version_id", "template_version_preset_id")
 NOT_ACTIVE_STATUSES = (400, 409)
+TASK_STATUSES = ("pending", "initializing", "active", "paused", "unknown", "error")
 
 
 class StateProbe(Protocol):
@@ -93,7 +98,13 @@ def accepted_negative(operation_id: str, case: Any, response: Any, probe: StateP
 
 
 def rejected_positive(operation_id: str, case: Any, response: Any, probe: StateProbe) -> str | None:
-    """ST202: logs/send refused because the task is not active (yet) is the documented lifecycle."""
+    """ST202: logs/send refused because the task is not active (yet) is the documented lifecycle; a create with
+    an empty input may be refused with 400 (documented as tolerated)."""
+    if operation_id == "createTask" and response.status_code == 400:
+        body = go_body(operation_id, response.request.body)
+        if body is not None and body.get("input") == "":
+            return "create with an empty input refused with 400 (tolerated: CREATE-EMPTY-INPUT)"
+        return None
     if operation_id not in ("getTaskLogs", "sendTaskInput") or response.status_code not in NOT_ACTIVE_STATUSES:
         return None
     task_id = str(case.path_parameters.get("task", ""))
@@ -116,6 +127,53 @@ def documented_bad_gateway(operation_id: str, case: Any, response: Any, probe: S
     return None
 
 
+def _query_tokens(q: str) -> list[str]:
+    """q as Coder splits it: lowercased, on spaces outside double quotes."""
+    tokens, current, quoted = [], "", False
+    for char in q.lower():
+        if char == '"':
+            quoted = not quoted
+        if char == " " and not quoted:
+            if current:
+                tokens.append(current)
+            current = ""
+        else:
+            current += char
+    return [*tokens, current] if current else tokens
+
+
+def invalid_status_values(url: str) -> list[str]:
+    """The values of ``status:`` filters in the request's q that are no task status."""
+    query = dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
+    bad = []
+    for token in _query_tokens(query.get("q", "")):
+        key, sep, value = token.partition(":")
+        value = value.strip('"')
+        if sep and key.strip('"') == "status" and ":" not in value and value not in TASK_STATUSES:
+            bad.append(value)
+    return bad
+
+
+def server_error(operation_id: str, case: Any, response: Any, probe: StateProbe) -> str | None:
+    """ST101: the documented 502 of logs/send; Coder's 500 for a q with a status value that is no task status."""
+    reason = documented_bad_gateway(operation_id, case, response, probe)
+    if reason is not None:
+        return reason
+    if operation_id == "listTasks" and response.status_code == 500 and invalid_status_values(
+            str(response.request.url)):
+        return ("500 for a status value that is no task status (Coder's own behaviour; the 400 is a SHOULD, "
+                "FILTER-BAD-STATUS-400)")
+    return None
+
+
+def undocumented_status(operation_id: str, case: Any, response: Any, probe: StateProbe) -> str | None:
+    """ST103: the same 500 is not in the contract's list of statuses either."""
+    if operation_id == "listTasks" and response.status_code == 500 and invalid_status_values(
+            str(response.request.url)):
+        return "undocumented 500 for a status value that is no task status (see ST101; FILTER-BAD-STATUS-400)"
+    return None
+
+
 def deleted_still_visible(operation_id: str, case: Any, response: Any, probe: StateProbe) -> str | None:
     """ST301: an asynchronous delete may take a moment; poll until the task is gone."""
     task_id = str(case.path_parameters.get("task", ""))
@@ -130,7 +188,8 @@ def deleted_still_visible(operation_id: str, case: Any, response: Any, probe: St
 RULES: dict[str, Callable[[str, Any, Any, StateProbe], str | None]] = {
     "ST201": accepted_negative,
     "ST202": rejected_positive,
-    "ST101": documented_bad_gateway,
+    "ST101": server_error,
+    "ST103": undocumented_status,
     "ST301": deleted_still_visible,
 }
 

@@ -1,8 +1,21 @@
-"""The embedded reference server: a faithful, in-memory Coder AI Tasks API with named fault injection."""
+"""The embedded reference server: a faithful, in-memory Coder AI Tasks API with named faults and variations."""
 
 from .faults import ENV_VAR as FAULTS_ENV_VAR
 from .faults import FAULTS, Fault, list_faults
 from .identities import Identities
 from .server import ReferenceServer
+from .variations import ENV_VAR as VARIATIONS_ENV_VAR
+from .variations import VARIATIONS, Variation, list_variations
 
-__all__ = ["FAULTS", "FAULTS_ENV_VAR", "Fault", "Identities", "ReferenceServer", "list_faults"]
+__all__ = [
+    "FAULTS",
+    "FAULTS_ENV_VAR",
+    "VARIATIONS",
+    "VARIATIONS_ENV_VAR",
+    "Fault",
+    "Identities",
+    "ReferenceServer",
+    "Variation",
+    "list_faults",
+    "list_variations",
+]

@@ -7,7 +7,7 @@ Nothing here ever puts a token into a message.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from starlette.datastructures import Headers
@@ -43,32 +43,52 @@ def _bearer(headers: Headers) -> str:
     return rest.strip() if scheme.lower() == "bearer" else ""
 
 
-def extract_token(headers: Headers, query: Sequence[tuple[str, str]], *, header_first: bool = False) -> str:
-    """The session token of a request, or '' when none is given.
+SOURCES = ("cookie", "query", "header", "bearer", "access_token")
 
-    ``header_first`` reverses the cookie/header precedence (the ``token-precedence-reversed`` fault).
+
+def extract_token_source(
+    headers: Headers,
+    query: Sequence[tuple[str, str]],
+    *,
+    header_first: bool = False,
+    ignore: frozenset[str] = frozenset(),
+) -> tuple[str, str]:
+    """(the session token of a request, the source it came from), or ('', '') when none is given.
+
+    ``header_first`` reverses the cookie/header precedence (the ``token-precedence-reversed`` fault); ``ignore``
+    names sources (of ``SOURCES``) the server does not read.
     """
-    sources = [
-        lambda: _first_cookie(headers, SESSION_COOKIE),
-        lambda: _first_query(query, SESSION_QUERY),
-        lambda: headers.get(SESSION_HEADER, ""),
-        lambda: _bearer(headers),
-        lambda: _first_query(query, ACCESS_TOKEN_QUERY),
+    readers: list[tuple[str, Callable[[], str]]] = [
+        ("cookie", lambda: _first_cookie(headers, SESSION_COOKIE)),
+        ("query", lambda: _first_query(query, SESSION_QUERY)),
+        ("header", lambda: headers.get(SESSION_HEADER, "")),
+        ("bearer", lambda: _bearer(headers)),
+        ("access_token", lambda: _first_query(query, ACCESS_TOKEN_QUERY)),
     ]
     if header_first:
-        sources[0], sources[2] = sources[2], sources[0]
-    for source in sources:
-        token = source()
+        readers[0], readers[2] = readers[2], readers[0]
+    for name, read in readers:
+        if name in ignore:
+            continue
+        token = read()
         if token:
-            return token
-    return ""
+            return token, name
+    return "", ""
+
+
+def extract_token(headers: Headers, query: Sequence[tuple[str, str]], *, header_first: bool = False) -> str:
+    """The session token of a request, or '' when none is given (see ``extract_token_source``)."""
+    return extract_token_source(headers, query, header_first=header_first)[0]
 
 
 @dataclass(frozen=True)
 class AuthFailure:
-    """Why a request is not authenticated; ``detail`` never contains the token."""
+    """Why a request is not authenticated; ``detail`` never contains the token.
+
+    ``kind``: missing, malformed, unknown or wrong-secret."""
 
     detail: str
+    kind: str = "missing"
 
 
 def authenticate(token: str, identities: Identities, *, check_secret: bool = True) -> User | AuthFailure:
@@ -77,10 +97,10 @@ def authenticate(token: str, identities: Identities, *, check_secret: bool = Tru
         return AuthFailure(f'Cookie "{SESSION_COOKIE}" or header "{SESSION_HEADER}" must be provided.')
     key_id, sep, secret = token.partition("-")
     if not sep or len(key_id) != TOKEN_ID_LENGTH or len(secret) != TOKEN_SECRET_LENGTH:
-        return AuthFailure("Invalid API key format: expected <10-character id>-<22-character secret>.")
+        return AuthFailure("Invalid API key format: expected <10-character id>-<22-character secret>.", "malformed")
     user = identities.user_by_token_id(key_id)
     if user is None:
-        return AuthFailure("API key is invalid.")
+        return AuthFailure("API key is invalid.", "unknown")
     if check_secret and not user.token.secret_matches(secret):
-        return AuthFailure("API key secret is invalid.")
+        return AuthFailure("API key secret is invalid.", "wrong-secret")
     return user

@@ -48,6 +48,11 @@ class QueryOptions:
 
     lowercase: bool = True
     bare_words_are_owner: bool = True
+    strip_quotes: bool = True
+    reject_unknown_keys: bool = True
+    reject_colon_edges: bool = True
+    reject_multi_colons: bool = True
+    validate_status: bool = True
 
 
 def _split_outside_quotes(text: str, delimiter: str) -> list[str]:
@@ -89,16 +94,21 @@ def _terms(query: str, options: QueryOptions) -> dict[str, list[str]]:
     tokens = _split_outside_quotes(query, " ")
     values: dict[str, list[str]] = {}
     bare: list[str] = []
+    strip = '"' if options.strip_quotes else ""
     for token in tokens:
         if token.startswith(":") or token.endswith(":"):
+            if not options.reject_colon_edges:
+                continue
             raise QueryError([Validation("q", f"Query element {_quote(token)} cannot start or end with ':'")])
         colons = _count_outside_quotes(token, ":")
         if colons == 0:
-            bare.append(token.strip('"'))
+            bare.append(token.strip(strip))
             continue
         if colons > 1:
+            if not options.reject_multi_colons:
+                continue
             raise QueryError([Validation("q", f"Query element {_quote(token)} can only contain 1 ':'")])
-        key, value = (part.strip('"') for part in _split_outside_quotes(token, ":"))
+        key, value = (part.strip(strip) for part in _split_outside_quotes(token, ":"))
         values.setdefault(key.lower() if options.lowercase else key, []).append(value)
     if bare and options.bare_words_are_owner:
         values.setdefault("owner", []).append(" ".join(bare))
@@ -162,7 +172,7 @@ def parse_task_query(
             )
 
     status = _single(values, "status", errors) or None
-    if status is not None and status not in TASK_STATUSES:
+    if status is not None and status not in TASK_STATUSES and options.validate_status:
         errors.append(
             Validation(
                 "status",
@@ -172,7 +182,7 @@ def parse_task_query(
         )
 
     for key in values:
-        if key not in _KEYS:
+        if key not in _KEYS and options.reject_unknown_keys:
             errors.append(Validation(key, f'Query param "{key}" is not a valid query param'))
     if errors:
         raise QueryError(errors)

@@ -51,17 +51,34 @@ def _headers(extra: dict[str, str] | None = None) -> dict[str, str]:
     return headers
 
 
-def json_response(status: int, body: Any, *, text_plain: bool = False) -> Response:
-    content = json.dumps(body, ensure_ascii=False).encode("utf-8") + b"\n"
-    media_type = TEXT_CONTENT_TYPE if text_plain else JSON_CONTENT_TYPE
-    return Response(content, status_code=status, media_type=media_type, headers=_headers())
+def encode_json(body: Any) -> bytes:
+    return json.dumps(body, ensure_ascii=False).encode("utf-8") + b"\n"
+
+
+def json_response(
+    status: int, body: Any, *, text_plain: bool = False, content_type: str | None = JSON_CONTENT_TYPE
+) -> Response:
+    """A JSON response; ``content_type`` None sends no Content-Type at all."""
+    media_type = TEXT_CONTENT_TYPE if text_plain else content_type
+    response = Response(encode_json(body), status_code=status, headers=_headers())
+    if media_type is not None:
+        response.headers["content-type"] = media_type
+    return response
 
 
 def empty_response(status: int) -> Response:
     return Response(b"", status_code=status, headers=_headers())
 
 
-def error_response(error: ApiError, *, text_plain: bool = False, body_not_json: bool = False) -> Response:
+def error_response(
+    error: ApiError,
+    *,
+    text_plain: bool = False,
+    body_not_json: bool = False,
+    content_type: str = JSON_CONTENT_TYPE,
+    body: dict[str, Any] | None = None,
+) -> Response:
+    """The error answer; ``body`` replaces ``error.body()`` (variations and faults reshape it)."""
     if body_not_json:
         return Response(
             error.message + "\n",
@@ -69,6 +86,7 @@ def error_response(error: ApiError, *, text_plain: bool = False, body_not_json: 
             media_type=TEXT_CONTENT_TYPE,
             headers=_headers(error.headers),
         )
-    response = json_response(error.status, error.body(), text_plain=text_plain)
+    response = json_response(error.status, error.body() if body is None else body, text_plain=text_plain,
+                             content_type=content_type)
     response.headers.update(error.headers)
     return response

@@ -14,6 +14,8 @@ import tomli_w
 
 from .faults import ENV_VAR, list_faults, parse_fault_list
 from .server import ReferenceServer
+from .variations import ENV_VAR as VARIATIONS_ENV_VAR
+from .variations import list_variations, parse_variation_list
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,6 +46,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--list-faults", action="store_true", help="print the named faults and exit")
     parser.add_argument(
+        "--variations",
+        default=None,
+        metavar="A,B",
+        help=f"comma-separated legitimate variations to switch on (overrides ${VARIATIONS_ENV_VAR})",
+    )
+    parser.add_argument("--list-variations", action="store_true", help="print the named variations and exit")
+    parser.add_argument(
         "--write-config",
         type=Path,
         default=None,
@@ -59,6 +68,13 @@ def _print_faults() -> None:
         print(f"{fault.name:<{width}}  {fault.description}")
 
 
+def _print_variations() -> None:
+    variations = list_variations()
+    width = max(len(variation.name) for variation in variations)
+    for variation in variations:
+        print(f"{variation.name:<{width}}  {variation.description}")
+
+
 def _write_config(path: Path, server: ReferenceServer) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     data = tomli_w.dumps({"target": server.target_config()})
@@ -71,9 +87,14 @@ def run(args: argparse.Namespace) -> int:
     if args.list_faults:
         _print_faults()
         return 0
+    if args.list_variations:
+        _print_variations()
+        return 0
     fault_text = args.faults if args.faults is not None else os.environ.get(ENV_VAR, "")
+    variation_text = args.variations if args.variations is not None else os.environ.get(VARIATIONS_ENV_VAR, "")
     try:
         faults = parse_fault_list(fault_text)
+        variations = parse_variation_list(variation_text)
         server = ReferenceServer(
             args.host,
             args.port,
@@ -81,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
             lifecycle_delay=args.lifecycle_delay,
             reply_delay=args.reply_delay,
             faults=faults,
+            variations=variations,
         )
     except ValueError as error:
         print(f"tasks-conformance serve: error: {error}", file=sys.stderr)
@@ -101,6 +123,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"Reference server listening on {server.url} (API prefix {server.api_prefix})", flush=True)
         if faults:
             print(f"Faults enabled: {', '.join(sorted(faults))}", flush=True)
+        if variations:
+            print(f"Variations enabled: {', '.join(sorted(variations))}", flush=True)
         if args.write_config is not None:
             try:
                 _write_config(args.write_config, server)

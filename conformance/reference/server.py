@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -14,6 +15,10 @@ from .app import ReferenceApp
 from .faults import ActiveFaults
 from .identities import Identities
 from .store import TaskStore
+from .variations import ActiveVariations, variations_from_env
+
+SLOW_STARTUP_DELAY = 0.75  # seconds per lifecycle step with the slow-startup variation
+DELETE_DELAY = 0.5  # seconds a deleted task stays visible with the delayed-delete variation
 
 _START_TIMEOUT = 10.0
 _STOP_TIMEOUT = 10.0
@@ -31,6 +36,10 @@ class ReferenceServer:
 
     >>> with ReferenceServer(lifecycle_delay=0) as server:
     ...     config = server.target_config()   # url, api_prefix, tokens, template version ids
+
+    ``faults`` and ``variations`` switch on named deviations (faults.py) and legitimate variations
+    (variations.py). ``variations=None`` reads TASKS_CONFORMANCE_REFERENCE_VARIATIONS (ValueError on unknown names),
+    which is how a suite run turns variations on for its embedded server.
     """
 
     def __init__(
@@ -42,23 +51,62 @@ class ReferenceServer:
         lifecycle_delay: float = 0.05,
         reply_delay: float = 0.05,
         faults: Iterable[str] = (),
+        variations: Iterable[str] | None = None,
     ) -> None:
         self.host = host
         self.api_prefix = _normalize_prefix(api_prefix)
         self.identities = Identities.create()
         self._faults = ActiveFaults(faults)
+        self._variations = ActiveVariations(variations_from_env(os.environ) if variations is None else variations)
         self._store = TaskStore(
             lifecycle_delay=lifecycle_delay,
             reply_delay=reply_delay,
             stuck_pending=lambda: self._faults.enabled("task-stuck-pending"),
+            delay_override=self._lifecycle_override,
+            delete_delay=lambda: DELETE_DELAY if self._variations.enabled("delayed-delete") else 0.0,
         )
         self.app = ReferenceApp(
-            identities=self.identities, store=self._store, faults=self._faults, api_prefix=self.api_prefix
+            identities=self.identities,
+            store=self._store,
+            faults=self._faults,
+            api_prefix=self.api_prefix,
+            variations=self._variations,
         )
+        if self._variations.enabled("preexisting-tasks"):
+            self._seed_tasks()
         self._requested_port = port
         self._port: int | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
+
+    def _seed_tasks(self) -> None:
+        """The preexisting-tasks variation: older tasks of every user, in states the suite never creates."""
+        ids = self.identities
+        seeds = [
+            (ids.alice, "paused", 86400.0), (ids.alice, "error", 7200.0), (ids.alice, "pending", 3600.0),
+            (ids.alice, "active", 600.0), (ids.bob, "paused", 5000.0), (ids.bob, "active", 900.0),
+            (ids.admin, "active", 1200.0), (ids.admin, "unknown", 300.0),
+        ]
+        for number, (owner, status, age) in enumerate(seeds, start=1):
+            self._store.create(owner=owner, organization_id=ids.org.id, template=ids.ai_template,
+                               name=f"older-{status}-{number}", prompt=f"An older {status} task", preset_id=None,
+                               age=age, fixed_status=status)
+
+    def set_variations(self, names: Iterable[str]) -> None:
+        """Replace the enabled variations (ValueError on unknown names); takes effect for the next request
+        (lifecycle variations for the next task created; preexisting tasks are added when switched on)."""
+        before = self._variations.enabled("preexisting-tasks")
+        self._variations.set(names)
+        if self._variations.enabled("preexisting-tasks") and not before:
+            self._seed_tasks()
+
+    def _lifecycle_override(self) -> float | None:
+        """The lifecycle step of a new task when a variation sets it."""
+        if self._variations.enabled("instant-startup"):
+            return 0.0
+        if self._variations.enabled("slow-startup"):
+            return SLOW_STARTUP_DELAY
+        return None
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
@@ -186,6 +234,10 @@ class ReferenceServer:
     @property
     def faults(self) -> frozenset[str]:
         return self._faults.names
+
+    @property
+    def variations(self) -> frozenset[str]:
+        return self._variations.names
 
     @property
     def unexpected_errors(self) -> list[str]:

@@ -1,9 +1,11 @@
 """In-memory task store: tasks, their lifecycle and the simulated agent's log. Thread-safe (one lock).
 
 Time-dependent state is derived lazily from timestamps, so no background threads are needed:
-a task is ``pending`` for ``lifecycle_delay`` seconds, ``initializing`` for as long again, then ``active``.
+a task is ``pending`` for ``lifecycle_delay`` seconds, ``initializing`` for as long again, then ``active``
+(the delay is fixed per task when it is created; ``delay_override`` may choose another one for new tasks).
 Once active, the simulated agent receives the initial prompt; every input gets an ``output`` reply
 ``reply_delay`` seconds later. Log entries are materialized on access, in time order, with increasing ids.
+A delete takes effect at once, or ``delete_delay()`` seconds later (the task stays visible until then).
 """
 
 from __future__ import annotations
@@ -67,8 +69,9 @@ class TaskView:
     workspace_agent_health: dict[str, object] | None
     workspace_app_id: str | None
     current_state: CurrentState | None
-    deleted: bool
+    deleted: bool  # gone: the delete has taken effect
     seq: int
+    deleting: bool = False  # a delete was accepted but has not taken effect yet
 
 
 @dataclass
@@ -91,7 +94,9 @@ class _TaskRecord:
     agent_id: str
     app_id: str
     created_at: float
-    deleted: bool = False
+    delay: float
+    gone_at: float | None = None  # when the accepted delete takes (took) effect
+    fixed_status: str | None = None  # a task that stays in one status (the preexisting-tasks variation)
     booted: bool = False
     logs: list[LogEntry] = field(default_factory=list)
     pending: list[_PendingReply] = field(default_factory=list)
@@ -109,6 +114,8 @@ class TaskStore:
         lifecycle_delay: float,
         reply_delay: float,
         stuck_pending: Callable[[], bool] = lambda: False,
+        delay_override: Callable[[], float | None] = lambda: None,
+        delete_delay: Callable[[], float] = lambda: 0.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         if lifecycle_delay < 0 or reply_delay < 0:
@@ -119,13 +126,17 @@ class TaskStore:
         self._lifecycle_delay = lifecycle_delay
         self._reply_delay = reply_delay
         self._stuck_pending = stuck_pending
+        self._delay_override = delay_override
+        self._delete_delay = delete_delay
         self._clock = clock
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
     def _phase(self, record: _TaskRecord, now: float) -> tuple[str, float]:
         """(status, time the status was entered)."""
-        delay = self._lifecycle_delay
+        delay = record.delay
+        if record.fixed_status is not None:
+            return record.fixed_status, record.created_at
         if self._stuck_pending():
             return "pending", record.created_at
         elapsed = now - record.created_at
@@ -179,6 +190,13 @@ class TaskStore:
             else:
                 at = record.logs[-1].time if record.logs else since
                 state = CurrentState(timestamp=at, state="idle", message="Waiting for input")
+        elif status == "paused":
+            workspace_status, lifecycle = "stopped", "off"
+            state = CurrentState(timestamp=since, state="idle", message="Paused")
+        elif status == "error":
+            workspace_status = "failed"
+            state = CurrentState(timestamp=since, state="failure", message="The workspace build failed")
+        deleting = record.gone_at is not None and not self._gone(record, now)
         return TaskView(
             id=record.id,
             organization_id=record.organization_id,
@@ -191,24 +209,32 @@ class TaskStore:
             updated_at=since,
             workspace_id=record.workspace_id,
             workspace_name=record.name,
-            workspace_status=workspace_status,
-            workspace_build_number=1,
+            workspace_status="deleting" if deleting else workspace_status,
+            workspace_build_number=2 if deleting else 1,
             workspace_agent_id=agent_id,
             workspace_agent_lifecycle=lifecycle,
             workspace_agent_health=health,
             workspace_app_id=app_id,
             current_state=state,
-            deleted=record.deleted,
+            deleted=self._gone(record, now),
             seq=record.seq,
+            deleting=deleting,
         )
+
+    @staticmethod
+    def _gone(record: _TaskRecord, now: float) -> bool:
+        return record.gone_at is not None and now >= record.gone_at
 
     # -- queries and commands ------------------------------------------------------------------------
 
-    def name_in_use(self, owner_id: str, name: str) -> bool:
-        wanted = name.lower()
+    def name_in_use(self, owner_id: str, name: str, *, case_sensitive: bool = False) -> bool:
+        def same(a: str, b: str) -> bool:
+            return a == b if case_sensitive else a.lower() == b.lower()
+
         with self._lock:
+            now = self._clock()
             return any(
-                t.owner.id == owner_id and not t.deleted and t.name.lower() == wanted
+                t.owner.id == owner_id and not self._gone(t, now) and same(t.name, name)
                 for t in self._tasks.values()
             )
 
@@ -222,12 +248,17 @@ class TaskStore:
         prompt: str,
         preset_id: str | None,
         allow_duplicate_name: bool = False,
+        case_sensitive_names: bool = False,
+        age: float = 0.0,
+        fixed_status: str | None = None,
     ) -> TaskView:
+        """A new task; ``age`` back-dates it, ``fixed_status`` keeps it in one status for good."""
         with self._lock:
-            if not allow_duplicate_name and self.name_in_use(owner.id, name):
+            if not allow_duplicate_name and self.name_in_use(owner.id, name, case_sensitive=case_sensitive_names):
                 raise NameTaken(name)
             now = self._clock()
             self._seq += 1
+            override = self._delay_override()
             record = _TaskRecord(
                 id=str(uuid.uuid4()),
                 seq=self._seq,
@@ -240,23 +271,36 @@ class TaskStore:
                 workspace_id=str(uuid.uuid4()),
                 agent_id=str(uuid.uuid4()),
                 app_id=str(uuid.uuid4()),
-                created_at=now,
+                created_at=now - age,
+                delay=self._lifecycle_delay if override is None else override,
+                fixed_status=fixed_status,
             )
             self._tasks[record.id] = record
             return self._view(record, now)
 
-    def lookup(self, ref: str, owner_id: str) -> TaskView | None:
+    def lookup(
+        self,
+        ref: str,
+        owner_id: str,
+        *,
+        include_deleted: bool = False,
+        by_name: bool = True,
+        case_sensitive_names: bool = False,
+    ) -> TaskView | None:
         """A live task by uuid (any owner), else by name among ``owner_id``'s tasks (case-insensitive)."""
         with self._lock:
             now = self._clock()
             task_id = parse_uuid(ref)
             if task_id is not None:
                 record = self._tasks.get(task_id)
-                if record is not None and not record.deleted:
+                if record is not None and (include_deleted or not self._gone(record, now)):
                     return self._view(record, now)
-            wanted = ref.lower()
+            if not by_name:
+                return None
             for record in self._tasks.values():
-                if record.owner.id == owner_id and not record.deleted and record.name.lower() == wanted:
+                if record.owner.id != owner_id or (self._gone(record, now) and not include_deleted):
+                    continue
+                if record.name == ref or (not case_sensitive_names and record.name.lower() == ref.lower()):
                     return self._view(record, now)
             return None
 
@@ -264,21 +308,26 @@ class TaskStore:
         """Every task, newest first (created_at descending, then creation order descending)."""
         with self._lock:
             now = self._clock()
-            views = [self._view(r, now) for r in self._tasks.values() if include_deleted or not r.deleted]
+            views = [
+                self._view(r, now) for r in self._tasks.values() if include_deleted or not self._gone(r, now)
+            ]
         views.sort(key=lambda v: (v.created_at, v.seq), reverse=True)
         return views
 
     def delete(self, task_id: str) -> bool:
+        """Accept a delete: True for a task that is not gone (again True while an accepted delete is pending)."""
         with self._lock:
+            now = self._clock()
             record = self._tasks.get(task_id)
-            if record is None or record.deleted:
+            if record is None or self._gone(record, now):
                 return False
-            record.deleted = True
+            if record.gone_at is None:
+                record.gone_at = now + max(0.0, self._delete_delay())
             return True
 
-    def _active_record(self, task_id: str, now: float) -> _TaskRecord:
+    def _active_record(self, task_id: str, now: float, *, include_deleted: bool = False) -> _TaskRecord:
         record = self._tasks.get(task_id)
-        if record is None or record.deleted:
+        if record is None or (self._gone(record, now) and not include_deleted):
             raise KeyError(task_id)
         self._advance(record, now)
         status = self._phase(record, now)[0]
@@ -286,15 +335,27 @@ class TaskStore:
             raise TaskNotActive(status)
         return record
 
-    def send(self, task_id: str, text: str, *, record_input: bool = True) -> None:
+    def send(
+        self,
+        task_id: str,
+        text: str,
+        *,
+        record_input: bool = True,
+        logged_text: str | None = None,
+        reply: bool = True,
+        include_deleted: bool = False,
+    ) -> None:
         with self._lock:
             now = self._clock()
-            record = self._active_record(task_id, now)
+            record = self._active_record(task_id, now, include_deleted=include_deleted)
             if record_input:
-                self._append(record, text, "input", now)
-            record.pending.append(_PendingReply(now + self._reply_delay, agent_reply(text)))
+                self._append(record, text if logged_text is None else logged_text, "input", now)
+            if reply:
+                record.pending.append(_PendingReply(now + self._reply_delay, agent_reply(text)))
 
-    def logs(self, task_id: str) -> list[LogEntry]:
+    def logs(self, task_id: str, *, include_deleted: bool = False, lag: float = 0.0) -> list[LogEntry]:
+        """The log of an active task; with ``lag``, only the entries at least that old."""
         with self._lock:
             now = self._clock()
-            return list(self._active_record(task_id, now).logs)
+            entries = self._active_record(task_id, now, include_deleted=include_deleted).logs
+            return [entry for entry in entries if entry.time + lag <= now]

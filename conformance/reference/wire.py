@@ -14,6 +14,12 @@ def rfc3339(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def rfc3339_nano_offset(timestamp: float) -> str:
+    """RFC 3339 with nine fraction digits and a numeric offset, like ``2025-10-01T12:34:56.123456789+00:00``."""
+    moment = datetime.fromtimestamp(timestamp, tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f") + "789+00:00"
+
+
 def _not_rfc3339(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, tz=UTC).strftime("%m/%d/%Y %H:%M:%S")
 
@@ -26,6 +32,10 @@ class WireOptions:
     omit_nulls: bool = False
     bad_created_at: bool = False
     inputs_as_output: bool = False
+    nano_offset_times: bool = False  # the timestamp-formats variation
+
+    def time(self, timestamp: float) -> str:
+        return rfc3339_nano_offset(timestamp) if self.nano_offset_times else rfc3339(timestamp)
 
 
 def task_json(task: TaskView, options: WireOptions = WireOptions()) -> dict[str, Any]:  # noqa: B008
@@ -53,13 +63,13 @@ def task_json(task: TaskView, options: WireOptions = WireOptions()) -> dict[str,
         "current_state": None
         if state is None
         else {
-            "timestamp": rfc3339(state.timestamp),
+            "timestamp": options.time(state.timestamp),
             "state": state.state,
             "message": state.message,
             "uri": state.uri,
         },
-        "created_at": _not_rfc3339(task.created_at) if options.bad_created_at else rfc3339(task.created_at),
-        "updated_at": rfc3339(task.updated_at),
+        "created_at": _not_rfc3339(task.created_at) if options.bad_created_at else options.time(task.created_at),
+        "updated_at": options.time(task.updated_at),
     }
     if task.owner.avatar_url:
         body["owner_avatar_url"] = task.owner.avatar_url
@@ -76,4 +86,4 @@ def task_json(task: TaskView, options: WireOptions = WireOptions()) -> dict[str,
 
 def log_json(entry: LogEntry, options: WireOptions = WireOptions()) -> dict[str, Any]:  # noqa: B008
     kind = "output" if options.inputs_as_output else entry.type
-    return {"id": entry.id, "content": entry.content, "type": kind, "time": rfc3339(entry.time)}
+    return {"id": entry.id, "content": entry.content, "type": kind, "time": options.time(entry.time)}

@@ -226,6 +226,184 @@ PROBES.update({
     "logs-skips-auth": Probe(_anonymous_logs_of_existing_task, 401),
 })
 
+# --- probes of the faults added with the catalogue self-test (tests/faults) ----------------------------------------
+JSON_CT = "application/json; charset=utf-8"
+_JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+def _nobody() -> str:
+    return str(uuid.uuid4())
+
+
+def _bobs_active(api: Api) -> dict[str, Any]:
+    return _active(api, as_="bob")
+
+
+def _created_then_deleted(api: Api, *, active: bool = False) -> str:
+    task = _active(api) if active else api.create()
+    assert api.delete(f"/tasks/me/{task['id']}").status_code in (200, 202)
+    return str(task["id"])
+
+
+def _has_output_reply(api: Api) -> bool:
+    task = _active(api)
+    assert api.send(task["id"], f"probe {uuid.uuid4()}").status_code in (200, 204)
+    try:
+        poll(lambda: api.logs(task["id"]), lambda entries: any(e["type"] == "output" for e in entries), timeout=1.0)
+    except AssertionError:
+        return False
+    return True
+
+
+def _log_ids_are_ints(api: Api) -> bool:
+    return all(isinstance(e["id"], int) for e in _send_then_logs(api, f"probe {uuid.uuid4()}"))
+
+
+def _admin_owners_for_bob(api: Api) -> frozenset[str]:
+    api.create(as_="alice")
+    api.create(as_="bob")
+    listed = api.list_tasks(f"owner:{api.user_id('bob')}", as_="admin").json()["tasks"]
+    return frozenset(t["owner_name"] for t in listed)
+
+
+def _paused_filter_with_owner_finds_active(api: Api) -> bool:
+    task = _active(api)
+    return task["id"] in api.list_ids("owner:me status:paused")
+
+
+def _bobs_task_under_owner_filter(api: Api) -> bool:
+    task = api.create(as_="bob")
+    response = api.list_tasks(f"owner:{api.user_id('bob')}", as_="alice")
+    return task["id"] in [t["id"] for t in response.json().get("tasks") or []]
+
+
+def _bobs_task_in_admin_list(api: Api) -> bool:
+    task = api.create(as_="bob")
+    return task["id"] in api.list_ids(as_="admin")
+
+
+def _created_at_stays(api: Api) -> bool:
+    task = api.create()
+    return bool(api.wait_active(task["id"])["created_at"] == task["created_at"])
+
+
+def _name_swapcase_conflict(api: Api) -> int:
+    name = unique("Dup")
+    api.create(name=name)
+    return api.create_raw(name=name.swapcase()).status_code
+
+
+def _get_by_swapped_name(api: Api) -> int:
+    task = api.create(name=unique("Case"))
+    return api.get(f"/tasks/me/{task['name'].swapcase()}").status_code
+
+
+def _token_without_secret(api: Api) -> str:
+    return f"{api.tokens['alice'].partition('-')[0]}-{'Z' * 22}"
+
+
+PROBES.update({
+    # status codes
+    "send-returns-200": Probe(lambda api: api.send(_active(api)["id"], "hello").status_code, 204),
+    "empty-search-404": Probe(lambda api: api.list_tasks(f"owner:{api.user_id('bob')}").status_code, 200),
+    "get-missing-task-400": Probe(lambda api: api.get(f"/tasks/me/{_nobody()}").status_code, 404),
+    "logs-missing-task-200": Probe(lambda api: api.get(f"/tasks/me/{_nobody()}/logs").status_code, 404),
+    "send-missing-task-204": Probe(lambda api: api.send(_nobody(), "x").status_code, 404),
+    "delete-missing-task-202": Probe(lambda api: api.delete(f"/tasks/me/{_nobody()}").status_code, 404),
+    "wrong-method-404": Probe(lambda api: api.request("PUT", "/tasks", json={}).status_code, 405),
+    "unknown-route-html": Probe(lambda api: api.get("/no-such-route").headers["content-type"], JSON_CT),
+    # body schemas
+    "create-requires-name": Probe(lambda api: api.create_raw().status_code, 201),
+    "log-id-as-string": Probe(_log_ids_are_ints, True),
+    "nullable-uuids-as-objects": Probe(lambda api: isinstance(api.create()["workspace_id"], str), True),
+    "log-types-user-agent": Probe(_input_entry_types, frozenset({"input"})),
+    "template-icon-null": Probe(lambda api: isinstance(api.create()["template_icon"], str), True),
+    "empty-list-null": Probe(lambda api: api.list_tasks(f"owner:{api.user_id('bob')}").json()["tasks"], []),
+    # content types
+    "errors-labelled-html": Probe(lambda api: api.get(f"/tasks/me/{_nobody()}").headers["content-type"], JSON_CT),
+    "logs-without-content-type": Probe(
+        lambda api: api.get(f"/tasks/me/{_active(api)['id']}/logs").headers.get("content-type"), JSON_CT),
+    # error bodies
+    "error-key-renamed": Probe(_error_body_is_json, True),
+    "query-error-without-validations": Probe(lambda api: "validations" in api.list_tasks("nope:x").json(), True),
+    # authentication
+    "malformed-token-400": Probe(
+        lambda api: api.get("/tasks", as_=None, headers={"Coder-Session-Token": "abc"}).status_code, 401),
+    "unknown-token-403": Probe(
+        lambda api: api.get("/tasks", as_=None, headers={"Coder-Session-Token": f"{'A' * 10}-{'B' * 22}"}).status_code,
+        401),
+    "header-token-get-only": Probe(lambda api: api.create_raw(name=unique()).status_code, 201),
+    "cookie-token-ignored": Probe(lambda api: api.get(
+        "/tasks", as_=None, headers={"Cookie": f"coder_session_token={api.tokens['alice']}"}).status_code, 200),
+    "query-token-ignored": Probe(lambda api: api.get(
+        "/tasks", as_=None, params={"coder_session_token": api.tokens["alice"]}).status_code, 200),
+    "bearer-skips-secret-check": Probe(lambda api: api.get(
+        "/tasks", as_=None, headers={"Authorization": f"Bearer {_token_without_secret(api)}"}).status_code, 401),
+    # access control
+    "logs-other-members-task": Probe(
+        lambda api: api.get(f"/tasks/bob/{_bobs_active(api)['id']}/logs", as_="alice").status_code, 404),
+    "send-other-members-task": Probe(lambda api: api.send(_bobs_active(api)["id"], "x", user="bob").status_code, 404),
+    "delete-other-members-task": Probe(
+        lambda api: api.delete(f"/tasks/bob/{api.create(as_='bob')['id']}", as_="alice").status_code, 404),
+    "admin-sees-only-own": Probe(_bobs_task_in_admin_list, True),
+    "member-creates-for-others": Probe(lambda api: api.create_raw(user="bob", name=unique()).status_code, 403),
+    "owner-filter-bypasses-visibility": Probe(_bobs_task_under_owner_filter, False),
+    # filtering
+    "owner-filter-ignored": Probe(_admin_owners_for_bob, frozenset({"bob"})),
+    "owner-uuid-unsupported": Probe(lambda api: api.list_tasks(f"owner:{api.user_id('alice')}").status_code, 200),
+    "organization-filter-ignored": Probe(lambda api: (api.create(), api.list_ids(f"organization:{_nobody()}"))[1],
+                                         []),
+    "organization-name-unsupported": Probe(lambda api: api.list_tasks("organization:coder").status_code, 200),
+    "quotes-kept": Probe(lambda api: api.list_tasks('owner:"alice"').status_code, 200),
+    "filters-or-combined": Probe(_paused_filter_with_owner_finds_active, False),
+    "empty-query-400": Probe(lambda api: api.list_tasks("").status_code, 200),
+    "unknown-filter-key-ignored": Probe(lambda api: api.list_tasks("nope:x").status_code, 400),
+    "colon-edge-accepted": Probe(lambda api: api.list_tasks(":foo").status_code, 400),
+    "multi-colon-accepted": Probe(lambda api: api.list_tasks("owner:a:b").status_code, 400),
+    "unknown-owner-matches-nothing": Probe(lambda api: api.list_tasks("owner:nosuchuser").status_code, 400),
+    "unknown-org-matches-nothing": Probe(lambda api: api.list_tasks("organization:nosuchorg").status_code, 400),
+    # lifecycle
+    "status-running-not-active": Probe(_becomes_active, True),
+    "initial-status-unknown": Probe(lambda api: api.create()["status"] in ("pending", "initializing", "active"), True),
+    "created-at-changes": Probe(_created_at_stays, True),
+    "active-without-agent": Probe(lambda api: _active(api)["workspace_agent_id"] is not None, True),
+    # send and logs
+    "send-input-newline": Probe(_input_recorded, True),
+    "send-before-active-accepted": Probe(lambda api: api.send(api.create()["id"], "early").status_code, 400),
+    "logs-before-active-200": Probe(lambda api: api.get(f"/tasks/me/{api.create()['id']}/logs").status_code, 400),
+    "agent-never-replies": Probe(_has_output_reply, True),
+    # create and get
+    "name-conflict-case-sensitive": Probe(_name_swapcase_conflict, 409),
+    "reserved-name-accepted": Probe(lambda api: api.create_raw(name="new").status_code, 400),
+    "template-version-not-checked": Probe(lambda api: api.create_raw(template_version_id=_nobody()).status_code, 400),
+    "non-ai-template-accepted": Probe(
+        lambda api: api.create_raw(template_version_id=api.plain_version, name=unique()).status_code, 400),
+    "missing-template-version-accepted": Probe(
+        lambda api: api.post("/tasks/me", json={"input": "x", "name": unique()}).status_code, 400),
+    "initial-prompt-trimmed": Probe(lambda api: api.create(input="  padded  ")["initial_prompt"], "  padded  "),
+    "get-trims-initial-prompt": Probe(lambda api: api.task(api.create(input=" padded ")["id"])["initial_prompt"],
+                                      " padded "),
+    "username-user-segment-unsupported": Probe(
+        lambda api: api.get(f"/tasks/alice/{api.create()['id']}").status_code, 200),
+    "get-by-name-case-sensitive": Probe(_get_by_swapped_name, 200),
+    # delete
+    "deleted-task-still-gettable": Probe(lambda api: api.get(f"/tasks/me/{_created_then_deleted(api)}").status_code,
+                                         404),
+    "second-delete-succeeds": Probe(lambda api: api.delete(f"/tasks/me/{_created_then_deleted(api)}").status_code,
+                                    404),
+    "deleted-task-logs-send": Probe(
+        lambda api: api.get(f"/tasks/me/{_created_then_deleted(api, active=True)}/logs").status_code, 404),
+    "delete-returns-body": Probe(lambda api: api.delete(f"/tasks/me/{api.create()['id']}").content, b""),
+    # robustness
+    "non-object-body-500": Probe(
+        lambda api: api.post("/tasks/me", content=b"[1]", headers=_JSON_HEADERS).status_code, 400),
+    "wrong-type-input-500": Probe(lambda api: api.create_raw(input=5, name=unique()).status_code, 400),
+    "malformed-json-500": Probe(
+        lambda api: api.post("/tasks/me", content=b"{nope", headers=_JSON_HEADERS).status_code, 400),
+    "bad-status-500": Probe(lambda api: api.list_tasks("status:bogus").status_code, 400),
+})
+
+
 @pytest.fixture(scope="module")
 def fault_server() -> Iterator[ReferenceServer]:
     """Tasks stay pending for a moment (so null fields can be seen) and the agent answers at once."""

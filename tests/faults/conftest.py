@@ -1,0 +1,8 @@
+"""Fixtures of the catalogue self-tests (the fault and variation registries against the whole suite)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))

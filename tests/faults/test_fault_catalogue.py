@@ -1,0 +1,67 @@
+"""Sensitivity: with each named fault on by itself, the suite fails (exit 1) and reports the requirements the fault
+declares it breaks as failed (a SHOULD as a warning when a MUST fails too; alone, under --strict).
+
+Each fault runs only the checks of the requirements it breaks (-k), on its own embedded server, with fuzzing only
+for the faults only fuzzing finds; xdist spreads the runs over the workers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from faults_support import fault_run_arguments, musts, run_suite, selection
+
+from conformance.reference.faults import FAULTS, Fault, list_faults
+from conformance.requirements import catalogue
+
+MIN_FAULTS = 40
+AREAS = ("status codes", "body schemas", "content types", "error bodies", "authentication", "access control",
+         "filtering", "lifecycle", "send and logs", "create and get", "delete", "list", "robustness",
+         "found by fuzzing")
+
+
+def _declaration_problems(faults: list[Fault]) -> list[str]:
+    known = catalogue()
+    problems = [f"{f.name} declares no requirement it breaks" for f in faults if not f.breaks]
+    problems += [f"{f.name} declares unknown requirement {rid}" for f in faults for rid in f.breaks if rid not in known]
+    problems += [f"{f.name} declares only MAY requirements (a MAY failure never fails a run)" for f in faults
+                 if f.breaks and all(rid in known and known[rid].level == "MAY" for rid in f.breaks)]
+    problems += [f"{f.name} has no known area" for f in faults if f.area not in AREAS]
+    return problems
+
+
+# Checked when the module is imported: a bad declaration stops the catalogue self-test at collection.
+_PROBLEMS = _declaration_problems(list_faults())
+assert not _PROBLEMS, "; ".join(_PROBLEMS)
+
+
+def test_the_registry_has_enough_faults_in_every_area() -> None:
+    faults = list_faults()
+    assert len(faults) >= MIN_FAULTS
+    assert len({f.name for f in faults}) == len(faults)
+    assert {f.area for f in faults} == set(AREAS)
+
+
+def test_every_fault_declares_known_requirements() -> None:
+    assert _declaration_problems(list_faults()) == []
+
+
+def test_every_declared_requirement_has_checks_to_run() -> None:
+    for fault in list_faults():
+        assert selection(fault.breaks), fault.name
+
+
+@pytest.mark.parametrize("name", list(FAULTS))
+def test_the_suite_catches_the_fault(name: str, tmp_path: Path) -> None:
+    fault = FAULTS[name]
+    run = run_suite(*fault_run_arguments(name, fault.breaks), report_dir=tmp_path)
+    assert run.code == 1, f"{name}: expected exit code 1; {run.explain()}"
+    statuses = run.statuses()
+    strict_needed = not musts(fault.breaks)
+    for rid in fault.breaks:
+        level = catalogue()[rid].level
+        wanted = ("failed",) if level == "MUST" or strict_needed else ("failed", "warning")
+        assert statuses.get(rid) in wanted, f"{name}: expected {rid} {' or '.join(wanted)}, got " \
+                                            f"{statuses.get(rid)}; {run.explain()}"
+    assert run.results["target"]["reference_faults"] == [name]

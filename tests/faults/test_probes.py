@@ -1,0 +1,53 @@
+"""Specificity: with each legitimate variation on by itself, the whole suite (every check, fuzzing at its default
+budget) still passes against the embedded server: exit 0, no requirement failed, and only the SHOULD/MAY
+requirements the variation declares in ``warns`` may be reported as warnings.
+
+The run's embedded server picks the variation up from TASKS_CONFORMANCE_REFERENCE_VARIATIONS.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from faults_support import run_suite, variation_env
+
+from conformance.reference.variations import VARIATIONS, Variation, list_variations
+from conformance.requirements import catalogue
+
+MIN_VARIATIONS = 20
+
+
+def _declaration_problems(variations: list[Variation]) -> list[str]:
+    known = catalogue()
+    problems = [f"{v.name} may warn on unknown requirement {rid}" for v in variations for rid in v.warns
+                if rid not in known]
+    problems += [f"{v.name} may not break the MUST requirement {rid}" for v in variations for rid in v.warns
+                 if rid in known and known[rid].level == "MUST"]
+    problems += [f"{v.name} has no description or source" for v in variations if not (v.description and v.source)]
+    return problems
+
+
+_PROBLEMS = _declaration_problems(list_variations())
+assert not _PROBLEMS, "; ".join(_PROBLEMS)
+
+
+def test_the_variation_registry() -> None:
+    variations = list_variations()
+    assert len(variations) >= MIN_VARIATIONS
+    assert len({v.name for v in variations}) == len(variations)
+    assert _declaration_problems(variations) == []
+
+
+@pytest.mark.parametrize("name", list(VARIATIONS))
+def test_the_suite_accepts_the_variation(name: str, tmp_path: Path) -> None:
+    variation = VARIATIONS[name]
+    run = run_suite("--", "-q", report_dir=tmp_path, env=variation_env(name))
+    assert run.code == 0, f"{name}: expected exit code 0 (pass); {run.explain()}"
+    broken = run.broken()
+    failed = sorted(rid for rid, status in broken.items() if status == "failed")
+    assert not failed, f"{name}: requirements failed: {failed}; {run.explain()}"
+    unexpected = sorted(set(broken) - set(variation.warns))
+    assert not unexpected, f"{name}: undeclared warnings {unexpected}; {run.explain()}"
+    assert run.results["verdict"] == "pass"
+    assert run.results["target"]["embedded"] is True

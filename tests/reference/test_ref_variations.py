@@ -1,0 +1,238 @@
+"""Every named variation really changes what the server answers (and the registry's plumbing works).
+
+``PROBES`` maps each variation to a probe (a function of the API returning an observation) and the observation the
+reference gives without variations. Each variation's test runs its probe with no variations (the baseline), with
+only that variation on (must differ) and off again (must be the baseline again, unless the probe says the change
+stays). Whether the suite accepts each variation is tests/faults/test_probes.py's job.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ref_support import NOT_FOUND, Api, error_message, poll, unique
+
+from conformance.reference import VARIATIONS, VARIATIONS_ENV_VAR, ReferenceServer, list_variations
+from conformance.reference.variations import ActiveVariations, parse_variation_list, variations_from_env
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+Observation = Any
+
+
+@dataclass(frozen=True)
+class Probe:
+    observe: Callable[[Api], Observation]
+    baseline: Observation
+    reversible: bool = True  # switching the variation off restores the baseline
+
+
+def _active(api: Api, as_: str = "alice") -> dict[str, Any]:
+    return api.create_active(as_=as_, input="")
+
+
+def _becomes_active_quickly(api: Api) -> bool:
+    task = api.create()
+    try:
+        api.wait_active(task["id"], timeout=0.5)
+    except AssertionError:
+        return False
+    return True
+
+
+def _deleted_task_get_status(api: Api) -> int:
+    task = api.create()
+    assert api.delete(f"/tasks/me/{task['id']}").status_code == 202
+    return api.get(f"/tasks/me/{task['id']}").status_code
+
+
+def _sent_input_visible_at_once(api: Api) -> bool:
+    task = _active(api)
+    text = f"probe {uuid.uuid4()}"
+    assert api.send(task["id"], text).status_code == 204
+    return any(entry["content"] == text for entry in api.logs(task["id"]))
+
+
+def _own_task_under_bob(api: Api) -> int:
+    return api.get(f"/tasks/bob/{api.create()['id']}").status_code
+
+
+def _admin_sees_a_paused_task(api: Api) -> bool:
+    return any(task["status"] == "paused" for task in api.list_tasks(as_="admin").json()["tasks"])
+
+
+def _first_send_status(api: Api) -> int:
+    return api.send(_active(api)["id"], "hello").status_code
+
+
+def _bearer_list_status(api: Api) -> int:
+    return api.get("/tasks", as_=None, headers={"Authorization": f"Bearer {api.tokens['alice']}"}).status_code
+
+
+def _first_key(body: dict[str, Any]) -> str:
+    return next(iter(body))
+
+
+PROBES: dict[str, Probe] = {
+    "extra-response-fields": Probe(lambda api: "reference_server" in api.create(), False),
+    "json-without-charset": Probe(lambda api: api.list_tasks().headers["content-type"],
+                                  "application/json; charset=utf-8"),
+    "json-charset-uppercase": Probe(lambda api: api.list_tasks().headers["content-type"],
+                                    "application/json; charset=utf-8"),
+    "reordered-keys": Probe(lambda api: _first_key(api.create()), "id"),
+    "omitempty-fields-absent": Probe(lambda api: "workspace_status" in api.create(), True),
+    "later-release-fields": Probe(lambda api: "display_name" in api.create(), False),
+    "current-state-null": Probe(lambda api: _active(api)["current_state"] is None, False),
+    "timestamp-formats": Probe(lambda api: api.create()["created_at"].endswith("Z"), True),
+    "extra-response-headers": Probe(lambda api: "x-request-id" in api.list_tasks().headers, False),
+    "gzip-responses": Probe(lambda api: api.list_tasks().headers.get("content-encoding"), None),
+    "www-authenticate-on-401": Probe(lambda api: "www-authenticate" in api.get("/tasks", as_=None).headers, False),
+    "error-wording": Probe(lambda api: error_message(api.get(f"/tasks/me/{uuid.uuid4()}")), NOT_FOUND),
+    "not-active-409": Probe(lambda api: api.send(api.create()["id"], "early").status_code, 400),
+    "unknown-user-404": Probe(lambda api: api.get(f"/tasks/nobody-at-all/{uuid.uuid4()}").status_code, 400),
+    "user-scoped-uuid-lookup": Probe(_own_task_under_bob, 200),
+    "create-for-other-404": Probe(lambda api: api.create_raw(user="bob", name=unique()).status_code, 403),
+    "create-empty-input-400": Probe(lambda api: api.create_raw(input="", name=unique()).status_code, 201),
+    "coder-bad-status-500": Probe(lambda api: api.list_tasks("status:bogus").status_code, 400),
+    "member-username-lookup-refused": Probe(lambda api: api.list_tasks("owner:bob").status_code, 200),
+    "unknown-route-before-auth": Probe(lambda api: api.get("/no-such-route", as_=None).status_code, 401),
+    "preexisting-tasks": Probe(_admin_sees_a_paused_task, False, reversible=False),
+    "workspace-null-at-create": Probe(lambda api: api.create()["workspace_id"] is None, False),
+    "delayed-delete": Probe(_deleted_task_get_status, 404),
+    "slow-startup": Probe(_becomes_active_quickly, True),
+    "instant-startup": Probe(lambda api: api.create()["status"], "pending"),
+    "agent-busy-first": Probe(_first_send_status, 204),
+    "logs-lag": Probe(_sent_input_visible_at_once, True),
+    "logs-snapshot-when-not-active": Probe(
+        lambda api: api.get(f"/tasks/me/{api.create()['id']}/logs").status_code, 400),
+    "no-bearer-or-access-token": Probe(_bearer_list_status, 200),
+    "no-name-lookup": Probe(lambda api: api.get(f"/tasks/me/{api.create()['name']}").status_code, 200),
+}
+
+
+@pytest.fixture(scope="module")
+def variation_server() -> Iterator[ReferenceServer]:
+    """Tasks stay pending for a moment (so early sends can be seen) and the agent answers at once."""
+    with ReferenceServer(lifecycle_delay=0.05, reply_delay=0, variations=[]) as server:
+        yield server
+        assert server.unexpected_errors == [], server.unexpected_errors
+
+
+@pytest.fixture()
+def variation_api(variation_server: ReferenceServer) -> Iterator[Api]:
+    variation_server.set_variations([])
+    client = Api(variation_server)
+    yield client
+    client.close()
+    variation_server.set_variations([])
+
+
+def test_every_variation_has_a_probe() -> None:
+    assert sorted(PROBES) == sorted(VARIATIONS), "variations without probes (or probes without variations)"
+
+
+@pytest.mark.parametrize("name", list(VARIATIONS))
+def test_variation_changes_the_answer(variation_server: ReferenceServer, variation_api: Api, name: str) -> None:
+    probe = PROBES.get(name)
+    if probe is None:
+        pytest.fail(f"variation {name!r} has no probe in PROBES")
+    baseline = probe.observe(variation_api)
+    assert baseline == probe.baseline, f"without variations the probe for {name} saw {baseline!r}"
+    variation_server.set_variations([name])
+    assert variation_server.variations == {name}
+    varied = probe.observe(variation_api)
+    assert varied != probe.baseline, f"with {name} on, the probe still saw {varied!r}"
+    variation_server.set_variations([])
+    if probe.reversible:
+        assert probe.observe(variation_api) == probe.baseline, f"switching {name} off did not restore behaviour"
+
+
+def test_the_delayed_delete_takes_effect() -> None:
+    with ReferenceServer(lifecycle_delay=0, variations=["delayed-delete"]) as server:
+        api = Api(server)
+        try:
+            task = api.create()
+            assert api.delete(f"/tasks/me/{task['id']}").status_code == 202
+            assert task["id"] in api.list_ids()
+            assert api.delete(f"/tasks/me/{task['id']}").status_code == 202  # accepted again while pending
+            poll(lambda: api.get(f"/tasks/me/{task['id']}").status_code, lambda code: code == 404, timeout=3)
+            assert task["id"] not in api.list_ids()
+            assert api.delete(f"/tasks/me/{task['id']}").status_code == 404
+        finally:
+            api.close()
+
+
+def test_the_agent_is_busy_only_once_per_task_and_operation() -> None:
+    with ReferenceServer(lifecycle_delay=0, reply_delay=0, variations=["agent-busy-first"]) as server:
+        api = Api(server)
+        try:
+            task = api.create_active(input="")
+            assert api.send(task["id"], "").status_code == 400  # input is checked before the agent is asked
+            assert api.send(task["id"], "one").status_code == 502
+            assert api.send(task["id"], "two").status_code == 204
+            assert api.get(f"/tasks/me/{task['id']}/logs").status_code == 502
+            assert [e["content"] for e in api.logs(task["id"]) if e["type"] == "input"] == ["two"]
+        finally:
+            api.close()
+
+
+def test_the_environment_variable_switches_variations_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(VARIATIONS_ENV_VAR, "instant-startup, reordered-keys")
+    with ReferenceServer() as server:
+        assert server.variations == {"instant-startup", "reordered-keys"}
+    with ReferenceServer(variations=["gzip-responses"]) as server:  # explicit names win over the environment
+        assert server.variations == {"gzip-responses"}
+    monkeypatch.setenv(VARIATIONS_ENV_VAR, "no-such-variation")
+    with pytest.raises(ValueError, match="no-such-variation"):
+        ReferenceServer()
+
+
+def test_variation_names_are_validated() -> None:
+    assert parse_variation_list(" gzip-responses ,, reordered-keys") == {"gzip-responses", "reordered-keys"}
+    assert variations_from_env({}) == frozenset()
+    with pytest.raises(ValueError, match="valid variations are"):
+        parse_variation_list("bogus")
+    with pytest.raises(KeyError):
+        ActiveVariations().enabled("bogus")
+    with ReferenceServer(variations=[]) as server, pytest.raises(ValueError):
+        server.set_variations(["gzip-responses", "bogus"])
+
+
+def test_the_registry_shape() -> None:
+    variations = list_variations()
+    assert [v.name for v in variations] == list(VARIATIONS)
+    for variation in variations:
+        assert variation.description and "\n" not in variation.description
+        assert isinstance(variation.warns, tuple)
+
+
+def _serve(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("TASKS_CONFORMANCE_")}
+    clean.update(env or {})
+    return subprocess.run([sys.executable, "-m", "conformance.reference.serve", *args], cwd=REPO_ROOT, env=clean,
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30)
+
+
+def test_serve_lists_the_variations() -> None:
+    result = _serve("--list-variations")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == len(VARIATIONS)
+    for line, variation in zip(lines, VARIATIONS.values(), strict=True):
+        assert line.startswith(variation.name) and variation.description in line
+
+
+@pytest.mark.parametrize(("args", "env"), [(("--variations", "gzip-responses,nope"), None),
+                                           ((), {VARIATIONS_ENV_VAR: "bogus-variation"})], ids=["flag", "env"])
+def test_serve_refuses_unknown_variations(args: tuple[str, ...], env: dict[str, str] | None) -> None:
+    result = _serve("--port", "0", *args, env=env)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "unknown variation" in result.stderr
