@@ -145,7 +145,10 @@ SETTINGS: tuple[Setting, ...] = (
             "embedded reference server only: seconds per task lifecycle step", check=_check_non_negative),
     Setting("reference_faults", "run", str, "",
             "embedded reference server only: comma-separated named faults to enable"),
+    Setting("reference_variations", "run", str, "",
+            "embedded reference server only: comma-separated legitimate variations to enable"),
 )
+REFERENCE_ONLY = ("reference_faults", "reference_variations")
 SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 TABLES: dict[str, set[str]] = {
     table: {s.name for s in SETTINGS if s.table == table} for table in ("target", "run")
@@ -187,6 +190,7 @@ class RunSettings:
     fuzz_time_limit: float
     lifecycle_delay: float
     reference_faults: tuple[str, ...]
+    reference_variations: tuple[str, ...]
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     total_timeout: float = DEFAULT_TOTAL_TIMEOUT
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
@@ -327,7 +331,6 @@ def _assemble(values: dict[str, Any], sources: dict[str, str]) -> Config:
         non_ai_template_version_id=values["non_ai_template_version_id"] or None,
         organization_name=values["organization_name"] or None,
     )
-    faults = tuple(f.strip() for f in (values["reference_faults"] or "").split(",") if f.strip())
     run = RunSettings(
         request_timeout=values["request_timeout"],
         active_timeout=values["active_timeout"],
@@ -340,7 +343,8 @@ def _assemble(values: dict[str, Any], sources: dict[str, str]) -> Config:
         fuzz_seed=values["fuzz_seed"],
         fuzz_time_limit=values["fuzz_time_limit"],
         lifecycle_delay=values["lifecycle_delay"],
-        reference_faults=faults,
+        reference_faults=_names(values["reference_faults"]),
+        reference_variations=_names(values["reference_variations"]),
         connect_timeout=values["connect_timeout"],
         total_timeout=values["total_timeout"],
         max_body_bytes=values["max_body_bytes"],
@@ -354,6 +358,11 @@ def _assemble(values: dict[str, Any], sources: dict[str, str]) -> Config:
     return config
 
 
+def _names(text: str | None) -> tuple[str, ...]:
+    """A comma-separated list of names, blanks dropped."""
+    return tuple(n.strip() for n in (text or "").split(",") if n.strip())
+
+
 def _check_target(config: Config) -> None:
     """Cross-setting rules for a remote target (the embedded server fills these in itself)."""
     t, run = config.target, config.run
@@ -364,11 +373,10 @@ def _check_target(config: Config) -> None:
         if t.token or t.second_token or t.admin_token:
             raise ConfigError("tokens were given but no target url: set url (--target-url) or drop the tokens")
         return
-    if run.reference_faults:
-        raise ConfigError(
-            f"reference_faults ({config.sources['reference_faults']}) applies only to the embedded server, "
-            "but a target url is set"
-        )
+    for name in REFERENCE_ONLY:
+        if getattr(run, name):
+            raise ConfigError(f"{name} ({config.sources[name]}) applies only to the embedded server, "
+                              "but a target url is set")
     if not t.token:
         raise ConfigError("missing token for the remote target: set --token, TASKS_CONFORMANCE_TOKEN "
                           "or [target] token")

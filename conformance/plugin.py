@@ -235,10 +235,10 @@ class ConformancePlugin:
             try:
                 server = ReferenceServer(lifecycle_delay=settings.run.lifecycle_delay,
                                          api_prefix=settings.target.api_prefix,
-                                         faults=settings.run.reference_faults).start()
-            except ValueError as exc:  # unknown fault name
-                raise pytest.exit(f"configuration error: reference_faults: {exc}",
-                                  returncode=EXIT_USAGE) from None
+                                         faults=settings.run.reference_faults,
+                                         variations=settings.run.reference_variations).start()
+            except ValueError as exc:  # an unknown fault or variation name; the message says which
+                raise pytest.exit(f"configuration error: {exc}", returncode=EXIT_USAGE) from None
             values = server.target_config()
             if settings.sources.get("active_timeout") == "default":
                 settings = settings.with_run(active_timeout=EMBEDDED_ACTIVE_TIMEOUT)

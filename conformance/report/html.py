@@ -128,7 +128,8 @@ def _header(results: dict[str, Any]) -> str:
     where = f"{target['url'] or '(embedded)'}{target['api_prefix']}"
     if target["embedded"]:
         faults = ", ".join(target["reference_faults"]) or "none"
-        where += f" — embedded reference server, faults: {faults}"
+        variations = ", ".join(target["reference_variations"]) or "none"
+        where += f" — embedded reference server, faults: {faults}, variations: {variations}"
     fuzz = results.get("fuzz_budget")
     fuzz_text = "not configured" if fuzz is None else ("off" if fuzz == 0 else f"{fuzz} examples per operation")
     checks = results["counts"]["checks"]

@@ -128,6 +128,7 @@ def build_results(outcomes: Iterable[CheckOutcome], facts: RunFacts) -> dict[str
             "embedded": facts.embedded,
             "server_version": facts.server_version,
             "reference_faults": list(settings.run.reference_faults) if facts.embedded else [],
+            "reference_variations": list(settings.run.reference_variations) if facts.embedded else [],
         },
         "seed": facts.seed,
         "run_prefix": facts.run_prefix,

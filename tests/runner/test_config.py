@@ -127,3 +127,10 @@ def test_reference_faults_only_for_embedded_server() -> None:
     assert load_config({"reference_faults": "a, b"}, environ={}).run.reference_faults == ("a", "b")
     with pytest.raises(ConfigError, match="embedded"):
         load_config({"reference_faults": "a"}, environ=REMOTE)
+
+
+def test_reference_variations_only_for_embedded_server() -> None:
+    assert load_config({"reference_variations": "not-active-409"}, environ={}).run.reference_variations == (
+        "not-active-409",)
+    with pytest.raises(ConfigError, match="reference_variations .* applies only to the embedded server"):
+        load_config({"reference_variations": "not-active-409"}, environ=REMOTE)
