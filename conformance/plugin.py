@@ -40,8 +40,9 @@ DEAD_AFTER = 10
 INTERRUPT_SWEEP_PAUSE = 0.5  # after an interrupt, sweep again after this pause (a create may have been in flight)
 # Exceptions a check meets when an answer is not what it could parse: reported as an unexpected answer.
 _ANSWER_ERRORS = (ValueError, KeyError, TypeError, AttributeError, IndexError)
-# The embedded server activates a task in two lifecycle steps (0.1 s by default): a stuck task shows in seconds.
-EMBEDDED_ACTIVE_TIMEOUT = 10.0
+# The embedded server activates a task in two lifecycle steps (0.1 s by default): a stuck task shows in seconds,
+# and polling it as slowly as a real server would only adds waiting.
+EMBEDDED_DEFAULTS = {"active_timeout": 10.0, "poll_interval": 0.02}
 RUN_KEY = pytest.StashKey["ConformancePlugin"]()
 
 
@@ -240,8 +241,9 @@ class ConformancePlugin:
             except ValueError as exc:  # an unknown fault or variation name; the message says which
                 raise pytest.exit(f"configuration error: {exc}", returncode=EXIT_USAGE) from None
             values = server.target_config()
-            if settings.sources.get("active_timeout") == "default":
-                settings = settings.with_run(active_timeout=EMBEDDED_ACTIVE_TIMEOUT)
+            for name, value in EMBEDDED_DEFAULTS.items():
+                if settings.sources.get(name) == "default":
+                    settings = settings.with_run(**{name: value})
             settings = settings.with_target(**{k: values.get(k) for k in (
                 "url", "token", "second_token", "admin_token", "template_version_id",
                 "non_ai_template_version_id", "organization_name") if k in values})
