@@ -142,3 +142,15 @@ def error_message(response: httpx.Response) -> str:
     assert isinstance(body, dict) and isinstance(body.get("message"), str), body
     message: str = body["message"]
     return message
+
+
+# The [target] keys `serve --write-config` writes and ReferenceServer.target_config() returns (at least these).
+CONFIG_KEYS = {
+    "url",
+    "api_prefix",
+    "token",
+    "second_token",
+    "admin_token",
+    "template_version_id",
+    "non_ai_template_version_id",
+}

@@ -8,7 +8,7 @@ import threading
 
 import httpx
 import pytest
-from ref_support import Api, error_message, unique
+from ref_support import CONFIG_KEYS, Api, error_message, unique
 
 from conformance.reference import FAULTS, ReferenceServer, list_faults
 
@@ -82,15 +82,7 @@ def test_server_lifecycle_and_target_config() -> None:
     assert callable(config_before)
     with server:
         config = server.target_config()
-        assert set(config) >= {
-            "url",
-            "api_prefix",
-            "token",
-            "second_token",
-            "admin_token",
-            "template_version_id",
-            "non_ai_template_version_id",
-        }
+        assert set(config) >= CONFIG_KEYS
         assert all(isinstance(value, str) and value for value in config.values())
         assert config["url"] == server.url and server.url.startswith("http://127.0.0.1:")
         assert server.port > 0

@@ -13,20 +13,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from ref_support import poll
+from ref_support import CONFIG_KEYS, poll
 
 from conformance.reference import FAULTS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-CONFIG_KEYS = {
-    "url",
-    "api_prefix",
-    "token",
-    "second_token",
-    "admin_token",
-    "template_version_id",
-    "non_ai_template_version_id",
-}
 
 
 def _env(faults: str | None = None) -> dict[str, str]:
