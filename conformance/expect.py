@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -126,10 +126,25 @@ def poll(
 ) -> T:
     """Call `probe` until `done(result)` or the deadline; fail naming what was awaited and the last result."""
     deadline = time.monotonic() + timeout
+    pauses = poll_pauses(interval)
     result = probe()
     while not done(result):
         if time.monotonic() >= deadline:
             raise fail(f"waited {timeout:g} s for {waiting_for}; last seen: {last(result)}")
-        time.sleep(interval)
+        time.sleep(next(pauses))
         result = probe()
     return result
+
+
+FIRST_POLL_PAUSE = 0.02  # seconds before the second poll; each later pause doubles, up to poll_interval
+
+
+def poll_pauses(interval: float) -> Iterator[float]:
+    """The pauses between polls: 20 ms first, doubling up to `interval` (poll_interval), then `interval` each time.
+
+    A fast server is seen settle within a few tens of milliseconds; a slow one (a real deployment: minutes) gets a
+    handful of extra early polls and then one every `interval`."""
+    pause = min(FIRST_POLL_PAUSE, interval)
+    while True:
+        yield pause
+        pause = min(pause * 2, interval)

@@ -378,13 +378,14 @@ class Tier:
     def wait_gone(self, task_id: str) -> float | None:
         started = time.monotonic()
         deadline = started + min(self.run.config.run.active_timeout, DELETE_WAIT)
+        pauses = expect.poll_pauses(self.run.config.run.poll_interval)
         while True:
             status_code, _ = self.task_status(task_id)
             if status_code == 404:
                 return time.monotonic() - started
             if time.monotonic() >= deadline:
                 return None
-            time.sleep(self.run.config.run.poll_interval)
+            time.sleep(next(pauses))
 
     def await_active(self, case: Any) -> None:
         """Before logs/send on a task this tier created: wait briefly for it to become active.
@@ -400,6 +401,7 @@ class Tier:
             return
         settings = self.run.config.run
         deadline = time.monotonic() + max(0.0, min(settings.active_timeout, LIFECYCLE_WAIT, self.fuzz.time_left()))
+        pauses = expect.poll_pauses(min(settings.poll_interval, 0.05))
         while True:
             status_code, status = self.task_status(task_id)
             if status_code != 200 or status not in ("pending", "initializing"):
@@ -407,7 +409,7 @@ class Tier:
             if time.monotonic() >= deadline:
                 self.slow_lifecycle = True
                 return
-            time.sleep(min(settings.poll_interval, 0.05))
+            time.sleep(next(pauses))
 
     # --- the end ----------------------------------------------------------------------------------------------
     def cleanup(self) -> None:
