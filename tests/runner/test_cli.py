@@ -41,8 +41,8 @@ def test_requirements_table() -> None:
 def test_run_flags_become_pytest_flags() -> None:
     args = build_parser(with_serve_arguments=False).parse_args(
         ["run", "--target-url", "http://h", "--strict", "--read-only", "--", "-k", "auth"])
-    assert pytest_arguments(args) == ["--pyargs", "conformance", "--target-url", "http://h", "--read-only",
-                                      "--conformance-strict", "-k", "auth"]
+    assert pytest_arguments(args) == ["--pyargs", "conformance", "--assert=plain", "--target-url", "http://h",
+                                      "--read-only", "--conformance-strict", "-k", "auth"]
 
 
 def test_no_command_is_usage_error() -> None:
