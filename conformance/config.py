@@ -22,6 +22,7 @@ from conformance.transport import (
     DEFAULT_MAX_RETRIES_429,
     DEFAULT_READ_TIMEOUT,
     DEFAULT_TOTAL_TIMEOUT,
+    HttpSettings,
 )
 
 ENV_PREFIX = "TASKS_CONFORMANCE_"
@@ -192,13 +193,22 @@ class RunSettings:
     lifecycle_delay: float
     reference_faults: tuple[str, ...]
     reference_variations: tuple[str, ...]
-    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
-    total_timeout: float = DEFAULT_TOTAL_TIMEOUT
-    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
-    ca_bundle: str | None = None
-    insecure: bool = False
-    max_rps: float = 0.0
-    max_retries_429: int = DEFAULT_MAX_RETRIES_429
+    connect_timeout: float
+    total_timeout: float
+    max_body_bytes: int
+    ca_bundle: str | None
+    insecure: bool
+    max_rps: float
+    max_retries_429: int
+
+    @property
+    def http(self) -> HttpSettings:
+        """The transport's part of these settings: every request of the run goes through it."""
+        return HttpSettings(
+            connect_timeout=self.connect_timeout, read_timeout=self.request_timeout,
+            total_timeout=self.total_timeout, max_body_bytes=self.max_body_bytes, ca_bundle=self.ca_bundle,
+            insecure=self.insecure, max_rps=self.max_rps, max_retries_429=self.max_retries_429,
+        )
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import Any
 from conformance.client import ApiClient
 from conformance.config import Config
 from conformance.redact import Redactor
-from conformance.transport import HttpSettings, HttpTransport
+from conformance.transport import HttpTransport
 
 _ALPHABET = string.ascii_lowercase + string.digits
 
@@ -53,7 +53,7 @@ class RunContext:
         """The run's one transport (timeouts, body cap, TLS, pacing, 429 retries): every request goes through it."""
         with self._lock:
             if self._transport is None:
-                self._transport = HttpTransport(HttpSettings.from_run(self.config.run))
+                self._transport = HttpTransport(self.config.run.http)
             return self._transport
 
     def client(self, role: str) -> ApiClient | None:

@@ -50,7 +50,7 @@ _READ_CHUNK = 64 * 1024
 
 @dataclass(frozen=True)
 class HttpSettings:
-    """The transport-level settings of a run (conformance.config: the [run] table)."""
+    """The transport-level settings of a run (conformance.config.RunSettings.http builds them from the [run] table)."""
 
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     read_timeout: float = DEFAULT_READ_TIMEOUT
@@ -60,21 +60,6 @@ class HttpSettings:
     insecure: bool = False
     max_rps: float = 0.0
     max_retries_429: int = DEFAULT_MAX_RETRIES_429
-
-    @classmethod
-    def from_run(cls, run: Any) -> HttpSettings:
-        """From conformance.config.RunSettings (any object with those attributes; missing ones: defaults)."""
-        d = cls()
-        return cls(
-            connect_timeout=getattr(run, "connect_timeout", d.connect_timeout),
-            read_timeout=getattr(run, "request_timeout", d.read_timeout),
-            total_timeout=getattr(run, "total_timeout", d.total_timeout),
-            max_body_bytes=getattr(run, "max_body_bytes", d.max_body_bytes),
-            ca_bundle=getattr(run, "ca_bundle", d.ca_bundle),
-            insecure=getattr(run, "insecure", d.insecure),
-            max_rps=getattr(run, "max_rps", d.max_rps),
-            max_retries_429=getattr(run, "max_retries_429", d.max_retries_429),
-        )
 
     @property
     def verify(self) -> bool | str:

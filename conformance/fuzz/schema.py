@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.session import RunContext
-from conformance.transport import HttpSettings
 
 OPERATIONS = ("listTasks", "createTask", "getTask", "deleteTask", "getTaskLogs", "sendTaskInput")
 # Operations that create nothing, whatever the generated data (a get with a random uuid finds nothing).
@@ -113,7 +112,7 @@ class FuzzSettings:
             time_limit=settings.fuzz_time_limit,
             request_timeout=settings.request_timeout,
             read_only=settings.read_only,
-            tls_verify=HttpSettings.from_run(settings).verify,
+            tls_verify=settings.http.verify,
         )
 
 

@@ -204,7 +204,7 @@ def test_new_settings_have_three_spellings(tmp_path: Path) -> None:
     assert (run.connect_timeout, run.total_timeout, run.max_body_bytes, run.max_rps, run.max_retries_429) == (
         2.5, 7.0, 2000, 4.0, 0)
     assert config.sources["max_body_bytes"] == "flag --max-body-bytes"
-    settings = HttpSettings.from_run(run)
+    settings = run.http
     assert (settings.read_timeout, settings.total_timeout, settings.verify) == (10.0, 7.0, True)
 
 
