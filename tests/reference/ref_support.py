@@ -1,11 +1,13 @@
-"""Helpers for the reference server's self-tests: a small typed client over real HTTP, and polling."""
+"""Helpers for the reference server's self-tests: a small typed client over real HTTP, polling, and the harness
+that proves each named switch (fault or variation) changes what the server answers."""
 
 from __future__ import annotations
 
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
@@ -154,3 +156,39 @@ CONFIG_KEYS = {
     "template_version_id",
     "non_ai_template_version_id",
 }
+
+
+# --- named switches (faults, variations): each must change what a probe observes ---------------------------------
+@dataclass(frozen=True)
+class Probe:
+    """A function of the API returning an observation, and what the reference answers with no switch on."""
+
+    observe: Callable[[Api], Any]
+    expected: Any
+    reversible: bool = True  # switching it off again restores `expected`
+
+
+def switched_api(server: ReferenceServer, switch: Callable[[list[str]], None]) -> Iterator[Api]:
+    """A fixture body: a client of `server` with every switch off before and after the test."""
+    switch([])
+    client = Api(server)
+    yield client
+    client.close()
+    switch([])
+
+
+def assert_switch_changes_the_answer(kind: str, name: str, probe: Probe | None, api: Api,
+                                     switch: Callable[[list[str]], None], switched_on: Callable[[], Any]) -> None:
+    """The probe sees `expected` with nothing on, something else with only `name` on, and (if reversible)
+    `expected` again once it is off."""
+    if probe is None:
+        raise AssertionError(f"{kind} {name!r} has no probe in PROBES")
+    before = probe.observe(api)
+    assert before == probe.expected, f"with no {kind} on, the probe for {name} saw {before!r}"
+    switch([name])
+    assert switched_on() == {name}
+    during = probe.observe(api)
+    assert during != probe.expected, f"with {name} on, the probe still saw {during!r}"
+    switch([])
+    if probe.reversible:
+        assert probe.observe(api) == probe.expected, f"switching {name} off did not restore behaviour"

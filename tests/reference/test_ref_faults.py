@@ -8,23 +8,14 @@ observation) and with only that fault on (must give something else). A fault wit
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from ref_support import RFC3339, Api, poll, unique
+from ref_support import RFC3339, Api, Probe, assert_switch_changes_the_answer, poll, switched_api, unique
 
 from conformance.reference import FAULTS, ReferenceServer
 from conformance.reference.faults import ActiveFaults, faults_from_env, parse_fault_list, validate_fault_names
-
-Observation = Any
-
-
-@dataclass(frozen=True)
-class Probe:
-    observe: Callable[[Api], Observation]
-    conforming: Observation
 
 
 def _active(api: Api, as_: str = "alice", **body: Any) -> dict[str, Any]:
@@ -414,11 +405,7 @@ def fault_server() -> Iterator[ReferenceServer]:
 
 @pytest.fixture()
 def fault_api(fault_server: ReferenceServer) -> Iterator[Api]:
-    fault_server.set_faults([])
-    client = Api(fault_server)
-    yield client
-    client.close()
-    fault_server.set_faults([])
+    yield from switched_api(fault_server, fault_server.set_faults)
 
 
 def test_every_fault_has_a_probe() -> None:
@@ -427,17 +414,8 @@ def test_every_fault_has_a_probe() -> None:
 
 @pytest.mark.parametrize("name", list(FAULTS))
 def test_fault_changes_the_answer(fault_server: ReferenceServer, fault_api: Api, name: str) -> None:
-    probe = PROBES.get(name)
-    if probe is None:
-        pytest.fail(f"fault {name!r} has no probe in PROBES")
-    baseline = probe.observe(fault_api)
-    assert baseline == probe.conforming, f"without faults the probe for {name} saw {baseline!r}"
-    fault_server.set_faults([name])
-    assert fault_server.faults == {name}
-    faulty = probe.observe(fault_api)
-    assert faulty != probe.conforming, f"with {name} on, the probe still saw the conforming {faulty!r}"
-    fault_server.set_faults([])
-    assert probe.observe(fault_api) == probe.conforming, f"switching {name} off did not restore behaviour"
+    assert_switch_changes_the_answer("fault", name, PROBES.get(name), fault_api, fault_server.set_faults,
+                                     lambda: fault_server.faults)
 
 
 def test_faults_from_the_constructor() -> None:

@@ -12,28 +12,26 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from ref_support import NOT_FOUND, Api, error_message, poll, unique
+from ref_support import (
+    NOT_FOUND,
+    Api,
+    Probe,
+    assert_switch_changes_the_answer,
+    error_message,
+    poll,
+    switched_api,
+    unique,
+)
 
 from conformance.reference import VARIATIONS, VARIATIONS_ENV_VAR, ReferenceServer, list_variations
 from conformance.reference.variations import ActiveVariations, parse_variation_list, variations_from_env
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-Observation = Any
-
-
-@dataclass(frozen=True)
-class Probe:
-    observe: Callable[[Api], Observation]
-    baseline: Observation
-    reversible: bool = True  # switching the variation off restores the baseline
-
-
 def _active(api: Api, as_: str = "alice") -> dict[str, Any]:
     return api.create_active(as_=as_, input="")
 
@@ -127,11 +125,7 @@ def variation_server() -> Iterator[ReferenceServer]:
 
 @pytest.fixture()
 def variation_api(variation_server: ReferenceServer) -> Iterator[Api]:
-    variation_server.set_variations([])
-    client = Api(variation_server)
-    yield client
-    client.close()
-    variation_server.set_variations([])
+    yield from switched_api(variation_server, variation_server.set_variations)
 
 
 def test_every_variation_has_a_probe() -> None:
@@ -140,18 +134,8 @@ def test_every_variation_has_a_probe() -> None:
 
 @pytest.mark.parametrize("name", list(VARIATIONS))
 def test_variation_changes_the_answer(variation_server: ReferenceServer, variation_api: Api, name: str) -> None:
-    probe = PROBES.get(name)
-    if probe is None:
-        pytest.fail(f"variation {name!r} has no probe in PROBES")
-    baseline = probe.observe(variation_api)
-    assert baseline == probe.baseline, f"without variations the probe for {name} saw {baseline!r}"
-    variation_server.set_variations([name])
-    assert variation_server.variations == {name}
-    varied = probe.observe(variation_api)
-    assert varied != probe.baseline, f"with {name} on, the probe still saw {varied!r}"
-    variation_server.set_variations([])
-    if probe.reversible:
-        assert probe.observe(variation_api) == probe.baseline, f"switching {name} off did not restore behaviour"
+    assert_switch_changes_the_answer("variation", name, PROBES.get(name), variation_api,
+                                     variation_server.set_variations, lambda: variation_server.variations)
 
 
 def test_the_delayed_delete_takes_effect() -> None:
