@@ -28,7 +28,7 @@ from conformance.report.outputs import finish_reports, register_reports
 from conformance.requirements import catalogue
 from conformance.session import RunContext, make_run_prefix
 from conformance.tasks import sweep
-from conformance.verdict import CheckOutcome, requirement_results, verdict
+from conformance.verdict import CheckOutcome, failed_outcome, requirement_results, verdict
 
 pytest_plugins = ["conformance.fixtures"]
 
@@ -323,10 +323,12 @@ class ConformancePlugin:
         ids = tuple(getattr(report, "requirements", ()))
         if report.when == "call" or (report.when == "setup" and not report.passed):
             message = self._message(report)
+            outcome: str = report.outcome
+            broken = tuple(getattr(report, "broken", ()))
             if report.when == "setup" and report.failed:
                 message = "could not set up the check: " + message
-            self.outcomes.append(CheckOutcome(report.nodeid, ids, report.outcome, message,
-                                              report.duration, tuple(getattr(report, "broken", ()))))
+                outcome = failed_outcome(report.when, ids, broken)
+            self.outcomes.append(CheckOutcome(report.nodeid, ids, outcome, message, report.duration, broken))
         elif report.when == "teardown" and report.failed and self.outcomes:
             last = self.outcomes[-1]
             if last.nodeid == report.nodeid and last.outcome == "passed":
@@ -379,7 +381,7 @@ class ConformancePlugin:
             session.exitstatus = EXIT_UNREACHABLE
         elif self.run is not None and exitstatus in (EXIT_PASS, EXIT_FAIL):
             results = requirement_results(self.outcomes, strict=self.settings.run.strict)
-            session.exitstatus = EXIT_FAIL if verdict(results) == "fail" else EXIT_PASS
+            session.exitstatus = EXIT_FAIL if verdict(results, self.settings.run.strict) == "fail" else EXIT_PASS
         finish_reports(self.pytest_config, session)  # results.json, JUnit suite properties; never raises
         yield
 

@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 
 from conformance.requirements import Requirement, catalogue, strongest
 
-# Requirement statuses, worst first.
-FAILED, WARNING, PASSED, SKIPPED, NOT_RUN = "failed", "warning", "passed", "skipped", "not run"
-STATUS_ORDER = (FAILED, WARNING, PASSED, SKIPPED, NOT_RUN)
+# Requirement statuses, worst first. BLOCKED: a check of it could not be set up (what it needed from the target,
+# e.g. an active task, could not be had), so the requirement was not verified; the cause fails elsewhere.
+FAILED, WARNING, BLOCKED, PASSED, SKIPPED, NOT_RUN = "failed", "warning", "blocked", "passed", "skipped", "not run"
+STATUS_ORDER = (FAILED, WARNING, BLOCKED, PASSED, SKIPPED, NOT_RUN)
 
 
 @dataclass
@@ -18,7 +19,7 @@ class CheckOutcome:
 
     nodeid: str
     requirements: tuple[str, ...]
-    outcome: str  # "passed", "failed", "skipped"
+    outcome: str  # "passed", "failed", "skipped", "blocked" (its set-up failed: the check did not run)
     message: str = ""
     duration: float = 0.0
     broken: tuple[str, ...] = ()  # the requirements a failure names; empty = all of the check's
@@ -33,6 +34,15 @@ class CheckOutcome:
     def level(self) -> str:
         cat = catalogue()
         return strongest([cat[r].level for r in self.requirements if r in cat])
+
+
+def failed_outcome(phase: str, requirements: tuple[str, ...], broken: tuple[str, ...]) -> str:
+    """The outcome of a check whose `phase` ("setup", "call", "teardown") failed: BLOCKED when the set-up failed
+    without naming one of the check's own requirements (what it needed could not be had: it did not run), else
+    FAILED."""
+    if phase == "setup" and not set(broken) & set(requirements):
+        return BLOCKED
+    return FAILED
 
 
 @dataclass
@@ -56,13 +66,14 @@ def requirement_results(outcomes: list[CheckOutcome], strict: bool = False) -> l
             if outcome == "failed" and rid not in o.breaks:
                 continue  # the failure names other requirements: no verdict on this one from this check
             seen[rid][outcome] += 1
-            if outcome in ("failed", "skipped") and o.message:
+            if outcome in ("failed", "skipped", "blocked") and o.message:
                 results[rid].messages.append(o.message)
     for rid, result in results.items():
         counts = seen[rid]
         if counts["failed"]:
-            level = result.requirement.level
-            result.status = FAILED if level == "MUST" or (strict and level == "SHOULD") else WARNING
+            result.status = FAILED if counts_for_verdict(result.requirement.level, strict) else WARNING
+        elif counts["blocked"]:
+            result.status = BLOCKED
         elif counts["passed"]:
             result.status = PASSED
         elif counts["skipped"]:
@@ -70,9 +81,18 @@ def requirement_results(outcomes: list[CheckOutcome], strict: bool = False) -> l
     return list(results.values())
 
 
-def verdict(results: list[RequirementResult]) -> str:
-    """'pass' when no requirement failed (warnings allowed), else 'fail'."""
-    return "fail" if any(r.status == FAILED for r in results) else "pass"
+def verdict(results: list[RequirementResult], strict: bool = False) -> str:
+    """'fail' when a requirement failed, or when one that would fail the verdict (a MUST; a SHOULD when strict)
+    is blocked: it was not verified. Else 'pass' (warnings allowed)."""
+    for r in results:
+        if r.status == FAILED or (r.status == BLOCKED and counts_for_verdict(r.requirement.level, strict)):
+            return "fail"
+    return "pass"
+
+
+def counts_for_verdict(level: str, strict: bool) -> bool:
+    """Whether a failure of a requirement of this level fails the verdict (else it is a warning)."""
+    return level == "MUST" or (strict and level == "SHOULD")
 
 
 def counts(results: list[RequirementResult]) -> dict[str, dict[str, int]]:

@@ -23,9 +23,10 @@ from conformance.redact import Redactor
 if TYPE_CHECKING:
     from conformance.report.outputs import ReportOutputs
 
-STATUS_LABELS = {"failed": "failed", "warning": "warning", "passed": "passed", "skipped": "skipped",
-                 "not_run": "not run"}
-STATUS_ORDER = ("failed", "warning", "passed", "skipped", "not_run")
+STATUS_LABELS = {"failed": "failed", "warning": "warning", "blocked": "blocked", "passed": "passed",
+                 "skipped": "skipped", "not_run": "not run"}
+STATUS_ORDER = ("failed", "warning", "blocked", "passed", "skipped", "not_run")
+_BADGES = {"failed": "FAILED", "warning": "WARNING", "blocked": "BLOCKED"}  # checks with their evidence shown
 LEVELS = ("MUST", "SHOULD", "MAY")
 _HEADER_IDS = 12  # failed requirement ids named in the verdict line
 MAX_EXCHANGES = 25  # per check; a long poll keeps its first and last requests
@@ -51,10 +52,10 @@ def stylesheet() -> str:
 
 @dataclass
 class FailedCheck:
-    """A failed or warned check as the report shows it (all text already redacted)."""
+    """A failed, warned or blocked check as the report shows it (all text already redacted)."""
 
     id: str
-    status: str  # "failed" or "warning"
+    status: str  # "failed", "warning" or "blocked" (its set-up failed)
     message: str
     requirements: list[str]
     broken: list[str]
@@ -90,7 +91,9 @@ def render_unavailable(reason: str) -> str:
 def _verdict_line(results: dict[str, Any]) -> str:
     verdict = results["verdict"]
     counts = results["counts"]["requirements"]
+    verdict_levels = ("MUST", "SHOULD") if results["strict"] else ("MUST",)
     failed = [r for r in results["requirements"] if r["status"] == "failed"]
+    blocked = [r for r in results["requirements"] if r["status"] == "blocked" and r["level"] in verdict_levels]
     warnings = sum(c["warning"] for c in counts.values())
     not_run = sum(c["not_run"] for c in counts.values())
     if verdict == "error" and results.get("incomplete"):
@@ -110,13 +113,22 @@ def _verdict_line(results: dict[str, Any]) -> str:
         head = f"{_plural(len(musts), 'MUST requirement')} failed"
         if others:
             head += f", {_plural(len(others), 'SHOULD requirement')} failed (strict)"
-        return f"{head}: {links}"
+        text = f"{head}: {links}" if failed else ""
+        if blocked:
+            text += ("; " if text else "") + (
+                f"{_plural(len(blocked), 'requirement')} could not be checked (blocked: a check's set-up failed): "
+                + ", ".join(f'<a href="#{req_anchor(r["id"])}">{esc(r["id"])}</a>' for r in blocked[:_HEADER_IDS])
+                + (f" and {len(blocked) - _HEADER_IDS} more" if len(blocked) > _HEADER_IDS else ""))
+        return text
     text = "Every MUST requirement that ran passed"
     if results["strict"]:
         text += " (strict: every SHOULD too)"
     extras = []
     if warnings:
         extras.append(f"{warnings} SHOULD/MAY warning{'s' if warnings != 1 else ''}")
+    unverified = sum(c["blocked"] for c in counts.values())  # SHOULD/MAY only: a blocked MUST fails the verdict
+    if unverified:
+        extras.append(f"{unverified} SHOULD/MAY requirement{'s' if unverified != 1 else ''} blocked")
     if not_run:
         extras.append(f"{not_run} requirement{'s' if not_run != 1 else ''} not run")
     return text + (" · " + " · ".join(extras) if extras else "") + "."
@@ -145,7 +157,9 @@ def _header(results: dict[str, Any]) -> str:
         ("Read-only", "yes" if results["read_only"] else "no"),
         ("Strict", "yes (SHOULD failures fail the verdict)" if results["strict"] else "no"),
         ("Checks", f"{checks['total']} ran: {checks['passed']} passed, {checks['failed']} failed, "
-                   f"{_plural(checks['warning'], 'warning')}, {checks['skipped']} skipped"),
+                   f"{_plural(checks['warning'], 'warning')}, "
+                   + (f"{checks['blocked']} blocked (set-up failed), " if checks["blocked"] else "")
+                   + f"{checks['skipped']} skipped"),
         ("Exit code", results["exit_code"]),
     ]
     if results["leftovers"]:
@@ -219,10 +233,10 @@ def _level_summary(results: dict[str, Any]) -> str:
 
 
 def _breakers(results: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    """Requirement id -> the failed/warned checks that break it."""
+    """Requirement id -> the failed/warned checks that break it, or the checks that blocked it."""
     out: dict[str, list[dict[str, Any]]] = {}
     for check in results["checks"]:
-        if check["outcome"] not in ("failed", "warning"):
+        if check["outcome"] not in _BADGES:
             continue
         for rid in check["broken"] or check["requirements"]:
             out.setdefault(rid, []).append(check)
@@ -233,7 +247,7 @@ def _status_cell(req: dict[str, Any], breakers: list[dict[str, Any]]) -> str:
     status = req["status"]
     badge = f'<span class="tc-badge tc-badge-{status}">{STATUS_LABELS.get(status, status)}</span>'
     detail = ""
-    if status in ("failed", "warning"):
+    if status in _BADGES:
         message = req["messages"][0] if req["messages"] else ""
         links = " ".join(f'<a class="tc-evidence-link" href="#{check_anchor(c["id"])}">evidence</a>'
                          for c in breakers[:3])
@@ -285,9 +299,12 @@ def _failures(failures: list[FailedCheck], results: dict[str, Any], statements: 
     if not failures:
         return '<section id="tc-failures"><h2>Failed and warned checks</h2><p>No check failed.</p></section>'
     levels = {r["id"]: r["level"] for r in results["requirements"]}
-    ordered = sorted(failures, key=lambda f: f.status != "failed")  # failed first, then in run order
+    ranks = list(_BADGES)
+    ordered = sorted(failures, key=lambda f: ranks.index(f.status))  # failed, warned, blocked; each in run order
     articles = [_failure(f, levels, statements) for f in ordered]
-    return (f'<section id="tc-failures"><h2>Failed and warned checks ({len(failures)})</h2>'
+    title = "Failed, warned and blocked checks" if any(f.status == "blocked" for f in failures) else \
+        "Failed and warned checks"
+    return (f'<section id="tc-failures"><h2>{title} ({len(failures)})</h2>'
             f'{"".join(articles)}</section>')
 
 
@@ -299,12 +316,13 @@ def _failure(f: FailedCheck, levels: dict[str, str], statements: dict[str, str])
         f'{esc(statements.get(rid, ""))}</li>'
         for rid in broken
     )
-    label = "FAILED" if f.status == "failed" else "WARNING"
+    label = _BADGES.get(f.status, f.status.upper())
     parts = [
         f'<article class="tc-check tc-check-{f.status}" id="{check_anchor(f.id)}">',
         f'<h3><span class="tc-badge tc-badge-{f.status}">{label}</span> <code>{esc(f.id)}</code></h3>',
         f'<p class="tc-message">{esc(f.message or "(no message)")}</p>',
-        f'<div class="tc-breaks">Breaks:<ul>{reqs}</ul></div>',
+        f'<div class="tc-breaks">{"Not verified (blocked)" if f.status == "blocked" else "Breaks"}:<ul>{reqs}</ul>'
+        "</div>",
     ]
     if f.evidence:
         last = f.evidence[-1]

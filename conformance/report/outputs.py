@@ -26,7 +26,7 @@ from conformance.redact import Redactor
 from conformance.report.html import FailedCheck, HtmlHooks
 from conformance.report.results import RESULTS_FILE, RunFacts, build_results, check_status, write_results
 from conformance.requirements import catalogue, strongest
-from conformance.verdict import CheckOutcome
+from conformance.verdict import CheckOutcome, failed_outcome
 
 if TYPE_CHECKING:
     from conformance.plugin import ConformancePlugin
@@ -191,8 +191,9 @@ class ReportOutputs:
     def _status(self, ids: list[str], phases: dict[str, pytest.TestReport]) -> str:
         failed = next((r for r in phases.values() if r.failed), None)
         if failed is not None:
-            outcome = CheckOutcome(failed.nodeid, tuple(ids), "failed",
-                                   broken=tuple(getattr(failed, "broken", ()) or ()))
+            broken = tuple(getattr(failed, "broken", ()) or ())
+            outcome = CheckOutcome(failed.nodeid, tuple(ids), failed_outcome(failed.when, tuple(ids), broken),
+                                   broken=broken)
         elif any(r.skipped for r in phases.values()):
             outcome = CheckOutcome("", tuple(ids), "skipped")
         else:
@@ -236,12 +237,12 @@ class ReportOutputs:
         return self._status(ids, phases) if ids else None
 
     def failed_checks(self) -> list[FailedCheck]:
-        """Failed and warned checks, with the message the verdict uses (same as results.json and JUnit)."""
+        """Failed, warned and blocked checks, with the message the verdict uses (same as results.json and JUnit)."""
         messages = {o.nodeid: o.message for o in self.host.outcomes}
         out = []
         for nodeid, failure in self._failed.items():
             status = self.check_status_of(nodeid) or "failed"
-            if status not in ("failed", "warning"):
+            if status not in ("failed", "warning", "blocked"):
                 continue
             failure.status = status
             if messages.get(nodeid):

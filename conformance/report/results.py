@@ -22,6 +22,7 @@ from conformance.config import Config
 from conformance.redact import MASK, Redactor
 from conformance.requirements import LEVELS, catalogue
 from conformance.verdict import (
+    BLOCKED,
     FAILED,
     PASSED,
     SKIPPED,
@@ -29,15 +30,17 @@ from conformance.verdict import (
     WARNING,
     CheckOutcome,
     RequirementResult,
+    counts_for_verdict,
     requirement_results,
     verdict,
 )
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the "blocked" status
 RESULTS_FILE = "results.json"
 SCHEMA_FILE = "results.schema.json"
-# Check outcomes in results.json, worst first. "warning": the check failed, but only SHOULD/MAY requirements.
-CHECK_STATUSES = (FAILED, WARNING, PASSED, SKIPPED)
+# Check outcomes in results.json, worst first. "warning": the check failed, but only SHOULD/MAY requirements;
+# "blocked": its set-up failed, so it did not run.
+CHECK_STATUSES = (FAILED, WARNING, BLOCKED, PASSED, SKIPPED)
 ERROR = "error"  # verdict of a run that could not conclude (preflight failed, interrupted, internal error)
 
 
@@ -47,15 +50,15 @@ def json_status(status: str) -> str:
 
 
 def check_status(outcome: CheckOutcome, strict: bool) -> str:
-    """passed, skipped, failed (breaks a MUST, or a SHOULD with --strict) or warning (breaks only SHOULD/MAY)."""
+    """passed, skipped, blocked, failed (breaks a MUST, or a SHOULD with --strict) or warning (breaks only
+    SHOULD/MAY)."""
     if outcome.outcome != FAILED:
         return outcome.outcome
     cat = catalogue()
     broken = [r for r in outcome.breaks if r in cat]
     if not broken:
         return FAILED
-    levels = {cat[r].level for r in broken}
-    return FAILED if "MUST" in levels or (strict and "SHOULD" in levels) else WARNING
+    return FAILED if any(counts_for_verdict(cat[r].level, strict) for r in broken) else WARNING
 
 
 def display_url(url: str | None) -> str | None:
@@ -112,7 +115,7 @@ def build_results(outcomes: Iterable[CheckOutcome], facts: RunFacts) -> dict[str
     settings = facts.settings
     strict = settings.run.strict
     reqs = requirement_results(outcomes, strict=strict)
-    run_verdict = ERROR if facts.error else verdict(reqs)
+    run_verdict = ERROR if facts.error else verdict(reqs, strict)
     target = settings.target
     check_rows = [_check_row(o, strict) for o in outcomes]
     data: dict[str, Any] = {

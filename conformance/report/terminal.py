@@ -1,4 +1,5 @@
-"""The per-requirement summary printed at the end of a run: a compact table, failed MUSTs first, then warnings."""
+"""The per-requirement summary printed at the end of a run: a compact table, failed MUSTs first, then warnings,
+then the requirements blocked by a set-up failure."""
 
 from __future__ import annotations
 
@@ -6,9 +7,19 @@ import textwrap
 from typing import Any
 
 from conformance.session import RunContext
-from conformance.verdict import FAILED, NOT_RUN, PASSED, SKIPPED, WARNING, RequirementResult, counts, verdict
+from conformance.verdict import (
+    BLOCKED,
+    FAILED,
+    NOT_RUN,
+    PASSED,
+    SKIPPED,
+    WARNING,
+    RequirementResult,
+    counts,
+    verdict,
+)
 
-_SHOWN = (FAILED, WARNING)
+_LABELS = {FAILED: "FAIL", WARNING: "WARN", BLOCKED: "BLOCK"}  # the statuses listed, in this order
 _LEVELS = ("MUST", "SHOULD", "MAY")
 _DEFAULT_WIDTH = 120
 _MAX_LINES = 2  # per requirement: the table stays compact; the reports have the full message
@@ -36,22 +47,22 @@ def write_summary(tr: Any, results: list[RequirementResult], run: RunContext, no
     target = run.config.target
     tr.write_line(f"target {target.url}{target.api_prefix}" + (" (embedded reference server)"
                                                              if run.server is not None else ""))
-    order = {FAILED: 0, WARNING: 1}
-    shown = sorted((r for r in results if r.status in _SHOWN),
-                   key=lambda r: (order[r.status], _LEVELS.index(r.requirement.level)))
+    order = list(_LABELS)
+    shown = sorted((r for r in results if r.status in _LABELS),
+                   key=lambda r: (order.index(r.status), _LEVELS.index(r.requirement.level)))
     if shown:
-        tr.write_line(f"{'':4} {'LEVEL':6} {'REQUIREMENT':28} FIRST FAILURE")
+        tr.write_line(f"{'':5} {'LEVEL':6} {'REQUIREMENT':28} FIRST FAILURE")
     for r in shown:
-        label = "FAIL" if r.status == FAILED else "WARN"
-        line = f"{label:4} {r.requirement.level:6} {r.requirement.id:28} "
+        line = f"{_LABELS[r.status]:5} {r.requirement.level:6} {r.requirement.id:28} "
         detail = r.messages[0] if r.messages else r.requirement.title
         for row in _rows(line, detail, width):
-            tr.write_line(row, red=r.status == FAILED, yellow=r.status == WARNING)
+            tr.write_line(row, red=r.status == FAILED, yellow=r.status != FAILED)
     by_level = counts(results)
     for level, c in by_level.items():
         total = sum(c.values())
         tr.write_line(f"{level:6} {total:3} requirements: {c[PASSED]} passed, {c[FAILED]} failed, "
-                      f"{c[WARNING]} warnings, {c[SKIPPED]} skipped, {c[NOT_RUN]} not run")
+                      f"{c[WARNING]} warnings, " + (f"{c[BLOCKED]} blocked, " if c[BLOCKED] else "")
+                      + f"{c[SKIPPED]} skipped, {c[NOT_RUN]} not run")
     if run.leftovers:
         tr.write_line(f"cleanup: {len(run.leftovers)} leftover task(s) removed by the sweep: "
                       + ", ".join(run.leftovers[:5]), yellow=True)
@@ -65,5 +76,5 @@ def write_summary(tr: Any, results: list[RequirementResult], run: RunContext, no
         tr.write_line(f"verdict: INCOMPLETE ({stop}; the results cover only the checks that ran)", bold=True,
                       red=True)
         return
-    v = verdict(results)
+    v = verdict(results, run.config.run.strict)
     tr.write_line(f"verdict: {v.upper()}", bold=True, red=v == "fail", green=v == "pass")

@@ -10,6 +10,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from report_support import (  # noqa: E402
+    BLOCKED_SUBSET,
+    BLOCKING_FAULT,
     MUST_FAULT,
     SHOULD_FAULT,
     SUBSET,
@@ -64,4 +66,14 @@ def preflight_failed_run(tmp_path_factory: pytest.TempPathFactory) -> SuiteRun:
         run = run_suite(*target_flags(server, second_token=bad), *SUBSET, report_dir=base / "reports", cwd=base)
         run.secrets = [*secrets_of(server), bad, bad.split("-", 1)[1]]
     assert run.code == 3, run.output
+    return run
+
+
+@pytest.fixture(scope="session")
+def blocked_run(tmp_path_factory: pytest.TempPathFactory) -> SuiteRun:
+    """Tasks never become active: the lifecycle check fails, the checks that need an active task are blocked."""
+    base = tmp_path_factory.mktemp("blocked")
+    run = run_suite("--reference-faults", BLOCKING_FAULT, "--active-timeout", "1", *BLOCKED_SUBSET,
+                    report_dir=base / "reports", cwd=base)
+    assert run.code == 1, run.output
     return run

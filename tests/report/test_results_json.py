@@ -27,7 +27,7 @@ def test_the_schema_ships_in_the_package_and_is_a_valid_schema() -> None:
 
 
 @pytest.mark.parametrize("which, verdict, code", [("passing_run", "pass", 0), ("failing_run", "fail", 1),
-                                                  ("embedded_failing_run", "fail", 1),
+                                                  ("embedded_failing_run", "fail", 1), ("blocked_run", "fail", 1),
                                                   ("preflight_failed_run", "error", 3)])
 def test_every_run_writes_valid_results(which: str, verdict: str, code: int, request: pytest.FixtureRequest) -> None:
     run: SuiteRun = request.getfixturevalue(which)

@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 from conformance.requirements import catalogue
-from conformance.verdict import FAILED, NOT_RUN, PASSED, SKIPPED, WARNING, CheckOutcome, requirement_results, verdict
+from conformance.verdict import (
+    BLOCKED,
+    FAILED,
+    NOT_RUN,
+    PASSED,
+    SKIPPED,
+    WARNING,
+    CheckOutcome,
+    failed_outcome,
+    requirement_results,
+    verdict,
+)
 
 
 def status_of(results: list, rid: str) -> str:
@@ -63,3 +74,35 @@ def test_failure_naming_a_foreign_requirement_counts_against_the_checks_own() ->
     ])
     assert status_of(results, "LIST-COUNT") == FAILED
     assert status_of(results, "ACL-LIST-OTHER-HIDDEN") == NOT_RUN
+
+
+def test_a_failed_set_up_blocks_unless_it_judged_one_of_the_checks_own_requirements() -> None:
+    own = ("LOGS-STATUS-200", "LOGS-SCHEMA")
+    assert failed_outcome("setup", own, ()) == BLOCKED
+    assert failed_outcome("setup", own, ("LIFE-REACHES-ACTIVE",)) == BLOCKED  # the cause is another requirement's
+    assert failed_outcome("setup", own, ("LOGS-SCHEMA",)) == FAILED
+    assert failed_outcome("call", own, ()) == FAILED
+    assert failed_outcome("teardown", own, ()) == FAILED
+
+
+def test_blocked_is_not_failed_but_a_blocked_must_fails_the_verdict() -> None:
+    results = requirement_results([
+        CheckOutcome("a", ("LIST-COUNT",), "passed"),
+        CheckOutcome("b", ("LIST-COUNT",), BLOCKED, "could not set up the check: no active task"),
+    ])
+    assert status_of(results, "LIST-COUNT") == BLOCKED
+    assert next(r for r in results if r.requirement.id == "LIST-COUNT").messages == [
+        "could not set up the check: no active task"]
+    assert verdict(results) == "fail"
+
+
+def test_a_failure_outranks_blocked_and_a_blocked_should_only_fails_when_strict() -> None:
+    results = requirement_results([
+        CheckOutcome("a", ("LIST-COUNT",), BLOCKED, "no task"),
+        CheckOutcome("b", ("LIST-COUNT",), "failed", "off by one"),
+    ])
+    assert status_of(results, "LIST-COUNT") == FAILED
+    should = [CheckOutcome("a", ("LIST-ORDER",), BLOCKED, "no task")]
+    assert status_of(requirement_results(should), "LIST-ORDER") == BLOCKED
+    assert verdict(requirement_results(should)) == "pass"
+    assert verdict(requirement_results(should, strict=True), strict=True) == "fail"
