@@ -88,3 +88,8 @@ class Contract:
 @functools.cache
 def default_contract() -> Contract:
     return Contract.load()
+
+
+def task_statuses() -> tuple[str, ...]:
+    """The task statuses the contract documents (the TaskStatus enum), in its order."""
+    return tuple(default_contract().schemas["TaskStatus"]["enum"])

@@ -18,11 +18,12 @@ import pytest
 
 from conformance import expect
 from conformance.client import ApiClient
+from conformance.contract import task_statuses
 from conformance.fixtures import Identity
 from conformance.session import RunContext
 
 INVALID_QUERY_MESSAGE = "Invalid task search query."
-TASK_STATUSES = ("pending", "initializing", "active", "paused", "unknown", "error")
+TASK_STATUSES = task_statuses()
 _ATTEMPTS = 3
 
 Task = dict[str, Any]

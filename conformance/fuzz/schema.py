@@ -20,12 +20,13 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
+from conformance.contract import task_statuses
 from conformance.session import RunContext
 
 OPERATIONS = ("listTasks", "createTask", "getTask", "deleteTask", "getTaskLogs", "sendTaskInput")
 # Operations that create nothing, whatever the generated data (a get with a random uuid finds nothing).
 READ_ONLY_OPERATIONS = ("listTasks", "getTask", "getTaskLogs")
-TASK_STATUSES = ("pending", "initializing", "active", "paused", "unknown", "error")
+TASK_STATUSES = task_statuses()
 
 _OWNER = r'(?:(?:owner|OWNER|Owner):(?:me|ME|Me|"me")|me|ME|Me)'
 _STATUS = r"(?:(?:status|STATUS|Status):(?:" + "|".join(TASK_STATUSES) + r"|ACTIVE|Pending|Error))"

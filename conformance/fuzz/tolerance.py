@@ -27,7 +27,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
-from conformance.contract import default_contract
+from conformance.contract import default_contract, task_statuses
 
 SESSION_HEADER = "Coder-Session-Token"
 # Contract schema of each operation's request body, and the string fields Go zero-fills when absent.
@@ -35,7 +35,7 @@ _BODY_SCHEMAS = {"createTask": "CreateTaskRequest", "sendTaskInput": "SendTaskIn
 _GO_STRING_FIELDS = {"createTask": ("input", "name"), "sendTaskInput": ("input",)}
 _GO_UUID_FIELDS = ("template_version_id", "template_version_preset_id")
 NOT_ACTIVE_STATUSES = (400, 409)
-TASK_STATUSES = ("pending", "initializing", "active", "paused", "unknown", "error")
+TASK_STATUSES = task_statuses()
 
 
 class StateProbe(Protocol):

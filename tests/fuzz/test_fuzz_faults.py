@@ -21,7 +21,7 @@ FUZZ_ONLY_FAULTS = {
 def test_the_fuzz_tiers_catch_the_fault(tmp_path: Path, fault: str) -> None:
     result = run_fuzz_suite("--reference-faults", fault, report_dir=tmp_path)
     assert result.code == 1, result.output
-    assert f"FAIL MUST   {FUZZ_ONLY_FAULTS[fault]}" in result.output, result.output
+    assert f"FAIL  MUST   {FUZZ_ONLY_FAULTS[fault]}" in result.output, result.output
     assert "reproduce: curl" in result.output
     tokens = re.findall(r"(?i)coder-session-token: ([^'\s]+)", result.output)
     assert set(tokens) <= {"[REDACTED]"}, "a session token was printed"

@@ -60,9 +60,9 @@ def test_suite_properties_carry_the_verdict(failing_run: SuiteRun, passing_run: 
 
 def test_terminal_summary_lists_failed_musts_first(failing_run: SuiteRun, passing_run: SuiteRun) -> None:
     out = failing_run.output
-    assert f"FAIL MUST   {MUST_REQ}" in out
-    assert f"WARN SHOULD {SHOULD_REQ}" in out
-    assert out.index(f"FAIL MUST   {MUST_REQ}") < out.index(f"WARN SHOULD {SHOULD_REQ}")
+    assert f"FAIL  MUST   {MUST_REQ}" in out
+    assert f"WARN  SHOULD {SHOULD_REQ}" in out
+    assert out.index(f"FAIL  MUST   {MUST_REQ}") < out.index(f"WARN  SHOULD {SHOULD_REQ}")
     assert "verdict: FAIL" in out
     assert "results: " in out and "results.json" in out
     assert "verdict: PASS" in passing_run.output

@@ -23,7 +23,7 @@ def test_pass_against_embedded_server_exits_0(tmp_path: Path) -> None:
 def test_a_fault_exits_1_naming_the_broken_must(tmp_path: Path) -> None:
     result = run_suite("--reference-faults", "create-returns-200", *SUBSET, report_dir=tmp_path)
     assert result.code == 1, result.output
-    assert "FAIL MUST   CREATE-STATUS-201" in result.output
+    assert "FAIL  MUST   CREATE-STATUS-201" in result.output
     assert "expected 201, got 200" in result.output
 
 
