@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 from conformance.requirements import catalogue
-from conformance.verdict import BLOCKED, FAILED, NOT_RUN, PASSED, SKIPPED, WARNING
-from conformance.verdict import CheckOutcome, failed_outcome, requirement_results, verdict
+from conformance.verdict import (
+    BLOCKED,
+    FAILED,
+    NOT_RUN,
+    PASSED,
+    SKIPPED,
+    WARNING,
+    CheckOutcome,
+    failed_outcome,
+    requirement_results,
+    verdict,
+)
 
 
 def status_of(results: list, rid: str) -> str:
