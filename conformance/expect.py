@@ -28,6 +28,17 @@ class CheckFailure(AssertionError):
         self.requirements = requirements
 
 
+class Blocked(CheckFailure):
+    """What a check needs from the target could not be had (no task would become active, none could be created),
+    so the check cannot judge its own requirements. `requirements` names what the cause breaks; unless that is one of
+    the check's own, the check is reported blocked, not failed (the cause fails in its own check)."""
+
+
+def blocked(message: str, *causes: str) -> Blocked:
+    """The failure to raise when a check's precondition cannot be had: `raise expect.blocked("...", "REQ-ID")`."""
+    return Blocked(message, causes)
+
+
 def describe(response: httpx.Response) -> str:
     """'POST /api/experimental/tasks/me -> 200' without query values (which may hold tokens)."""
     path = urlsplit(str(response.request.url)).path

@@ -21,12 +21,12 @@ import conformance
 from conformance.client import RateLimited, TransportError
 from conformance.config import CONFIG_ENV, SETTINGS, Config, ConfigError, load_config
 from conformance.evidence import EvidenceLog, Exchange, set_current_log
-from conformance.expect import CheckFailure
+from conformance.expect import Blocked, CheckFailure
 from conformance.preflight import PreflightError, run_preflight
 from conformance.redact import Redactor
 from conformance.report.outputs import finish_reports, register_reports
 from conformance.requirements import catalogue
-from conformance.session import RunContext, make_run_prefix
+from conformance.session import RunContext
 from conformance.tasks import sweep
 from conformance.verdict import CheckOutcome, failed_outcome, requirement_results, verdict
 
@@ -251,8 +251,7 @@ class ConformancePlugin:
         else:
             server = None
         seed = settings.run.seed if settings.run.seed is not None else random.SystemRandom().randrange(2**31)
-        return RunContext(config=settings, redactor=Redactor(settings.target.secrets()),
-                          prefix=make_run_prefix(), seed=seed, rng=random.Random(seed), server=server)
+        return RunContext.begin(settings, seed, server)
 
     # --- each check ----------------------------------------------------------------------------------------
     @pytest.hookimpl(wrapper=True)
@@ -289,6 +288,7 @@ class ConformancePlugin:
         error = call.excinfo.value
         if isinstance(error, CheckFailure):
             report.broken = error.requirements  # type: ignore[attr-defined]
+            report.blocked = isinstance(error, Blocked)  # type: ignore[attr-defined]
             report.longrepr = self._plain_failure(str(error), log)
         elif isinstance(error, TransportError):
             report.longrepr = self._plain_failure(str(error), log)
@@ -325,9 +325,10 @@ class ConformancePlugin:
             message = self._message(report)
             outcome: str = report.outcome
             broken = tuple(getattr(report, "broken", ()))
+            if report.failed:
+                outcome = failed_outcome(report.when, ids, broken, getattr(report, "blocked", False))
             if report.when == "setup" and report.failed:
                 message = "could not set up the check: " + message
-                outcome = failed_outcome(report.when, ids, broken)
             self.outcomes.append(CheckOutcome(report.nodeid, ids, outcome, message, report.duration, broken))
         elif report.when == "teardown" and report.failed and self.outcomes:
             last = self.outcomes[-1]

@@ -46,7 +46,15 @@ class RunContext:
     _counter: int = 0
     leftovers: list[str] = field(default_factory=list)
     stop_reason: str | None = None  # why the run stopped before its end (interrupted, target stopped answering)
+    # Set when a task did not become active within active_timeout: later checks do not wait that long again.
+    start_timed_out: str | None = None
     _transport: HttpTransport | None = None
+
+    @classmethod
+    def begin(cls, config: Config, seed: int, server: Any = None) -> RunContext:
+        """A new run: its redactor knows the config's secrets; a fresh task-name prefix; the rng seeded with `seed`."""
+        return cls(config=config, redactor=Redactor(config.target.secrets()), prefix=make_run_prefix(), seed=seed,
+                   rng=random.Random(seed), server=server)
 
     @property
     def transport(self) -> HttpTransport:

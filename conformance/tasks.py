@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
@@ -42,9 +43,9 @@ class TaskFactory:
         """
         response = client.create_task(body if body is not None else self.body(label, **body_args), user=user)
         task = self.adopt_response(client, response)
-        if task is None:
-            raise expect.fail(f"could not create a task for this check: expected 201 with a task, got "
-                              f"{response.status_code} for {expect.describe(response)}")
+        if task is None:  # the create checks judge the answer; this check cannot run without a task
+            raise expect.blocked(f"could not create a task for this check: expected 201 with a task, got "
+                                 f"{response.status_code} for {expect.describe(response)}")
         return task
 
     def adopt_response(self, client: ApiClient, response: httpx.Response) -> dict[str, Any] | None:
@@ -86,27 +87,47 @@ class TaskFactory:
         return task
 
     def wait_active(self, client: ApiClient, task: dict[str, Any]) -> dict[str, Any]:
-        """Poll get until the task is active (fail if it leaves the starting states or the deadline passes)."""
+        """Poll get until the task is active. Blocked (expect.Blocked) when it leaves the starting states, the
+        deadline passes or get does not answer with it: the check cannot run without an active task."""
         settings = self.run.config.run
 
         def done(t: dict[str, Any]) -> bool:
             if t["status"] not in (ACTIVE, *STARTING):
                 message = f"task {t['id']} went from starting to {t['status']!r} instead of 'active'"
                 if t["status"] in task_statuses():
-                    raise expect.fail(message, "LIFE-REACHES-ACTIVE")
-                # A check that judges the get body (GET-SCHEMA) fails on this set-up rather than being blocked by it.
-                raise expect.fail(f"{message}, and {t['status']!r} is not a documented task status (TaskStatus)",
-                                  "LIFE-REACHES-ACTIVE", "GET-SCHEMA")
+                    raise expect.blocked(message, "LIFE-REACHES-ACTIVE")
+                # A check that judges the get body (GET-SCHEMA) fails on this rather than being blocked by it.
+                raise expect.blocked(f"{message}, and {t['status']!r} is not a documented task status "
+                                     "(TaskStatus)", "LIFE-REACHES-ACTIVE", "GET-SCHEMA")
             return bool(t["status"] == ACTIVE)
 
-        return expect.poll(
-            lambda: self.get(client, task["id"]), done, timeout=settings.active_timeout,
-            interval=settings.poll_interval, waiting_for=f"task {task['id']} to become active",
-            last=lambda t: f"status {t['status']!r}",
-        )
+        self._refuse_to_wait_again()
+        started = time.monotonic()
+        try:
+            return expect.poll(
+                lambda: self.get(client, task["id"]), done, timeout=settings.active_timeout,
+                interval=settings.poll_interval, waiting_for=f"task {task['id']} to become active",
+                last=lambda t: f"status {t['status']!r}",
+            )
+        except expect.Blocked:
+            raise
+        except expect.CheckFailure as exc:  # the deadline passed, or get did not answer with the task
+            if time.monotonic() - started < settings.active_timeout:
+                raise expect.blocked(str(exc), *exc.requirements) from exc
+            self.run.start_timed_out = str(exc)
+            raise expect.blocked(str(exc), "LIFE-REACHES-ACTIVE") from exc
 
     def create_active(self, client: ApiClient, label: str = "task", **kw: Any) -> dict[str, Any]:
+        self._refuse_to_wait_again()
         return self.wait_active(client, self.create(client, label, **kw))
+
+    def _refuse_to_wait_again(self) -> None:
+        """Once a task took longer than active_timeout to start (the lifecycle check reports it), the checks that
+        need an active task fail their set-up at once instead of each waiting the whole timeout again: on a real
+        deployment that is minutes per check."""
+        if self.run.start_timed_out is not None:
+            raise expect.blocked(f"not waiting again for a task to become active: earlier, "
+                                 f"{self.run.start_timed_out}", "LIFE-REACHES-ACTIVE")
 
     def cleanup(self) -> None:
         for client, task_id in reversed(self._mine):

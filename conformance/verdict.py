@@ -36,11 +36,11 @@ class CheckOutcome:
         return strongest([cat[r].level for r in self.requirements if r in cat])
 
 
-def failed_outcome(phase: str, requirements: tuple[str, ...], broken: tuple[str, ...]) -> str:
-    """The outcome of a check whose `phase` ("setup", "call", "teardown") failed: BLOCKED when the set-up failed
-    without naming one of the check's own requirements (what it needed could not be had: it did not run), else
-    FAILED."""
-    if phase == "setup" and not set(broken) & set(requirements):
+def failed_outcome(phase: str, requirements: tuple[str, ...], broken: tuple[str, ...], blocked: bool = False) -> str:
+    """The outcome of a check whose `phase` ("setup", "call", "teardown") failed: BLOCKED when its set-up failed, or
+    it raised expect.Blocked (what it needed could not be had), without naming one of the check's own
+    requirements; else FAILED."""
+    if (phase == "setup" or blocked) and not set(broken) & set(requirements):
         return BLOCKED
     return FAILED
 

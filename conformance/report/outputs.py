@@ -192,8 +192,8 @@ class ReportOutputs:
         failed = next((r for r in phases.values() if r.failed), None)
         if failed is not None:
             broken = tuple(getattr(failed, "broken", ()) or ())
-            outcome = CheckOutcome(failed.nodeid, tuple(ids), failed_outcome(failed.when, tuple(ids), broken),
-                                   broken=broken)
+            status = failed_outcome(failed.when, tuple(ids), broken, getattr(failed, "blocked", False))
+            outcome = CheckOutcome(failed.nodeid, tuple(ids), status, broken=broken)
         elif any(r.skipped for r in phases.values()):
             outcome = CheckOutcome("", tuple(ids), "skipped")
         else:

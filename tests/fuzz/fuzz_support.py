@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import random
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -16,9 +15,8 @@ from typing import Any
 from conformance.config import load_config
 from conformance.evidence import EvidenceLog, set_current_log
 from conformance.fuzz.driver import FuzzRun
-from conformance.redact import Redactor
 from conformance.reference import ReferenceServer
-from conformance.session import RunContext, make_run_prefix
+from conformance.session import RunContext
 
 TARGET_KEYS = ("url", "token", "second_token", "admin_token", "template_version_id", "non_ai_template_version_id")
 
@@ -28,8 +26,7 @@ def fuzz_run(server: ReferenceServer, **settings: Any) -> Iterator[FuzzRun]:
     """A FuzzRun against `server`, as the plugin would set it up (flag-style settings, e.g. fuzz_seed=3)."""
     values = server.target_config()
     config = load_config(settings, environ={}).with_target(**{k: values[k] for k in TARGET_KEYS})
-    run = RunContext(config=config, redactor=Redactor(config.target.secrets()), prefix=make_run_prefix(),
-                     seed=0, rng=random.Random(0), server=server)
+    run = RunContext.begin(config, 0, server)
     set_current_log(EvidenceLog())
     fuzz = FuzzRun(run)
     try:

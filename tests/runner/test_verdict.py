@@ -85,6 +85,14 @@ def test_a_failed_set_up_blocks_unless_it_judged_one_of_the_checks_own_requireme
     assert failed_outcome("teardown", own, ()) == FAILED
 
 
+def test_expect_blocked_blocks_in_any_phase_unless_its_cause_is_the_checks_own() -> None:
+    own = ("LOGS-STATUS-200", "LOGS-SCHEMA")
+    assert failed_outcome("call", own, ("LIFE-REACHES-ACTIVE",), blocked=True) == BLOCKED
+    assert failed_outcome("call", own, (), blocked=True) == BLOCKED
+    assert failed_outcome("call", own, ("LOGS-SCHEMA",), blocked=True) == FAILED
+    assert failed_outcome("call", own, ("LIFE-REACHES-ACTIVE",)) == FAILED  # a plain failure counts against its own
+
+
 def test_blocked_is_not_failed_but_a_blocked_must_fails_the_verdict() -> None:
     results = requirement_results([
         CheckOutcome("a", ("LIST-COUNT",), "passed"),
