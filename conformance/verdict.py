@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from conformance.requirements import Requirement, catalogue, strongest
 
-# Requirement statuses, worst first. BLOCKED: a check of it could not be set up (what it needed from the target,
+# Requirement statuses, worst first. BLOCKED: a check of it could not run (what it needed from the target,
 # e.g. an active task, could not be had), so the requirement was not verified; the cause fails elsewhere.
 FAILED, WARNING, BLOCKED, PASSED, SKIPPED, NOT_RUN = "failed", "warning", "blocked", "passed", "skipped", "not run"
 STATUS_ORDER = (FAILED, WARNING, BLOCKED, PASSED, SKIPPED, NOT_RUN)
@@ -19,7 +19,7 @@ class CheckOutcome:
 
     nodeid: str
     requirements: tuple[str, ...]
-    outcome: str  # "passed", "failed", "skipped", "blocked" (its set-up failed: the check did not run)
+    outcome: str  # "passed", "failed", "skipped", "blocked" (what it needed could not be had: it did not judge)
     message: str = ""
     duration: float = 0.0
     broken: tuple[str, ...] = ()  # the requirements a failure names; empty = all of the check's
