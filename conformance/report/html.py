@@ -55,7 +55,7 @@ class FailedCheck:
     """A failed, warned or blocked check as the report shows it (all text already redacted)."""
 
     id: str
-    status: str  # "failed", "warning" or "blocked" (its set-up failed)
+    status: str  # "failed", "warning" or "blocked" (it could not run)
     message: str
     requirements: list[str]
     broken: list[str]
@@ -116,7 +116,8 @@ def _verdict_line(results: dict[str, Any]) -> str:
         text = f"{head}: {links}" if failed else ""
         if blocked:
             text += ("; " if text else "") + (
-                f"{_plural(len(blocked), 'requirement')} could not be checked (blocked: a check's set-up failed): "
+                f"{_plural(len(blocked), 'requirement')} could not be checked "
+                "(blocked: what a check needed could not be had): "
                 + ", ".join(f'<a href="#{req_anchor(r["id"])}">{esc(r["id"])}</a>' for r in blocked[:_HEADER_IDS])
                 + (f" and {len(blocked) - _HEADER_IDS} more" if len(blocked) > _HEADER_IDS else ""))
         return text
@@ -158,7 +159,7 @@ def _header(results: dict[str, Any]) -> str:
         ("Strict", "yes (SHOULD failures fail the verdict)" if results["strict"] else "no"),
         ("Checks", f"{checks['total']} ran: {checks['passed']} passed, {checks['failed']} failed, "
                    f"{_plural(checks['warning'], 'warning')}, "
-                   + (f"{checks['blocked']} blocked (set-up failed), " if checks["blocked"] else "")
+                   + (f"{checks['blocked']} blocked (could not run), " if checks["blocked"] else "")
                    + f"{checks['skipped']} skipped"),
         ("Exit code", results["exit_code"]),
     ]

@@ -39,7 +39,7 @@ FORMAT_VERSION = 2  # 2: the "blocked" status
 RESULTS_FILE = "results.json"
 SCHEMA_FILE = "results.schema.json"
 # Check outcomes in results.json, worst first. "warning": the check failed, but only SHOULD/MAY requirements;
-# "blocked": its set-up failed, so it did not run.
+# "blocked": it could not run (its set-up failed, or what it needed could not be had).
 CHECK_STATUSES = (FAILED, WARNING, BLOCKED, PASSED, SKIPPED)
 ERROR = "error"  # verdict of a run that could not conclude (preflight failed, interrupted, internal error)
 

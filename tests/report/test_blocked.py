@@ -32,7 +32,7 @@ def test_the_terminal_lists_blocked_requirements_after_the_failures(blocked_run:
 
 def test_the_html_report_shows_blocked_checks_with_their_evidence(blocked_run: SuiteRun) -> None:
     page = blocked_run.html.read_text(encoding="utf-8")
-    assert "could not be checked (blocked: a check's set-up failed)" in page
+    assert "could not be checked (blocked: what a check needed could not be had)" in page
     assert 'tc-badge tc-badge-blocked">BLOCKED</span>' in page
     assert "Not verified (blocked):" in page
     assert f'id="req-{BLOCKED_REQ}" class="tc-row tc-row-blocked tc-row-MUST"' in page
