@@ -217,10 +217,12 @@ def suite_details(results_path: Path, breaks: Sequence[str]) -> dict[str, Any]:
         return {"verdict": None}
     failed = [r["id"] for r in data.get("requirements", []) if r.get("status") == "failed"]
     warned = [r["id"] for r in data.get("requirements", []) if r.get("status") == "warning"]
+    blocked = [r["id"] for r in data.get("requirements", []) if r.get("status") == "blocked"]
     return {
         "verdict": data.get("verdict"),
         "failed_requirements": failed,
         "warned_requirements": warned,
+        "blocked_requirements": blocked,
         "breaks_hit": sorted(set(breaks) & set(failed + warned)),
         "checks": data.get("counts", {}).get("checks", {}),
         "pytest_seconds": data.get("duration_seconds"),
@@ -471,6 +473,9 @@ def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
             "probes_failed_list": _names(r for r in probes if suite_failed(r)),
             "probes_with_unlisted_warnings_list": _names(
                 r for r in probes if set(r["suite"]["details"].get("warned_requirements", [])) - set(r["warns"])),
+            # A blocked requirement on a correct server is one the suite could not verify there.
+            "probes_with_blocked_requirements_list": _names(
+                r for r in probes if r["suite"]["details"].get("blocked_requirements")),
             "baseline_verdict": baseline["suite"]["details"].get("verdict") if baseline else None,
             "total_seconds": round(total_suite, 1),
             "total_cpu_seconds": round(cpu_suite, 1),
@@ -536,7 +541,8 @@ def print_table(results: list[dict[str, Any]], summary: dict[str, Any], overhead
           f"{len(s['faults_caught_as_should_warning_list'])} SHOULD-only faults reported as warnings), "
           f"Schemathesis {t['faults_caught']}/{summary['faults']} (new failures beyond its clean-server baseline; "
           f"it exits non-zero on {t['faults_with_nonzero_exit']}, and on the clean server too)")
-    print(f"probes failed:      suite {s['probes_failed']}/{summary['probes']}, "
+    print(f"probes failed:      suite {s['probes_failed']}/{summary['probes']} "
+          f"({len(s.get('probes_with_blocked_requirements_list', []))} with blocked requirements), "
           f"Schemathesis {t['probes_failed']}/{summary['probes']} "
           f"({len(t['probes_with_new_failures_list'])} with failures beyond its baseline)")
     print(f"wall time:          suite {s['total_seconds']} s, Schemathesis {t['total_seconds']} s, "

@@ -29,12 +29,13 @@ class SuiteRun:
     results: dict[str, Any]
 
     def statuses(self) -> dict[str, str]:
-        """requirement id -> passed / failed / warning / skipped / not_run."""
+        """requirement id -> passed / failed / warning / blocked / skipped / not_run."""
         return {r["id"]: r["status"] for r in self.results.get("requirements", [])}
 
     def broken(self) -> dict[str, str]:
-        """The requirements that failed or warned."""
-        return {rid: status for rid, status in self.statuses().items() if status in ("failed", "warning")}
+        """The requirements that failed, warned or were blocked (a check of theirs could not run: before the blocked
+        status existed, that counted as failed or warned, and a probe must not hide it)."""
+        return {rid: status for rid, status in self.statuses().items() if status in ("failed", "warning", "blocked")}
 
     def explain(self) -> str:
         """What to show when an assertion about this run fails: exit code, broken requirements, the output's end."""
