@@ -11,6 +11,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Generator
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -256,17 +257,11 @@ class ConformancePlugin:
     # --- each check ----------------------------------------------------------------------------------------
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> Any:
-        try:
-            return (yield)
-        except RateLimited as exc:
-            raise pytest.skip.Exception(str(exc), _use_item_location=True) from None
+        return (yield from _skip_if_rate_limited())
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Any:
-        try:
-            return (yield)
-        except RateLimited as exc:
-            raise pytest.skip.Exception(str(exc), _use_item_location=True) from None
+        return (yield from _skip_if_rate_limited())
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_protocol(self, item: pytest.Item) -> Any:
@@ -427,6 +422,15 @@ class ConformancePlugin:
 
 
 EVIDENCE_KEY = pytest.StashKey[EvidenceLog]()
+
+
+def _skip_if_rate_limited() -> Generator[None, Any, Any]:
+    """A hook wrapper's body: a check whose request was still rate limited (429) after every retry is skipped,
+    not failed. A 429 is not a contract failure."""
+    try:
+        return (yield)
+    except RateLimited as exc:
+        raise pytest.skip.Exception(str(exc), _use_item_location=True) from None
 
 
 def requirement_ids(item: pytest.Item) -> tuple[str, ...]:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from conformance.redact import Redactor
+from conformance.verdict import counts_for_verdict
 
 if TYPE_CHECKING:
     from conformance.report.outputs import ReportOutputs
@@ -91,9 +92,9 @@ def render_unavailable(reason: str) -> str:
 def _verdict_line(results: dict[str, Any]) -> str:
     verdict = results["verdict"]
     counts = results["counts"]["requirements"]
-    verdict_levels = ("MUST", "SHOULD") if results["strict"] else ("MUST",)
     failed = [r for r in results["requirements"] if r["status"] == "failed"]
-    blocked = [r for r in results["requirements"] if r["status"] == "blocked" and r["level"] in verdict_levels]
+    blocked = [r for r in results["requirements"]
+               if r["status"] == "blocked" and counts_for_verdict(r["level"], results["strict"])]
     warnings = sum(c["warning"] for c in counts.values())
     not_run = sum(c["not_run"] for c in counts.values())
     if verdict == "error" and results.get("incomplete"):

@@ -1,5 +1,5 @@
 """The per-requirement summary printed at the end of a run: a compact table, failed MUSTs first, then warnings,
-then the requirements blocked by a set-up failure."""
+then the blocked requirements (a check of theirs could not run)."""
 
 from __future__ import annotations
 
