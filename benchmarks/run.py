@@ -405,7 +405,7 @@ def summarize_overhead(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def requirement_areas(ids: Iterable[str]) -> list[str]:
-    from conformance.requirements import catalogue
+    from conformance.contracts.requirements import catalogue
 
     known = catalogue()
     return sorted({known[i].area for i in ids if i in known})

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from conformance import __version__
-from conformance.config import CONFIG_ENV, SETTINGS
-from conformance.requirements import catalogue
+from conformance.contracts.requirements import catalogue
+from conformance.runner.config import CONFIG_ENV, SETTINGS
 
 EXIT_USAGE = 2
 _PYTEST_USAGE_ERROR, _PYTEST_NO_TESTS = 4, 5

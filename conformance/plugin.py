@@ -19,19 +19,19 @@ from typing import Any
 import pytest
 
 import conformance
-from conformance.client import RateLimited, TransportError
-from conformance.config import CONFIG_ENV, SETTINGS, Config, ConfigError, load_config
-from conformance.evidence import EvidenceLog, Exchange, set_current_log
-from conformance.expect import Blocked, CheckFailure
-from conformance.preflight import PreflightError, run_preflight
-from conformance.redact import Redactor
+from conformance.contracts.requirements import catalogue
 from conformance.report.outputs import finish_reports, register_reports
-from conformance.requirements import catalogue
-from conformance.session import RunContext
-from conformance.tasks import sweep
-from conformance.verdict import CheckOutcome, failed_outcome, requirement_results, verdict
+from conformance.runner.client import RateLimited, TransportError
+from conformance.runner.config import CONFIG_ENV, SETTINGS, Config, ConfigError, load_config
+from conformance.runner.evidence import EvidenceLog, Exchange, set_current_log
+from conformance.runner.expect import Blocked, CheckFailure
+from conformance.runner.preflight import PreflightError, run_preflight
+from conformance.runner.redact import Redactor
+from conformance.runner.session import RunContext
+from conformance.runner.tasks import sweep
+from conformance.runner.verdict import CheckOutcome, failed_outcome, requirement_results, verdict
 
-pytest_plugins = ["conformance.fixtures"]
+pytest_plugins = ["conformance.runner.fixtures"]
 
 PACKAGE_DIR = Path(conformance.__file__).resolve().parent
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3

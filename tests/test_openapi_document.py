@@ -1,4 +1,4 @@
-"""Self-test of the contract document `conformance/openapi.yaml` (and its top-level symlink)."""
+"""Self-test of the contract document `conformance/contracts/openapi.yaml` (and its top-level symlink)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from schemathesis.generation.stateful.state_machine import StepOutput
 from schemathesis.specs.openapi.stateful import collect_transitions
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-PACKAGED = REPO_ROOT / "conformance" / "openapi.yaml"
+PACKAGED = REPO_ROOT / "conformance" / "contracts" / "openapi.yaml"
 TOP_LEVEL = REPO_ROOT / "openapi.yaml"
 
 OPERATIONS = {
@@ -197,7 +197,7 @@ def test_top_level_file_is_the_packaged_document() -> None:
 def test_packaged_document_found_through_importlib_resources(monkeypatch: pytest.MonkeyPatch) -> None:
     if importlib.util.find_spec("conformance") is None:  # not installed: import it from the source tree
         monkeypatch.syspath_prepend(str(REPO_ROOT))
-    resource = importlib.resources.files("conformance") / "openapi.yaml"
+    resource = importlib.resources.files("conformance.contracts") / "openapi.yaml"
     assert resource.is_file()
     assert yaml.safe_load(resource.read_text(encoding="utf-8")) == yaml.safe_load(PACKAGED.read_text())
 

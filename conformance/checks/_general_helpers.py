@@ -7,8 +7,8 @@ from typing import Any
 
 import httpx
 
-from conformance import expect
-from conformance.contract import default_contract
+from conformance.contracts.contract import default_contract
+from conformance.runner import expect
 
 
 def error_body(response: httpx.Response) -> dict[str, Any]:

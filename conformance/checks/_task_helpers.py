@@ -11,11 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance import expect
-from conformance.client import ApiClient
-from conformance.expect import CheckFailure
-from conformance.session import RunContext
-from conformance.tasks import ACTIVE, TaskFactory
+from conformance.runner import expect
+from conformance.runner.client import ApiClient
+from conformance.runner.expect import CheckFailure
+from conformance.runner.session import RunContext
+from conformance.runner.tasks import ACTIVE, TaskFactory
 
 NOT_ACTIVE_CODES = (400, 409)  # 400 at the experimental release line, 409 in later releases
 _BUSY = 502  # the agent is unreachable or busy: transient, the documented answer while it works

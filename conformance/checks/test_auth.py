@@ -14,11 +14,11 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance import expect
 from conformance.checks._general_helpers import error_body, error_message
-from conformance.client import ApiClient, TokenSource
-from conformance.session import RunContext
-from conformance.tasks import TaskFactory
+from conformance.runner import expect
+from conformance.runner.client import ApiClient, TokenSource
+from conformance.runner.session import RunContext
+from conformance.runner.tasks import TaskFactory
 
 pytestmark = pytest.mark.readonly
 

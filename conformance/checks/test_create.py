@@ -10,12 +10,12 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance import expect
 from conformance.checks._task_helpers import random_uuid
-from conformance.client import ApiClient
-from conformance.fixtures import Identity
-from conformance.session import RunContext
-from conformance.tasks import TaskFactory
+from conformance.runner import expect
+from conformance.runner.client import ApiClient
+from conformance.runner.fixtures import Identity
+from conformance.runner.session import RunContext
+from conformance.runner.tasks import TaskFactory
 
 NAME_RE = re.compile(r"[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*")
 MAX_NAME = 32

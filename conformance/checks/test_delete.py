@@ -10,12 +10,12 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance import expect
 from conformance.checks._task_helpers import random_uuid, unique_text, wait_gone
-from conformance.client import ApiClient
-from conformance.expect import CheckFailure
-from conformance.session import RunContext
-from conformance.tasks import TaskFactory
+from conformance.runner import expect
+from conformance.runner.client import ApiClient
+from conformance.runner.expect import CheckFailure
+from conformance.runner.session import RunContext
+from conformance.runner.tasks import TaskFactory
 
 
 @dataclass

@@ -16,11 +16,11 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance import expect
-from conformance.client import ApiClient
-from conformance.contract import task_statuses
-from conformance.fixtures import Identity
-from conformance.session import RunContext
+from conformance.contracts.contract import task_statuses
+from conformance.runner import expect
+from conformance.runner.client import ApiClient
+from conformance.runner.fixtures import Identity
+from conformance.runner.session import RunContext
 
 INVALID_QUERY_MESSAGE = "Invalid task search query."
 TASK_STATUSES = task_statuses()

@@ -14,12 +14,12 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance import expect
 from conformance.checks._general_helpers import error_body, error_message
-from conformance.client import ApiClient, segment
-from conformance.fixtures import Identity
-from conformance.session import RunContext
-from conformance.tasks import TaskFactory
+from conformance.runner import expect
+from conformance.runner.client import ApiClient, segment
+from conformance.runner.fixtures import Identity
+from conformance.runner.session import RunContext
+from conformance.runner.tasks import TaskFactory
 
 MALFORMED_JSON_MESSAGE = "Request body must be valid JSON."
 JSON_HEADERS = {"Content-Type": "application/json"}

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from conformance import expect
 from conformance.checks._task_helpers import random_uuid
-from conformance.client import ApiClient
-from conformance.session import RunContext
-from conformance.tasks import TaskFactory
+from conformance.runner import expect
+from conformance.runner.client import ApiClient
+from conformance.runner.session import RunContext
+from conformance.runner.tasks import TaskFactory
 
 MATCHED_FIELDS = ("id", "name", "owner_id", "owner_name", "template_version_id", "initial_prompt")
 

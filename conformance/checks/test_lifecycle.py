@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from conformance import expect
 from conformance.checks._task_helpers import parse_time
-from conformance.client import ApiClient
-from conformance.expect import CheckFailure
-from conformance.session import RunContext
-from conformance.tasks import ACTIVE, STARTING, TaskFactory
+from conformance.runner import expect
+from conformance.runner.client import ApiClient
+from conformance.runner.expect import CheckFailure
+from conformance.runner.session import RunContext
+from conformance.runner.tasks import ACTIVE, STARTING, TaskFactory
 
 INITIAL_STATUSES = (*STARTING, ACTIVE)
 

@@ -10,11 +10,11 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance import expect
-from conformance.client import ApiClient
-from conformance.fixtures import Identity
-from conformance.session import RunContext
-from conformance.tasks import TaskFactory
+from conformance.runner import expect
+from conformance.runner.client import ApiClient
+from conformance.runner.fixtures import Identity
+from conformance.runner.session import RunContext
+from conformance.runner.tasks import TaskFactory
 
 INVALID_QUERY_MESSAGE = "Invalid task search query."
 _FRACTION = re.compile(r"\.(\d+)")

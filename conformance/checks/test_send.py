@@ -8,7 +8,6 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance import expect
 from conformance.checks._task_helpers import (
     NOT_ACTIVE_CODES,
     describe_entries,
@@ -19,10 +18,11 @@ from conformance.checks._task_helpers import (
     send_when_ready,
     unique_text,
 )
-from conformance.client import ApiClient
-from conformance.expect import CheckFailure
-from conformance.session import RunContext
-from conformance.tasks import TaskFactory
+from conformance.runner import expect
+from conformance.runner.client import ApiClient
+from conformance.runner.expect import CheckFailure
+from conformance.runner.session import RunContext
+from conformance.runner.tasks import TaskFactory
 
 
 @dataclass

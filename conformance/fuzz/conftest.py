@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from conformance.fuzz.driver import FuzzRun
-from conformance.session import RunContext
+from conformance.runner.session import RunContext
 
 FUZZ_KEY = pytest.StashKey[FuzzRun]()
 

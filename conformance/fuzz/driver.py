@@ -31,10 +31,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from conformance import expect
-from conformance.client import ApiClient, TransportError
-from conformance.contract import default_contract
-from conformance.evidence import EvidenceLog, Exchange, body_text, current_log
+from conformance.contracts.contract import default_contract
 from conformance.fuzz import tolerance
 from conformance.fuzz.guard import AuthGuard
 from conformance.fuzz.schema import (
@@ -45,9 +42,12 @@ from conformance.fuzz.schema import (
     load_schema,
     requirements_for,
 )
-from conformance.session import CreatedTask, RunContext
-from conformance.tasks import delete_quietly
-from conformance.transport import RateLimitedRequest
+from conformance.runner import expect
+from conformance.runner.client import ApiClient, TransportError
+from conformance.runner.evidence import EvidenceLog, Exchange, body_text, current_log
+from conformance.runner.session import CreatedTask, RunContext
+from conformance.runner.tasks import delete_quietly
+from conformance.runner.transport import RateLimitedRequest
 
 NAME_RE = re.compile(r"[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*")
 MAX_NAME_LENGTH = 32

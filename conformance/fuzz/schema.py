@@ -20,8 +20,8 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.contract import task_statuses
-from conformance.session import RunContext
+from conformance.contracts.contract import task_statuses
+from conformance.runner.session import RunContext
 
 OPERATIONS = ("listTasks", "createTask", "getTask", "deleteTask", "getTaskLogs", "sendTaskInput")
 # Operations that create nothing, whatever the generated data (a get with a random uuid finds nothing).

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
-from conformance.contract import default_contract, task_statuses
+from conformance.contracts.contract import default_contract, task_statuses
 
 SESSION_HEADER = "Coder-Session-Token"
 # Contract schema of each operation's request body, and the string fields Go zero-fills when absent.

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from conformance.redact import Redactor
-from conformance.verdict import counts_for_verdict
+from conformance.runner.redact import Redactor
+from conformance.runner.verdict import counts_for_verdict
 
 if TYPE_CHECKING:
     from conformance.report.outputs import ReportOutputs

@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from conformance.redact import Redactor
+from conformance.contracts.requirements import catalogue, strongest
 from conformance.report.html import FailedCheck, HtmlHooks
 from conformance.report.results import RESULTS_FILE, RunFacts, build_results, check_status, write_results
-from conformance.requirements import catalogue, strongest
-from conformance.verdict import CheckOutcome, failed_outcome
+from conformance.runner.redact import Redactor
+from conformance.runner.verdict import CheckOutcome, failed_outcome
 
 if TYPE_CHECKING:
     from conformance.plugin import ConformancePlugin

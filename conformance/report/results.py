@@ -18,10 +18,10 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import conformance
-from conformance.config import Config
-from conformance.redact import MASK, Redactor
-from conformance.requirements import LEVELS, catalogue
-from conformance.verdict import (
+from conformance.contracts.requirements import LEVELS, catalogue
+from conformance.runner.config import Config
+from conformance.runner.redact import MASK, Redactor
+from conformance.runner.verdict import (
     BLOCKED,
     FAILED,
     PASSED,

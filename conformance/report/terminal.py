@@ -6,8 +6,8 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
-from conformance.session import RunContext
-from conformance.verdict import (
+from conformance.runner.session import RunContext
+from conformance.runner.verdict import (
     BLOCKED,
     FAILED,
     NOT_RUN,

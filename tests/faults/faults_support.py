@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from conformance.contracts.requirements import catalogue
 from conformance.reference import FAULTS_ENV_VAR, VARIATIONS_ENV_VAR
-from conformance.requirements import catalogue
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RUN_TIMEOUT = 300.0

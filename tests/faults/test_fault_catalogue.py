@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from faults_support import fault_run_arguments, musts, run_suite, selection
 
+from conformance.contracts.requirements import catalogue
 from conformance.reference.faults import FAULTS, Fault, list_faults
-from conformance.requirements import catalogue
 
 MIN_FAULTS = 40
 AREAS = ("status codes", "body schemas", "content types", "error bodies", "authentication", "access control",

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from faults_support import run_suite, variation_env
 
+from conformance.contracts.requirements import catalogue
 from conformance.reference.variations import VARIATIONS, Variation, list_variations
-from conformance.requirements import catalogue
 
 MIN_VARIATIONS = 20
 

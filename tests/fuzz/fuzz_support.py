@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conformance.config import load_config
-from conformance.evidence import EvidenceLog, set_current_log
 from conformance.fuzz.driver import FuzzRun
 from conformance.reference import ReferenceServer
-from conformance.session import RunContext
+from conformance.runner.config import load_config
+from conformance.runner.evidence import EvidenceLog, set_current_log
+from conformance.runner.session import RunContext
 
 TARGET_KEYS = ("url", "token", "second_token", "admin_token", "template_version_id", "non_ai_template_version_id")
 

@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 from fuzz_support import fuzz_run, run_fuzz_suite
 
-from conformance import expect
-from conformance.contract import default_contract
+from conformance.contracts.contract import default_contract
+from conformance.contracts.requirements import catalogue
 from conformance.fuzz.driver import Tier, run_gate, run_stateful
 from conformance.fuzz.guard import AuthGuard
 from conformance.fuzz.schema import FAILURE_REQUIREMENTS, QUERY_PATTERN, fuzz_document, fuzz_seed
 from conformance.fuzz.tolerance import go_body, tolerated
 from conformance.reference import ReferenceServer
-from conformance.requirements import catalogue
+from conformance.runner import expect
 
 TOKEN = "abcdefghij-" + "k" * 22
 

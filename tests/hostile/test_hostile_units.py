@@ -25,11 +25,11 @@ from hostile_support import (
     trickle,
 )
 
-from conformance.client import ApiClient, RateLimited, TransportError
-from conformance.config import ConfigError, load_config
-from conformance.evidence import EvidenceLog
-from conformance.redact import Redactor
-from conformance.transport import (
+from conformance.runner.client import ApiClient, RateLimited, TransportError
+from conformance.runner.config import ConfigError, load_config
+from conformance.runner.evidence import EvidenceLog
+from conformance.runner.redact import Redactor
+from conformance.runner.transport import (
     MAX_RETRY_WAIT,
     BodyTooLarge,
     HttpSettings,

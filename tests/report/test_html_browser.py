@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from report_support import MUST_REQ, SHOULD_REQ, SuiteRun
 
-from conformance.requirements import catalogue
+from conformance.contracts.requirements import catalogue
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 from report_support import MUST_REQ, SHOULD_REQ, SuiteRun
 
-from conformance.requirements import catalogue
+from conformance.contracts.requirements import catalogue
 
 
 def _cases(run: SuiteRun) -> list[ET.Element]:

@@ -6,8 +6,8 @@ import pytest
 from _pytest._code.code import ExceptionInfo
 from report_support import SuiteRun, leaks
 
-from conformance.redact import Redactor
 from conformance.report.outputs import PlainFailure, redact_report
+from conformance.runner.redact import Redactor
 
 TOKEN = "AbCdEfGhIj-0123456789abcdefghijKL"
 

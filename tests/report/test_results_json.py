@@ -10,8 +10,8 @@ import jsonschema_rs
 import pytest
 from report_support import MUST_REQ, SHOULD_REQ, SuiteRun
 
+from conformance.contracts.requirements import catalogue
 from conformance.report.results import schema
-from conformance.requirements import catalogue
 
 
 def _validate(data: dict[str, Any]) -> None:

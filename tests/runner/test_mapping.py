@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from conformance.cli import checks_by_requirement
-from conformance.requirements import catalogue
+from conformance.contracts.requirements import catalogue
 
 
 def test_every_requirement_has_a_check_and_every_check_a_known_requirement() -> None:

@@ -9,12 +9,12 @@ from contextlib import contextmanager
 
 import pytest
 
-from conformance import expect
-from conformance.config import load_config
-from conformance.evidence import EvidenceLog, set_current_log
 from conformance.reference import ReferenceServer
-from conformance.session import RunContext
-from conformance.tasks import TaskFactory
+from conformance.runner import expect
+from conformance.runner.config import load_config
+from conformance.runner.evidence import EvidenceLog, set_current_log
+from conformance.runner.session import RunContext
+from conformance.runner.tasks import TaskFactory
 
 TARGET_KEYS = ("url", "token", "second_token", "template_version_id")
 TIMEOUT = 0.5

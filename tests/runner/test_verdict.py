@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from conformance.requirements import catalogue
-from conformance.verdict import (
+from conformance.contracts.requirements import catalogue
+from conformance.runner.verdict import (
     BLOCKED,
     FAILED,
     NOT_RUN,

@@ -50,7 +50,7 @@ _READ_CHUNK = 64 * 1024
 
 @dataclass(frozen=True)
 class HttpSettings:
-    """The transport-level settings of a run (conformance.config.RunSettings.http builds them from the [run] table)."""
+    """The transport-level settings of a run (config.RunSettings.http builds them from [run])."""
 
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     read_timeout: float = DEFAULT_READ_TIMEOUT

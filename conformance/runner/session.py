@@ -8,10 +8,10 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.client import ApiClient
-from conformance.config import Config
-from conformance.redact import Redactor
-from conformance.transport import HttpTransport
+from conformance.runner.client import ApiClient
+from conformance.runner.config import Config
+from conformance.runner.redact import Redactor
+from conformance.runner.transport import HttpTransport
 
 _ALPHABET = string.ascii_lowercase + string.digits
 

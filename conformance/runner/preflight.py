@@ -6,9 +6,9 @@ from typing import Any
 
 import httpx
 
-from conformance.client import ApiClient, RateLimited, TransportError
-from conformance.evidence import EvidenceLog
-from conformance.session import RunContext
+from conformance.runner.client import ApiClient, RateLimited, TransportError
+from conformance.runner.evidence import EvidenceLog
+from conformance.runner.session import RunContext
 
 VERSION_HEADERS = ("x-coder-build-version", "x-server-version")
 

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from conformance.contract import default_contract
+from conformance.contracts.contract import default_contract
 
 T = TypeVar("T")
 UNAUTHORIZED_MESSAGE = "You are signed out or your session has expired. Please sign in again to continue."

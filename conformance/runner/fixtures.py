@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from conformance.client import ApiClient
-from conformance.session import RunContext
-from conformance.tasks import TaskFactory
+from conformance.runner.client import ApiClient
+from conformance.runner.session import RunContext
+from conformance.runner.tasks import TaskFactory
 
 
 @pytest.fixture(scope="session")

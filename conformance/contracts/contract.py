@@ -27,7 +27,7 @@ class Operation:
 
 def openapi_path() -> Path:
     """Where the packaged openapi.yaml is."""
-    return Path(str(resources.files("conformance") / "openapi.yaml"))
+    return Path(str(resources.files("conformance.contracts") / "openapi.yaml"))
 
 
 class Contract:

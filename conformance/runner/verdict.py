@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from conformance.requirements import Requirement, catalogue, strongest
+from conformance.contracts.requirements import Requirement, catalogue, strongest
 
 # Requirement statuses, worst first. BLOCKED: a check of it could not run (what it needed from the target,
 # e.g. an active task, could not be had), so the requirement was not verified; the cause fails elsewhere.

@@ -24,7 +24,7 @@ class Requirement:
 @functools.cache
 def catalogue() -> dict[str, Requirement]:
     """Every requirement by id, in catalogue order. Raises ValueError on a malformed entry."""
-    text = (resources.files("conformance") / "requirements.toml").read_text(encoding="utf-8")
+    text = (resources.files("conformance.contracts") / "requirements.toml").read_text(encoding="utf-8")
     out: dict[str, Requirement] = {}
     for rid, entry in tomllib.loads(text).items():
         missing = [f for f in _FIELDS if f not in entry]

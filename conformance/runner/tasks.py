@@ -7,10 +7,10 @@ from typing import Any
 
 import httpx
 
-from conformance import expect
-from conformance.client import ApiClient, TransportError
-from conformance.contract import task_statuses
-from conformance.session import CreatedTask, RunContext
+from conformance.contracts.contract import task_statuses
+from conformance.runner import expect
+from conformance.runner.client import ApiClient, TransportError
+from conformance.runner.session import CreatedTask, RunContext
 
 ACTIVE = "active"
 STARTING = ("pending", "initializing")

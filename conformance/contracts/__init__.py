@@ -1,0 +1,1 @@
+"""What the Tasks API promises: the OpenAPI contract and the requirement catalogue."""

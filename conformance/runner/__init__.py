@@ -1,0 +1,1 @@
+"""How a run goes: configuration, transport and client, preflight, tasks, expectations, verdict."""
