@@ -10,7 +10,6 @@ import random
 import signal
 import sys
 import threading
-import time
 from collections.abc import Generator
 from pathlib import Path
 from types import FrameType
@@ -21,6 +20,7 @@ import pytest
 import conformance
 from conformance.contracts.requirements import catalogue
 from conformance.report.outputs import finish_reports, register_reports
+from conformance.runner import ledger, redact
 from conformance.runner.client import RateLimited, TransportError
 from conformance.runner.config import CONFIG_ENV, SETTINGS, Config, ConfigError, load_config
 from conformance.runner.evidence import EvidenceLog, Exchange, set_current_log
@@ -28,7 +28,6 @@ from conformance.runner.expect import Blocked, CheckFailure
 from conformance.runner.preflight import PreflightError, run_preflight
 from conformance.runner.redact import Redactor
 from conformance.runner.session import RunContext
-from conformance.runner.tasks import sweep
 from conformance.runner.verdict import CheckOutcome, failed_outcome, requirement_results, verdict
 
 pytest_plugins = ["conformance.runner.fixtures"]
@@ -38,7 +37,6 @@ EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 EXIT_SIGNAL_BASE = 128  # interrupted by a signal: 128 + its number (SIGINT 130, SIGTERM 143), as shells report it
 # This many requests in a row without any response: the target stopped answering; the run stops (exit 3).
 DEAD_AFTER = 10
-INTERRUPT_SWEEP_PAUSE = 0.5  # after an interrupt, sweep again after this pause (a create may have been in flight)
 # Exceptions a check meets when an answer is not what it could parse: reported as an unexpected answer.
 _ANSWER_ERRORS = (ValueError, KeyError, TypeError, AttributeError, IndexError)
 # The embedded server activates a task in two lifecycle steps (0.1 s by default): a stuck task shows in seconds,
@@ -72,6 +70,7 @@ def pytest_configure(config: pytest.Config) -> None:
                                config_path=config.getoption("tc_config"))
     except ConfigError as exc:
         raise pytest.exit(f"configuration error: {exc}", returncode=EXIT_USAGE) from None
+    redact.install(Redactor(settings.target.secrets()))  # from here on, every log record is redacted
     _default_report_paths(config, Path(settings.run.report_dir))
     plugin = ConformancePlugin(config, settings)
     config.stash[RUN_KEY] = plugin
@@ -252,7 +251,7 @@ class ConformancePlugin:
         else:
             server = None
         seed = settings.run.seed if settings.run.seed is not None else random.SystemRandom().randrange(2**31)
-        return RunContext.begin(settings, seed, server)
+        return RunContext.begin(settings, seed, server, redactor=redact.active())
 
     # --- each check ----------------------------------------------------------------------------------------
     @pytest.hookimpl(wrapper=True)
@@ -382,18 +381,17 @@ class ConformancePlugin:
         yield
 
     def _sweep(self, run: RunContext) -> None:
-        """Delete what the run left; after an interrupt once more after a pause, for a create that was still in
-        flight. A second interrupt abandons it (and says so). An interrupted request's connection is closed by
-        httpcore, so the clients can be used on."""
+        """Delete what the run left, in at most SWEEP_SECONDS; after an interrupt look again after a pause, for a
+        create that was still in flight. A second interrupt abandons it (and says so). An interrupted request's
+        connection is closed by httpcore, so the clients can be used on."""
         try:
-            run.leftovers = sweep(run)
-            if self.interrupted:
-                time.sleep(INTERRUPT_SWEEP_PAUSE)
-                seen = {item.split(" (", 1)[0] for item in run.leftovers}
-                run.leftovers += [item for item in sweep(run) if item.split(" (", 1)[0] not in seen]
+            with run.transport.cutoff(ledger.SWEEP_SECONDS):
+                run.cleanup = ledger.sweep(run.ledger, run.clients(), confirm_seconds=run.config.run.active_timeout,
+                                           rescan_after=ledger.RESCAN_PAUSE if self.interrupted else None)
         except KeyboardInterrupt:
-            run.leftovers.append(f"cleanup abandoned after a second interrupt: tasks named {run.prefix}-... may "
-                                 "remain on the target")
+            left = [f"{e.label} (not confirmed removed)" for e in run.ledger.pending()]
+            run.cleanup = ledger.CleanupResult(left=left, abandoned="cleanup abandoned after a second interrupt: "
+                                               f"tasks named {run.prefix}-... may remain on the target")
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
         run = self.settings.run

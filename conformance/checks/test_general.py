@@ -303,12 +303,7 @@ def test_no_5xx_for_malformed_input(probe: Callable[[Ctx], Any], ctx: Ctx) -> No
     for response in result if isinstance(result, list) else [result]:
         if response.status_code >= 500:
             raise expect.fail(f"expected a 4xx for malformed input, got {response.status_code} for "
-                              f"{expect.describe(response)}{_body_hint(response)}")
-
-
-def _body_hint(response: httpx.Response) -> str:
-    text = response.text.strip()
-    return f" (body: {text[:160]})" if text else ""
+                              f"{expect.describe(response)}{expect.snippet(response)}")
 
 
 # --- GEN-UNKNOWN-USER-400 ---------------------------------------------------------------------------------------

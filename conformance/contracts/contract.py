@@ -56,14 +56,29 @@ class Contract:
         return jsonschema_rs.validator_for(wrapper, validate_formats=True)
 
     def errors(self, schema_name: str, instance: Any, limit: int = 5) -> list[str]:
-        """Plain-words schema violations of `instance`, at most `limit`."""
-        out = []
-        for error in self._validator(schema_name).iter_errors(instance):
-            where = "/" + "/".join(str(p) for p in error.instance_path)
-            out.append(f"at {where}: {error.message}")
-            if len(out) >= limit:
+        """Plain-words schema violations of `instance`, at most `limit`; time and memory linear in the instance.
+
+        The validator's own error collection is not: it gathers every violation of the whole instance (a list of a
+        million empty objects has twenty million), each with a copy of the part it concerns. So the first
+        violation comes from a validation that stops at it, and the others from a copy of the instance whose arrays
+        are cut to their first few items."""
+        validator = self._validator(schema_name)
+        try:
+            validator.validate(instance)
+            return []
+        except jsonschema_rs.ValidationError as first:
+            found = [_describe(first)]
+        try:
+            more = validator.iter_errors(_pruned(instance))
+        except ValueError:  # e.g. a lone surrogate in a string
+            return found
+        for error in more:
+            text = _describe(error)
+            if text not in found:
+                found.append(text)
+            if len(found) >= limit:
                 break
-        return out
+        return found
 
     def response_schema_name(self, operation_id: str, status: int) -> str | None:
         """The component schema name documented for an operation's response, if it has a JSON body."""
@@ -83,6 +98,23 @@ class Contract:
         for part in ref.lstrip("#/").split("/"):
             node = node[part]
         return node
+
+
+_PRUNED_ITEMS = 3  # items of each array kept when looking for further violations
+
+
+def _pruned(value: Any) -> Any:
+    """The value with every array cut to its first few items (objects and scalars as they are)."""
+    if isinstance(value, list):
+        return [_pruned(item) for item in value[:_PRUNED_ITEMS]]
+    if isinstance(value, dict):
+        return {key: _pruned(item) for key, item in value.items()}
+    return value
+
+
+def _describe(error: Any) -> str:
+    where = "/" + "/".join(str(p) for p in error.instance_path)
+    return f"at {where}: {error.message}"
 
 
 @functools.cache

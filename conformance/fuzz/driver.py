@@ -38,16 +38,16 @@ from conformance.fuzz.schema import (
     GUARD_CODE,
     NO_RESPONSE_CODE,
     STATEFUL_MAX_STEPS,
+    UNUSABLE_CODE,
     FuzzSettings,
     load_schema,
     requirements_for,
 )
-from conformance.runner import expect
+from conformance.runner import expect, ledger
 from conformance.runner.client import ApiClient, TransportError
-from conformance.runner.evidence import EvidenceLog, Exchange, body_text, current_log
-from conformance.runner.session import CreatedTask, RunContext
-from conformance.runner.tasks import delete_quietly
-from conformance.runner.transport import RateLimitedRequest
+from conformance.runner.evidence import EvidenceLog, Exchange, current_log
+from conformance.runner.session import RunContext
+from conformance.runner.transport import RateLimitedRequest, UnusableResponse
 
 NAME_RE = re.compile(r"[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*")
 MAX_NAME_LENGTH = 32
@@ -136,16 +136,10 @@ def exchange_of(response: Any, redactor: Any) -> Exchange:
         body = body.encode()
     request_headers = [(k, str(v)) for k, v in request.headers.items() if k.lower() not in _VOLATILE_HEADERS]
     response_headers = [(k, ", ".join(v) if isinstance(v, list) else str(v)) for k, v in response.headers.items()]
-    return Exchange(
-        method=str(request.method),
-        url=redactor.text(str(request.url)),
-        request_headers=redactor.headers(request_headers),
-        request_body=redactor.text(body_text(body)),
-        status=response.status_code,
-        response_headers=redactor.headers(response_headers),
-        response_body=redactor.text(body_text(response.content)),
-        elapsed=round(float(response.elapsed), 4),
-    )
+    return Exchange.record(redactor, method=str(request.method), url=str(request.url),
+                           request_headers=request_headers, request_body=body, status=response.status_code,
+                           response_headers=response_headers, response_body=response.content,
+                           elapsed=float(response.elapsed))
 
 
 class FuzzRun:
@@ -214,7 +208,7 @@ class Tier:
         self.stats = stats
         self.token = fuzz.settings.token  # for tolerance.StateProbe
         self.failures: dict[tuple[str, str, str], FuzzFailure] = {}
-        self.created: list[str] = []
+        self._first_entry = len(self.run.ledger.entries())  # the ledger's entries from here on are this tier's
         self.sent: list[str] = []  # the requests, normalized as in the fingerprint
         self.slow_lifecycle = False  # tasks take longer than LIFECYCLE_WAIT to become active: stop waiting
         self._digest = hashlib.sha256()
@@ -231,14 +225,24 @@ class Tier:
         return f"{prefix}-{tail}"
 
     def prepare(self, case: Any) -> None:
-        """Give a valid generated task name the run prefix (invalid names stay: they must be refused)."""
+        """Give a valid generated task name, and every string input, the run prefix (invalid names stay: they must
+        be refused). Every task a create makes then carries the prefix: the ledger claims it from the answer, and
+        the final sweep finds it even when the answer was never read (an interrupt mid-request)."""
         if self.fuzz.operation_id(case.operation.label) != CREATE or not isinstance(case.body, dict):
             return
-        name = case.body.get("name")
+        body = dict(case.body)
+        name = body.get("name")
         if isinstance(name, str) and name and len(name) <= MAX_NAME_LENGTH and NAME_RE.fullmatch(name):
-            new = self.prefixed(name)
-            if new != name:
-                case.body = {**case.body, "name": new}
+            body["name"] = self.prefixed(name)
+        if isinstance(body.get("input"), str) and not body["input"].startswith(self.run.prefix):
+            body["input"] = f"{self.run.prefix} {body['input']}"
+        if body != case.body:
+            case.body = body
+
+    @property
+    def created(self) -> list[str]:
+        """The ids of the tasks this tier's requests created (claimed by the run's ledger)."""
+        return [entry.id for entry in self.run.ledger.entries()[self._first_entry:]]
 
     # --- sending ----------------------------------------------------------------------------------------------
     def send(self, case: Any, **kwargs: Any) -> Any:
@@ -257,7 +261,6 @@ class Tier:
         message = self.fuzz.guard.inspect(case, response)
         if message is not None:
             self.add_failure(GUARD_CODE, "Valid session token refused", message, case, response)
-        self._adopt_if_created(case.operation.label, response)
         return response
 
     def _sent(self, request: Any) -> None:
@@ -272,28 +275,19 @@ class Tier:
         self.sent.append(line)
         self._digest.update(line.encode() + b"\n")
 
-    def _adopt_if_created(self, label: str, response: Any) -> None:
-        """Register a task a create (or a probe of one) made, so it is deleted even if this check fails."""
-        if self.fuzz.operation_id(label) != CREATE or not 200 <= response.status_code < 300:
-            return
-        try:
-            task = json.loads(response.content)
-        except ValueError:
-            return
-        if isinstance(task, dict) and isinstance(task.get("id"), str):
-            self.created.append(task["id"])
-            self.run.remember(CreatedTask(task["id"], str(task.get("name", "")), "primary"))
-            self.stats.created += 1
-
     def _no_response(self, case: Any, exc: requests.RequestException) -> None:
-        reason = self.run.redactor.text(str(exc) or type(exc).__name__)[:300]
+        reason = self.run.redactor.cut(str(exc) or type(exc).__name__, 300)
         request = getattr(exc, "request", None)
-        exchange = Exchange(
-            method=str(case.method).upper(),
-            url=self.run.redactor.text(str(getattr(request, "url", None) or case.formatted_path)),
-            request_headers=[], request_body="", status=None, response_headers=[], response_body="",
-            elapsed=0.0, error=reason,
+        status = exc.status if isinstance(exc, UnusableResponse) else None
+        exchange = Exchange.record(
+            self.run.redactor, method=str(case.method).upper(),
+            url=str(getattr(request, "url", None) or case.formatted_path), request_headers=[], request_body=b"",
+            status=status, error=reason,
         )
+        if isinstance(exc, UnusableResponse):
+            self._add(UNUSABLE_CODE, "Unusable response body", f"the answer ({status}) was not taken in: {reason}",
+                      case, exchange)
+            return
         self._add(NO_RESPONSE_CODE, "No response", f"the request got no response: {reason}", case, exchange)
 
     # --- validation -------------------------------------------------------------------------------------------
@@ -315,7 +309,6 @@ class Tier:
             if case_id in known or interaction.response is None:
                 continue  # the case itself, or a probe seen before
             self._sent(interaction.response.request)
-            self._adopt_if_created(case.operation.label, interaction.response)
         operation_id = self.fuzz.operation_id(case.operation.label)
         for failure in failures:
             reason = tolerance.tolerated(failure.code, operation_id, case, response, self)
@@ -413,16 +406,19 @@ class Tier:
 
     # --- the end ----------------------------------------------------------------------------------------------
     def cleanup(self) -> None:
-        for task_id in self.created:
-            self.stats.support_requests += 1
-            delete_quietly(self.fuzz.primary, task_id)
-            self.run.forget(task_id)
-        self.created.clear()
+        """Delete the tasks this tier created that are not deleted yet (the final sweep confirms they went)."""
+        clients = self.run.clients()
+        for entry in self.run.ledger.entries()[self._first_entry:]:
+            client = clients.get(entry.owner) or clients.get("admin")
+            if not entry.deleted and client is not None:
+                self.stats.support_requests += 1
+                ledger.delete(entry, client)
 
     def finish(self, node: pytest.Item | None = None) -> None:
         """Clean up, record the statistics, and fail with every distinct failure (or pass)."""
         self.cleanup()
         stats = self.stats
+        stats.created = len(self.created)
         stats.elapsed = time.monotonic() - self._started
         stats.failures = len(self.failures)
         stats.fingerprint = self._digest.hexdigest()

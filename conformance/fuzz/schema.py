@@ -57,11 +57,14 @@ FAILURE_REQUIREMENTS: dict[str, tuple[str, ...]] = {
     "ST302": ("FUZZ-RESOURCE-AVAILABLE",),  # created resource not found
     "ST401": ("FUZZ-IGNORED-AUTH",),  # authentication not enforced
 }
-# Not Schemathesis codes: the valid token was refused (guard.py); a request got no response at all.
+# Not Schemathesis codes: the valid token was refused (guard.py); a request got no response at all; an answer's
+# body was too large or nested too deep to take in (no documented body is either).
 GUARD_CODE = "GUARD"
 NO_RESPONSE_CODE = "NO-RESPONSE"
+UNUSABLE_CODE = "UNUSABLE-BODY"
 FAILURE_REQUIREMENTS[GUARD_CODE] = ("FUZZ-VALID-TOKEN-ACCEPTED",)
 FAILURE_REQUIREMENTS[NO_RESPONSE_CODE] = ("FUZZ-NO-SERVER-ERROR",)
+FAILURE_REQUIREMENTS[UNUSABLE_CODE] = ("FUZZ-RESPONSE-SCHEMA",)
 
 # What each tier can break; every fuzz check carries these as its requirement marks.
 GATE_REQUIREMENTS = (

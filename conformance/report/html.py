@@ -164,8 +164,13 @@ def _header(results: dict[str, Any]) -> str:
                    + f"{checks['skipped']} skipped"),
         ("Exit code", results["exit_code"]),
     ]
+    if results["swept"]:
+        rows.append(("Cleanup", f"{len(results['swept'])} task(s) removed by the final sweep (their checks had not)"))
     if results["leftovers"]:
-        rows.append(("Cleanup", f"{len(results['leftovers'])} leftover task(s) removed by the final sweep"))
+        rows.append(("Left on the target", f"{len(results['leftovers'])} task(s) of this run: "
+                     + ", ".join(results["leftovers"][:10])))
+    if results.get("cleanup_abandoned"):
+        rows.append(("Cleanup", results["cleanup_abandoned"]))
     dl = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in rows)
     label = {"pass": "PASS", "fail": "FAIL", "error": "ERROR"}.get(verdict, verdict.upper())
     if results.get("incomplete"):

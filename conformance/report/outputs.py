@@ -276,7 +276,7 @@ class ReportOutputs:
             facts = RunFacts(
                 settings=self.host.settings, redactor=run.redactor, started=self.started, finished=time.time(),
                 exit_code=exit_code, seed=run.seed, run_prefix=run.prefix, server_version=run.server_version,
-                embedded=run.server is not None, leftovers=list(run.leftovers), error=error,
+                embedded=run.server is not None, cleanup=run.cleanup, error=error,
                 incomplete=bool(error) and not self.host.preflight_error, notes=self.host.notes(),
             )
             self.results = build_results(self.host.outcomes, facts)

@@ -15,12 +15,12 @@ from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import conformance
 from conformance.contracts.requirements import LEVELS, catalogue
-from conformance.runner.config import Config
-from conformance.runner.redact import MASK, Redactor
+from conformance.runner.config import Config, display_url
+from conformance.runner.ledger import CleanupResult
+from conformance.runner.redact import Redactor
 from conformance.runner.verdict import (
     BLOCKED,
     FAILED,
@@ -61,20 +61,6 @@ def check_status(outcome: CheckOutcome, strict: bool) -> str:
     return FAILED if any(counts_for_verdict(cat[r].level, strict) for r in broken) else WARNING
 
 
-def display_url(url: str | None) -> str | None:
-    """A URL fit for a report: no user:password, no query or fragment."""
-    if not url:
-        return url
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = host + (f":{parts.port}" if parts.port else "")
-    if parts.username or parts.password:
-        netloc = f"{MASK}@{netloc}"
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
-
-
 def redact_data(value: Any, redactor: Redactor) -> Any:
     """Every string in a JSON-like structure through the redactor."""
     if isinstance(value, str):
@@ -103,7 +89,7 @@ class RunFacts:
     run_prefix: str | None = None
     server_version: str | None = None
     embedded: bool = False
-    leftovers: list[str] = field(default_factory=list)
+    cleanup: CleanupResult | None = None  # what the end of the run did about the tasks it created
     error: str | None = None  # why the run could not conclude (e.g. the preflight failed)
     incomplete: bool = False  # the run stopped before all selected checks ran (interrupted, target stopped answering)
     notes: list[str] = field(default_factory=list)  # how the run talked to the target: insecure TLS, 429s, pacing
@@ -147,7 +133,9 @@ def build_results(outcomes: Iterable[CheckOutcome], facts: RunFacts) -> dict[str
         },
         "requirements": [_requirement_row(r) for r in reqs],
         "checks": check_rows,
-        "leftovers": list(facts.leftovers),
+        "leftovers": list(facts.cleanup.left) if facts.cleanup else [],
+        "swept": list(facts.cleanup.swept) if facts.cleanup else [],
+        "cleanup_abandoned": facts.cleanup.abandoned if facts.cleanup else None,
         "notes": list(facts.notes),
         "config": _config_data(settings),
     }

@@ -63,9 +63,15 @@ def write_summary(tr: Any, results: list[RequirementResult], run: RunContext, no
         tr.write_line(f"{level:6} {total:3} requirements: {c[PASSED]} passed, {c[FAILED]} failed, "
                       f"{c[WARNING]} warnings, " + (f"{c[BLOCKED]} blocked, " if c[BLOCKED] else "")
                       + f"{c[SKIPPED]} skipped, {c[NOT_RUN]} not run")
-    if run.leftovers:
-        tr.write_line(f"cleanup: {len(run.leftovers)} leftover task(s) removed by the sweep: "
-                      + ", ".join(run.leftovers[:5]), yellow=True)
+    cleanup = run.cleanup
+    if cleanup is not None and cleanup.swept:
+        tr.write_line(f"cleanup: the final sweep removed {len(cleanup.swept)} task(s) their checks had not: "
+                      + ", ".join(cleanup.swept[:5]), yellow=True)
+    if cleanup is not None and cleanup.left:
+        tr.write_line(f"cleanup: {len(cleanup.left)} task(s) of this run are still on the target: "
+                      + ", ".join(cleanup.left[:5]), red=True)
+    if cleanup is not None and cleanup.abandoned:
+        tr.write_line(f"cleanup: {cleanup.abandoned}", red=True)
     for note in notes or []:
         tr.write_line(f"note: {note}", yellow=True)
     stop = getattr(run, "stop_reason", None)

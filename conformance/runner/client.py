@@ -15,9 +15,9 @@ from urllib.parse import quote
 
 import httpx
 
-from conformance.runner.evidence import EvidenceLog, Exchange, body_text, current_log
+from conformance.runner.evidence import EvidenceLog, Exchange, current_log
 from conformance.runner.redact import Redactor
-from conformance.runner.transport import HttpSettings, HttpTransport, NoResponse, StillRateLimited
+from conformance.runner.transport import HttpSettings, HttpTransport, NoResponse, StillRateLimited, UnusableAnswer
 
 TokenSource = Literal["header", "cookie", "query", "bearer", "access_token"]
 TOKEN_SOURCES: tuple[TokenSource, ...] = ("header", "cookie", "query", "bearer", "access_token")
@@ -118,10 +118,13 @@ class ApiClient:
         request = self._http.build_request(method, url, content=body, params=query or None, headers=hdrs)
 
         def observe(response: httpx.Response | None, elapsed: float, error: str | None) -> None:
-            self._record(log, request, response, elapsed, self._redactor.text(error) if error else None)
+            self._record(log, request, response, elapsed, error)
 
         try:
             return self._transport.send(self._http, request, observe)
+        except UnusableAnswer as exc:
+            raise TransportError(f"unusable answer to {method} {self._redactor.text(request.url.path)} "
+                                 f"({exc.response.status_code}): {self._redactor.text(exc.reason)}") from None
         except NoResponse as exc:
             raise TransportError(f"no usable response to {method} {self._redactor.text(str(request.url))}: "
                                  f"{self._redactor.text(exc.reason)}") from None
@@ -141,20 +144,14 @@ class ApiClient:
         target = log or current_log()
         if target is None:
             return
-        r = self._redactor
-        target.add(
-            Exchange(
-                method=request.method,
-                url=r.text(str(request.url)),
-                request_headers=r.headers(request.headers.multi_items()),
-                request_body=r.text(body_text(request.content)),
-                status=response.status_code if response is not None else None,
-                response_headers=r.headers(response.headers.multi_items()) if response is not None else [],
-                response_body=r.text(body_text(response.content)) if response is not None else "",
-                elapsed=round(elapsed, 4),
-                error=error,
-            )
-        )
+        target.add(Exchange.record(
+            self._redactor, method=request.method, url=str(request.url),
+            request_headers=request.headers.multi_items(), request_body=request.content,
+            status=response.status_code if response is not None else None,
+            response_headers=response.headers.multi_items() if response is not None else (),
+            response_body=response.content if response is not None and error is None else b"",
+            elapsed=elapsed, error=error,
+        ))
 
     # Endpoint helpers: paths relative to the API prefix.
     def list_tasks(self, q: str | None = None, **kw: Any) -> httpx.Response:

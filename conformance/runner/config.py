@@ -8,13 +8,15 @@ came from. Secrets are never part of an error message.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
+import stat
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from conformance.runner.transport import (
     DEFAULT_CONNECT_TIMEOUT,
@@ -63,11 +65,40 @@ class Setting:
 
 
 def _check_url(value: str) -> str | None:
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError as exc:
+        return f"is not a valid URL ({exc})"
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return "must be an http:// or https:// URL with a host"
+    if "@" in parts.netloc:
+        return ("must not carry a user name or password (user:password@): it would be printed and sent with every "
+                "request; the suite authenticates with the session tokens")
     if parts.query or parts.fragment:
         return "must not carry a query or fragment"
+    return None
+
+
+def display_url(url: str | None) -> str | None:
+    """A URL fit for a report: no user:password, no query or fragment."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    userinfo, at, host = parts.netloc.rpartition("@")
+    return urlunsplit((parts.scheme, f"[REDACTED]@{host}" if at else host, parts.path, "", ""))
+
+
+MIN_TOKEN_LENGTH = 8  # Coder's session tokens are 33 characters; anything much shorter cannot be masked safely
+
+
+def _check_token(value: str) -> str | None:
+    """A session token goes into a header as it is: printable ASCII without spaces, long enough to mask."""
+    if any(not 0x21 <= ord(c) <= 0x7E for c in value):
+        return ("must be printable ASCII without spaces or control characters (a session token is sent in an "
+                "HTTP header as it is)")
+    if len(value) < MIN_TOKEN_LENGTH:
+        return f"must be at least {MIN_TOKEN_LENGTH} characters long (Coder's session tokens have 33)"
     return None
 
 
@@ -99,9 +130,11 @@ SETTINGS: tuple[Setting, ...] = (
             "reference server)", check=_check_url, flag_name="--target-url"),
     Setting("api_prefix", "target", str, DEFAULT_API_PREFIX, "API prefix under the base URL",
             check=_check_prefix),
-    Setting("token", "target", str, None, "session token of the primary member", secret=True),
-    Setting("second_token", "target", str, None, "session token of a second, different member", secret=True),
-    Setting("admin_token", "target", str, None, "session token of an owner/admin (optional)", secret=True),
+    Setting("token", "target", str, None, "session token of the primary member", secret=True, check=_check_token),
+    Setting("second_token", "target", str, None, "session token of a second, different member", secret=True,
+            check=_check_token),
+    Setting("admin_token", "target", str, None, "session token of an owner/admin (optional)", secret=True,
+            check=_check_token),
     Setting("template_version_id", "target", str, None, "a template version that can run AI tasks"),
     Setting("non_ai_template_version_id", "target", str, None,
             "a template version without an AI task (optional)"),
@@ -261,24 +294,48 @@ def _parse(setting: Setting, raw: Any, source: str) -> Any:
         if isinstance(raw, bool):
             raise ConfigError(f"invalid {where}: expected a number")
         try:
-            return float(raw)
+            number = float(raw)
         except (TypeError, ValueError):
             raise ConfigError(f"invalid {where}: expected a number") from None
+        if not math.isfinite(number):
+            raise ConfigError(f"invalid {where}: expected a finite number, got {raw!r}")
+        return number
     if not isinstance(raw, str):
         raise ConfigError(f"invalid {where}: expected a string")
     return raw.strip()
+
+
+MAX_CONFIG_BYTES = 1024 * 1024  # a config file is a few hundred bytes; anything past this is not one
+
+
+def _read_config_text(path: Path) -> str:
+    """The file's text: a regular file (not a FIFO, a device, a directory) of at most MAX_CONFIG_BYTES."""
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise ConfigError(f"config file {path} is not a regular file")
+        if info.st_size > MAX_CONFIG_BYTES:
+            raise ConfigError(f"config file {path} is larger than {MAX_CONFIG_BYTES} bytes; it is not a config file")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_CONFIG_BYTES + 1)
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"config file {path} is larger than {MAX_CONFIG_BYTES} bytes; it is not a config file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path} is not UTF-8 text") from None
 
 
 def read_config_file(path: Path) -> dict[str, tuple[Any, str]]:
     """Read a TOML config file into {setting: (raw value, source)}; unknown tables or keys are errors."""
     source = f"config file {path}"
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"config file not found: {path}") from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        data = tomllib.loads(_read_config_text(path))
+    except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
     values: dict[str, tuple[Any, str]] = {}
     for table, entries in data.items():
@@ -321,10 +378,15 @@ def load_config(
         elif s.check is not None:
             problem = s.check(value)
             if problem:
-                shown = "[REDACTED]" if s.secret else repr(value)
-                raise ConfigError(f"invalid {s.name} {shown} ({source}): {problem}")
+                shown = " (the value is not shown)" if s.secret else f" {_shown(s, value)!r}"
+                raise ConfigError(f"invalid {s.name}{shown} ({source}): {problem}")
         values[s.name], sources[s.name] = value, source
     return _assemble(values, sources)
+
+
+def _shown(setting: Setting, value: Any) -> Any:
+    """A setting's value as an error message may show it (a URL without its user:password)."""
+    return display_url(value) if setting is SETTINGS_BY_NAME["url"] else value
 
 
 def _assemble(values: dict[str, Any], sources: dict[str, str]) -> Config:

@@ -5,16 +5,13 @@ from __future__ import annotations
 import contextlib
 import json
 import shlex
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-BODY_LIMIT = 4000
+from conformance.runner.redact import Redactor
 
-
-def _truncate(text: str, limit: int = BODY_LIMIT) -> str:
-    if len(text) <= limit:
-        return text
-    return text[:limit] + f"... [{len(text) - limit} more characters]"
+BODY_LIMIT = 4000  # characters of a body kept as evidence (cut after redaction)
 
 
 @dataclass(frozen=True)
@@ -31,6 +28,34 @@ class Exchange:
     elapsed: float
     error: str | None = None
 
+    @classmethod
+    def record(
+        cls,
+        redactor: Redactor,
+        *,
+        method: str,
+        url: str,
+        request_headers: Iterable[tuple[str, str]],
+        request_body: bytes,
+        status: int | None,
+        response_headers: Iterable[tuple[str, str]] = (),
+        response_body: bytes = b"",
+        elapsed: float = 0.0,
+        error: str | None = None,
+    ) -> Exchange:
+        """The one way evidence is made: everything through the redactor, bodies cut only after it."""
+        return cls(
+            method=redactor.text(method),
+            url=redactor.text(url),
+            request_headers=redactor.headers(list(request_headers)),
+            request_body=body_text(request_body, redactor),
+            status=status,
+            response_headers=redactor.headers(list(response_headers)),
+            response_body=body_text(response_body, redactor),
+            elapsed=round(elapsed, 4),
+            error=redactor.text(error) if error else None,
+        )
+
     def curl(self) -> str:
         """A curl command reproducing the request (secrets stay masked: put your own token in)."""
         parts = ["curl", "-i", "-X", self.method]
@@ -44,7 +69,9 @@ class Exchange:
         return " ".join(shlex.quote(p) for p in parts)
 
     def summary(self) -> str:
-        outcome = str(self.status) if self.status is not None else f"no response ({self.error})"
+        outcome = str(self.status) if self.status is not None else "no response"
+        if self.error:
+            outcome += f" ({self.error})"
         return f"{self.method} {self.url} -> {outcome}"
 
     def as_dict(self) -> dict[str, Any]:
@@ -53,14 +80,23 @@ class Exchange:
         return data
 
 
-def body_text(content: bytes, limit: int = BODY_LIMIT) -> str:
-    """Decode a body for display: pretty JSON if it parses, text otherwise; truncated."""
+def parse_json(content: bytes | str) -> Any:
+    """json.loads that raises ValueError for anything it cannot take, nesting too deep for the parser included."""
+    try:
+        return json.loads(content)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply to parse") from None
+
+
+def body_text(content: bytes, redactor: Redactor, limit: int = BODY_LIMIT) -> str:
+    """A body for display: pretty JSON if it parses, text otherwise; redacted, then cut."""
     if not content:
         return ""
-    text = content[: limit * 2].decode("utf-8", errors="replace")
-    with contextlib.suppress(ValueError, UnicodeDecodeError):
-        text = json.dumps(json.loads(content), indent=2, ensure_ascii=False)
-    return _truncate(text, limit)
+    text = content[: limit * 4].decode("utf-8", errors="replace")
+    if len(content) <= limit * 4:
+        with contextlib.suppress(ValueError, UnicodeDecodeError, RecursionError):
+            text = json.dumps(parse_json(content), indent=2, ensure_ascii=False)
+    return redactor.cut(text, limit)
 
 
 @dataclass

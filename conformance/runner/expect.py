@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
@@ -11,8 +10,12 @@ from urllib.parse import urlsplit
 import httpx
 
 from conformance.contracts.contract import default_contract
+from conformance.runner import redact
+from conformance.runner.evidence import parse_json
 
 T = TypeVar("T")
+SNIPPET = 160  # characters of a body quoted in a failure message
+SCHEMA_ERROR = 300  # characters of one schema violation quoted in a failure message
 UNAUTHORIZED_MESSAGE = "You are signed out or your session has expired. Please sign in again to continue."
 NOT_FOUND_MESSAGE = "Resource not found or you do not have access to this resource"
 
@@ -53,17 +56,13 @@ def fail(message: str, *requirements: str) -> CheckFailure:
 def status(response: httpx.Response, *expected: int) -> None:
     if response.status_code not in expected:
         wanted = " or ".join(str(e) for e in expected)
-        snippet = _snippet(response)
-        raise fail(f"expected {wanted}, got {response.status_code} for {describe(response)}{snippet}")
+        raise fail(f"expected {wanted}, got {response.status_code} for {describe(response)}{snippet(response)}")
 
 
-def _snippet(response: httpx.Response) -> str:
-    text = response.text.strip()
-    if not text:
-        return ""
-    if len(text) > 160:
-        text = text[:160] + "..."
-    return f" (body: {text})"
+def snippet(response: httpx.Response) -> str:
+    """' (body: <the start of the body, on one line>)', redacted before it is cut; '' for an empty body."""
+    text = " ".join(response.content[: SNIPPET * 8].decode("utf-8", "replace").split())
+    return f" (body: {redact.active().cut(text, SNIPPET)})" if text else ""
 
 
 def json_body(response: httpx.Response) -> Any:
@@ -73,10 +72,10 @@ def json_body(response: httpx.Response) -> Any:
         raise fail(f"expected Content-Type application/json, got {content_type or 'none'!r} for "
                    f"{describe(response)} ({response.status_code})")
     try:
-        return json.loads(response.content)
+        return parse_json(response.content)
     except ValueError:
         raise fail(f"expected a JSON body, got unparseable content for {describe(response)} "
-                   f"({response.status_code}){_snippet(response)}") from None
+                   f"({response.status_code}){snippet(response)}") from None
 
 
 def schema(response: httpx.Response, schema_name: str) -> Any:
@@ -85,7 +84,7 @@ def schema(response: httpx.Response, schema_name: str) -> Any:
     errors = default_contract().errors(schema_name, body)
     if errors:
         raise fail(f"the {response.status_code} body of {describe(response)} does not match the {schema_name} "
-                   f"schema: " + "; ".join(errors))
+                   f"schema: " + "; ".join(redact.active().cut(error, SCHEMA_ERROR) for error in errors))
     return body
 
 
@@ -108,7 +107,7 @@ def error(response: httpx.Response, *codes: int, message: str | None = None) -> 
 def error_message(response: httpx.Response) -> str | None:
     """The `message` of a JSON error body, or None when there is none (lenient: any content type)."""
     try:
-        body = response.json()
+        body = parse_json(response.content)
     except ValueError:
         return None
     message = body.get("message") if isinstance(body, dict) else None
@@ -118,7 +117,7 @@ def error_message(response: httpx.Response) -> str | None:
 def empty_body(response: httpx.Response) -> None:
     if response.content.strip():
         raise fail(f"expected an empty body for {describe(response)} ({response.status_code}), "
-                   f"got {len(response.content)} bytes{_snippet(response)}")
+                   f"got {len(response.content)} bytes{snippet(response)}")
 
 
 def equal(actual: Any, expected: Any, what: str) -> None:

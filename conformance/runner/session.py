@@ -10,6 +10,7 @@ from typing import Any
 
 from conformance.runner.client import ApiClient
 from conformance.runner.config import Config
+from conformance.runner.ledger import CleanupResult, TaskLedger
 from conformance.runner.redact import Redactor
 from conformance.runner.transport import HttpTransport
 
@@ -23,13 +24,6 @@ def make_run_prefix(rng: random.Random | None = None) -> str:
 
 
 @dataclass
-class CreatedTask:
-    id: str
-    name: str
-    owner: str  # "primary", "second" or "admin": which client created it
-
-
-@dataclass
 class RunContext:
     """Everything a check may need about the run; created once per session by the plugin."""
 
@@ -40,28 +34,38 @@ class RunContext:
     rng: random.Random
     server_version: str | None = None
     server: Any = None  # the embedded ReferenceServer, when there is one
+    ledger: TaskLedger = field(default_factory=lambda: TaskLedger("", {}))  # begin() makes the run's
     _clients: dict[str, ApiClient] = field(default_factory=dict)
-    _created: dict[str, CreatedTask] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _counter: int = 0
-    leftovers: list[str] = field(default_factory=list)
+    cleanup: CleanupResult | None = None  # what the end of the run did about the tasks it created
     stop_reason: str | None = None  # why the run stopped before its end (interrupted, target stopped answering)
     # Set when a task did not become active within active_timeout: later checks do not wait that long again.
     start_timed_out: str | None = None
     _transport: HttpTransport | None = None
 
     @classmethod
-    def begin(cls, config: Config, seed: int, server: Any = None) -> RunContext:
-        """A new run: its redactor knows the config's secrets; a fresh task-name prefix; the rng seeded with `seed`."""
-        return cls(config=config, redactor=Redactor(config.target.secrets()), prefix=make_run_prefix(), seed=seed,
-                   rng=random.Random(seed), server=server)
+    def begin(cls, config: Config, seed: int, server: Any = None, redactor: Redactor | None = None) -> RunContext:
+        """A new run: its redactor knows the config's secrets; a fresh task-name prefix; the rng seeded with `seed`;
+        a ledger that claims every task the run's creates answer with."""
+        redactor = redactor or Redactor()
+        for secret in config.target.secrets():
+            redactor.add(secret)
+        prefix = make_run_prefix()
+        t = config.target
+        ledger = TaskLedger(prefix, {"primary": t.token or "", "second": t.second_token or "",
+                                     "admin": t.admin_token or ""})
+        return cls(config=config, redactor=redactor, prefix=prefix, seed=seed, rng=random.Random(seed),
+                   server=server, ledger=ledger)
 
     @property
     def transport(self) -> HttpTransport:
-        """The run's one transport (timeouts, body cap, TLS, pacing, 429 retries): every request goes through it."""
+        """The run's one transport (timeouts, body cap, TLS, pacing, 429 retries): every request goes through it,
+        and every answer past the ledger."""
         with self._lock:
             if self._transport is None:
                 self._transport = HttpTransport(self.config.run.http)
+                self._transport.watch(self.ledger.observe)
             return self._transport
 
     def client(self, role: str) -> ApiClient | None:
@@ -85,17 +89,14 @@ class RunContext:
         label = "".join(c if c.isalnum() else "-" for c in label.lower()).strip("-")[:12].strip("-") or "t"
         return f"{self.prefix}-{label}-{n}"
 
-    def remember(self, task: CreatedTask) -> None:
-        with self._lock:
-            self._created[task.id] = task
-
-    def forget(self, task_id: str) -> None:
-        with self._lock:
-            self._created.pop(task_id, None)
-
-    def created(self) -> list[CreatedTask]:
-        with self._lock:
-            return list(self._created.values())
+    def clients(self) -> dict[str, ApiClient]:
+        """The clients of the configured identities, by role."""
+        out = {}
+        for role in ("primary", "second", "admin"):
+            client = self.client(role)
+            if client is not None:
+                out[role] = client
+        return out
 
     def reset_clients(self) -> None:
         """Close the clients' connections (e.g. after an interrupt cut a request short); new ones on next use."""

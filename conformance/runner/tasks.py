@@ -8,9 +8,11 @@ from typing import Any
 import httpx
 
 from conformance.contracts.contract import task_statuses
-from conformance.runner import expect
-from conformance.runner.client import ApiClient, TransportError
-from conformance.runner.session import CreatedTask, RunContext
+from conformance.runner import expect, ledger
+from conformance.runner.client import ApiClient
+from conformance.runner.evidence import parse_json
+from conformance.runner.ledger import CreatedTask
+from conformance.runner.session import RunContext
 
 ACTIVE = "active"
 STARTING = ("pending", "initializing")
@@ -21,7 +23,7 @@ class TaskFactory:
 
     def __init__(self, run: RunContext) -> None:
         self.run = run
-        self._mine: list[tuple[ApiClient, str]] = []
+        self._mine: list[CreatedTask] = []
 
     def body(self, label: str = "task", *, name: str | None = None, prompt: str | None = None,
              with_name: bool = True) -> dict[str, Any]:
@@ -46,44 +48,50 @@ class TaskFactory:
         if task is None:  # the create checks judge the answer; this check cannot run without a task
             raise expect.blocked(f"could not create a task for this check: expected 201 with a task, got "
                                  f"{response.status_code} for {expect.describe(response)}")
+        if self.run.ledger.get(task["id"]) is None:
+            raise expect.blocked(f"could not create a task for this check: {expect.describe(response)} answered "
+                                 f"{response.status_code} with task {task['id']}, which is not the task this run "
+                                 "asked for (it existed before the run, or carries neither the name nor the prompt "
+                                 "sent); the suite does not touch it")
         return task
 
     def adopt_response(self, client: ApiClient, response: httpx.Response) -> dict[str, Any] | None:
-        """If a create answered 2xx with a task id, register the task for cleanup and return its body.
+        """The task a create answered 2xx with (None for any other answer); deleted after the check when it is this
+        run's (the ledger claimed it from the answer).
 
-        Only a create (a POST that is not a send) can make a task: other answers are left alone, so a get that
-        wrongly succeeds never schedules someone else's task for deletion.
-        """
-        request = response.request
-        if request.method != "POST" or request.url.path.endswith("/send"):
-            return None
+        Only a create can make a task, and only a task the ledger claimed is ever deleted: a get that wrongly
+        succeeds, or a create answered with someone else's task, never schedules that task for deletion."""
         if not 200 <= response.status_code < 300:
             return None
         try:
-            body = response.json()
+            body = parse_json(response.content)
         except ValueError:
             return None
-        if isinstance(body, dict) and isinstance(body.get("id"), str):
-            self.adopt(client, body)
-            return body
-        return None
+        if not isinstance(body, dict) or not isinstance(body.get("id"), str):
+            return None
+        entry = self.run.ledger.get(body["id"])
+        if entry is not None and entry not in self._mine:
+            self._mine.append(entry)
+        return body
 
     def adopt(self, client: ApiClient, task: dict[str, Any]) -> None:
-        """Register a task created some other way, so it is cleaned up."""
-        self._mine.append((client, task["id"]))
-        self.run.remember(CreatedTask(task["id"], str(task.get("name", "")), client.name))
+        """Delete after the check a task of this run found some other way (e.g. made by a create that was refused);
+        a task the ledger does not take for this run's is left alone."""
+        entry = self.run.ledger.claim(client.name, task)
+        if entry is not None and entry not in self._mine:
+            self._mine.append(entry)
 
     def get(self, client: ApiClient, task_id: str) -> dict[str, Any]:
         """The task as get returns it (200 and a JSON object with a status; the schema is GET-SCHEMA's job)."""
         response = client.get_task(task_id)
         expect.status(response, 200)
         try:
-            task = response.json()
+            task = parse_json(response.content)
         except ValueError:
             task = None
         if not isinstance(task, dict) or "status" not in task:
-            raise expect.fail(f"expected a task object with a status from {expect.describe(response)}, "
-                              f"got {response.text[:160]!r}")
+            raise expect.fail(f"expected a task object with a status from {expect.describe(response)}"
+                              f"{expect.snippet(response) or ' (empty body)'}")
         return task
 
     def wait_active(self, client: ApiClient, task: dict[str, Any]) -> dict[str, Any]:
@@ -130,51 +138,10 @@ class TaskFactory:
                                  f"{self.run.start_timed_out}", "LIFE-REACHES-ACTIVE")
 
     def cleanup(self) -> None:
-        for client, task_id in reversed(self._mine):
-            delete_quietly(client, task_id)
-            self.run.forget(task_id)
+        """Delete this factory's tasks (the final sweep confirms they are gone, and retries)."""
+        clients = self.run.clients()
+        for entry in reversed(self._mine):
+            client = clients.get(entry.owner) or clients.get("admin")
+            if client is not None:
+                ledger.delete(entry, client)
         self._mine.clear()
-
-
-def delete_quietly(client: ApiClient, task_id: str) -> bool:
-    """Delete a task as cleanup; True if it is gone (202 or already 404). Never raises."""
-    try:
-        response = client.delete_task(task_id, log=_DISCARD)
-    except TransportError:
-        return False
-    return response.status_code in (202, 204, 200, 404)
-
-
-def sweep(run: RunContext) -> list[str]:
-    """Delete every task left by this run (registered or carrying the run prefix); return the leftovers found."""
-    leftovers: list[str] = []
-    for created in run.created():
-        client = run.client(created.owner)
-        if client is not None:
-            delete_quietly(client, created.id)
-        leftovers.append(f"{created.name or created.id} (registered, not deleted by its check)")
-        run.forget(created.id)
-    for role in ("admin", "primary", "second"):
-        client = run.client(role)
-        if client is None:
-            continue
-        try:
-            response = client.list_tasks(log=_DISCARD)
-            tasks = response.json().get("tasks", []) if response.status_code == 200 else []
-        except (TransportError, ValueError, AttributeError):
-            continue
-        for task in tasks if isinstance(tasks, list) else []:
-            name = str(task.get("name", "")) if isinstance(task, dict) else ""
-            if name.startswith(run.prefix + "-") and delete_quietly(client, str(task.get("id"))):
-                leftovers.append(f"{name} (found by prefix)")
-    return leftovers
-
-
-class _Discard:
-    """An evidence sink for cleanup traffic, which is not part of any check's evidence."""
-
-    def add(self, exchange: object) -> None:
-        pass
-
-
-_DISCARD: Any = _Discard()

@@ -20,12 +20,14 @@ Reasons are not redacted here: callers redact before recording or printing anyth
 
 from __future__ import annotations
 
+import contextlib
+import re
 import ssl
 import threading
 import time
 import weakref
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -45,7 +47,11 @@ DEFAULT_MAX_RETRIES_429 = 3
 MAX_RETRY_WAIT = 30.0  # longest pause before retrying a 429, whatever Retry-After says
 BACKOFF_BASE = 0.5  # pause before the first retry of a 429 without Retry-After; doubles per retry
 ACCEPT_ENCODING = "gzip, deflate"  # the encodings decoded here (with bounded output)
+# JSON nested deeper than this is not parsed (no Tasks API answer is nested more than a few levels): parsers,
+# validators and reporters all recurse, and a hostile body 100,000 levels deep would crash them.
+MAX_JSON_DEPTH = 64
 _READ_CHUNK = 64 * 1024
+_FIRST_BYTES = 48
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,15 @@ class NoResponse(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class UnusableAnswer(NoResponse):
+    """The server answered, but with a body the suite does not take in: larger than max_body_bytes, or JSON
+    nested deeper than MAX_JSON_DEPTH. `response` has the status and headers (no body). The target is alive."""
+
+    def __init__(self, reason: str, response: httpx.Response) -> None:
+        super().__init__(reason)
+        self.response = response
 
 
 class StillRateLimited(Exception):
@@ -120,6 +135,8 @@ def ssl_context(settings: HttpSettings) -> ssl.SSLContext:
 class _RequestState(threading.local):
     deadline: float | None = None
     bound_by_total: bool = False  # the last socket operation was limited by the total deadline, not its own
+    received: int = 0  # bytes read from the connection for this request
+    first_bytes: bytes = b""  # the first of them, to say what a server sent that was not HTTP
 
 
 _state = _RequestState()
@@ -152,6 +169,9 @@ class _DeadlineStream:
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         data: bytes = self._inner.read(max_bytes, _bounded(timeout))
+        if len(_state.first_bytes) < _FIRST_BYTES:
+            _state.first_bytes += data[: _FIRST_BYTES - len(_state.first_bytes)]
+        _state.received += len(data)
         return data
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
@@ -246,6 +266,26 @@ class _Decoder:
         return data
 
 
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKETS = bytes.maketrans(b"{}", b"[]")
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_EMPTY_PAIR = re.compile(rb"\[\]")
+
+
+def json_too_deep(data: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether a body that looks like JSON nests arrays and objects more than `limit` levels deep. Linear in the
+    body, in C: strings are dropped, then innermost bracket pairs removed one level per pass, `limit` passes."""
+    start = data.lstrip()[:1]
+    if start not in (b"[", b"{") or data.count(b"[") + data.count(b"{") <= limit:
+        return False
+    brackets = _JSON_STRING.sub(b"", data).translate(_BRACKETS, _NOT_BRACKETS)
+    for _ in range(limit):
+        brackets, removed = _EMPTY_PAIR.subn(b"", brackets)
+        if not brackets or not removed:
+            return False  # nested at most `limit` levels, or unbalanced (not JSON: its parser says so)
+    return True
+
+
 def read_body(response: httpx.Response, max_bytes: int, deadline: float) -> bytes:
     """Read a streamed response's body: decoded, at most max_bytes, by the deadline."""
     decoder = _Decoder(response.headers.get("content-encoding", ""))
@@ -265,8 +305,8 @@ def read_body(response: httpx.Response, max_bytes: int, deadline: float) -> byte
             chunks.append(data)
     except BodyTooLarge:
         after = f" after {'/'.join(decoder.names)} decoding" if decoder.names else ""
-        raise NoResponse(f"response body larger than {max_bytes} bytes{after} (max_body_bytes); "
-                         "stopped reading it") from None
+        raise UnusableAnswer(f"response body larger than {max_bytes} bytes{after} (max_body_bytes); "
+                             "stopped reading it", _without_body(response)) from None
     except zlib.error as exc:
         raise NoResponse(f"response body could not be decoded (Content-Encoding "
                          f"{response.headers.get('content-encoding')}: {exc})") from None
@@ -293,6 +333,12 @@ class RateLimiter:
             self._next = start + self.interval
         if start > now:
             time.sleep(start - now)
+
+
+def _without_body(response: httpx.Response) -> httpx.Response:
+    """The status and headers of an answer whose body is not kept."""
+    return httpx.Response(response.status_code, headers=response.headers, request=response.request,
+                          extensions={"http_version": response.http_version.encode("ascii", "replace")})
 
 
 def retry_after(response: httpx.Response, retries: int) -> float:
@@ -327,6 +373,10 @@ class TransportStats:
     gave_up_429: int = 0  # requests still rate limited after every retry
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
+    def count(self, name: str) -> None:
+        with self._lock:
+            setattr(self, name, getattr(self, name) + 1)
+
     def answered(self, status: int) -> None:
         with self._lock:
             self.requests += 1
@@ -340,6 +390,7 @@ class TransportStats:
 
 
 Observer = Callable[[httpx.Response | None, float, str | None], None]
+Watcher = Callable[[httpx.Request, httpx.Response], None]
 
 
 class HttpTransport:
@@ -352,6 +403,8 @@ class HttpTransport:
         self._ssl: ssl.SSLContext | None = None
         self._clients: weakref.WeakSet[httpx.Client] = weakref.WeakSet()
         self._lock = threading.Lock()
+        self._cutoff: float | None = None  # no request runs past this moment (see `cutoff`)
+        self._watchers: list[Watcher] = []
 
     def ssl_context(self) -> ssl.SSLContext:
         if self._ssl is None:
@@ -383,13 +436,19 @@ class HttpTransport:
     def send(self, client: httpx.Client, request: httpx.Request, observe: Observer | None = None) -> httpx.Response:
         """Send (paced), read the body (bounded), retry a 429 (bounded). `observe` sees every attempt.
 
-        Raises NoResponse or StillRateLimited; the response it returns has its body read (`.content`)."""
+        Raises NoResponse (UnusableAnswer when an answer came but its body is not taken in) or StillRateLimited;
+        the response it returns has its body read (`.content`)."""
         retries = 0
         while True:
             self.limiter.wait()
             started = time.monotonic()
             try:
                 response = self._send_once(client, request)
+            except UnusableAnswer as exc:
+                self.stats.answered(exc.response.status_code)
+                if observe is not None:
+                    observe(exc.response, time.monotonic() - started, exc.reason)
+                raise
             except NoResponse as exc:
                 self.stats.failed()
                 if observe is not None:
@@ -398,20 +457,46 @@ class HttpTransport:
             self.stats.answered(response.status_code)
             if observe is not None:
                 observe(response, time.monotonic() - started, None)
+            for watcher in self._watchers:
+                watcher(request, response)
             if response.status_code != 429:
                 return response
-            if retries >= self.settings.max_retries_429:
-                with self.stats._lock:
-                    self.stats.gave_up_429 += 1
+            wait = retry_after(response, retries)
+            if retries >= self.settings.max_retries_429 or not self._fits(wait):
+                self.stats.count("gave_up_429")
                 raise StillRateLimited(response, retries)
-            with self.stats._lock:
-                self.stats.retried_429 += 1
-            time.sleep(retry_after(response, retries))
+            self.stats.count("retried_429")
+            time.sleep(wait)
             retries += 1
 
+    def watch(self, watcher: Watcher) -> None:
+        """Call `watcher(request, response)` with every answer this transport receives, whoever sent the request
+        (the run's ledger claims the tasks creates answer with)."""
+        self._watchers.append(watcher)
+
+    @contextlib.contextmanager
+    def cutoff(self, seconds: float) -> Iterator[None]:
+        """Within this block no request runs past `seconds` from now, and no 429 is waited for beyond it (the
+        cleanup after an interrupt, or against a server that keeps rate limiting, is bounded)."""
+        previous = self._cutoff
+        self._cutoff = time.monotonic() + seconds
+        try:
+            yield
+        finally:
+            self._cutoff = previous
+
+    def _fits(self, wait: float) -> bool:
+        return self._cutoff is None or time.monotonic() + wait < self._cutoff
+
     def _send_once(self, client: httpx.Client, request: httpx.Request) -> httpx.Response:
-        deadline = time.monotonic() + self.settings.total_timeout
+        total = self.settings.total_timeout
+        if self._cutoff is not None:
+            total = min(total, self._cutoff - time.monotonic())
+            if total <= 0:
+                raise NoResponse("not sent: the time for the cleanup was up")
+        deadline = time.monotonic() + total
         _state.deadline, _state.bound_by_total = deadline, False
+        _state.received, _state.first_bytes = 0, b""
         try:
             try:
                 response = client.send(request, stream=True, follow_redirects=False)
@@ -427,6 +512,10 @@ class HttpTransport:
                 response.close()
         finally:
             _state.deadline = None
+        if json_too_deep(response.content):
+            raise UnusableAnswer(f"response body is JSON nested more than {MAX_JSON_DEPTH} levels deep; the suite "
+                                 "does not parse it (no answer of the Tasks API nests that deep)",
+                                 _without_body(response))
         return response
 
     def _total_message(self) -> str:
@@ -454,7 +543,10 @@ class HttpTransport:
                 return f"TLS handshake failed ({text})"
             return f"connection failed ({text or type(exc).__name__})"
         if isinstance(exc, httpx.RemoteProtocolError):
-            if "without sending a response" in text or "Server disconnected" in text:
+            if ("without sending a response" in text or "Server disconnected" in text) and not reading_body:
+                if _state.received:
+                    return (f"malformed HTTP response: the server sent {_state.received} byte(s) that are not an "
+                            f"HTTP response ({_state.first_bytes!r}) and closed the connection")
                 return "the server closed the connection without answering"
             if "complete message body" in text or "incomplete" in text.lower():
                 return f"the response body was cut short ({text}); the Content-Length may be wrong"
@@ -489,6 +581,14 @@ class RateLimitedRequest(requests.RequestException):
     """requests' face of StillRateLimited: the fuzz tiers skip the case (a 429 is not a contract failure)."""
 
 
+class UnusableResponse(requests.RequestException):
+    """requests' face of UnusableAnswer: an answer whose body the suite does not take in (too large, too deep)."""
+
+    def __init__(self, reason: str, status: int, **kwargs: Any) -> None:
+        super().__init__(reason, **kwargs)
+        self.status = status
+
+
 class TransportAdapter(requests.adapters.BaseAdapter):
     """A requests adapter that sends with an HttpTransport (timeouts, body cap, TLS, pacing, 429 retries)."""
 
@@ -519,6 +619,8 @@ class TransportAdapter(requests.adapters.BaseAdapter):
             response = self.transport.send(self._client, outgoing)
         except StillRateLimited as exc:
             raise RateLimitedRequest(str(exc), request=request) from None
+        except UnusableAnswer as exc:
+            raise UnusableResponse(exc.reason, exc.response.status_code, request=request) from None
         except NoResponse as exc:
             kind = requests.exceptions.ReadTimeout if "within" in exc.reason else requests.ConnectionError
             raise kind(exc.reason, request=request) from None
