@@ -1,26 +1,35 @@
-"""`tasks-conformance`: run the suite, serve the reference server, list the requirements."""
+"""`tasks-conformance`: run the suite, serve the reference server, list the requirements, compare two runs."""
 
 from __future__ import annotations
 
 import argparse
 import atexit
 import contextlib
-import io
 import json
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
-from typing import Any
-
-import pytest
+from importlib import resources
+from pathlib import Path
 
 from conformance import __version__
-from conformance.contracts.requirements import catalogue
-from conformance.runner.config import CONFIG_ENV, SETTINGS
+from conformance.runner.exitcodes import EXIT_FAIL, EXIT_PASS, EXIT_SIGNAL_BASE, EXIT_USAGE
 
-EXIT_USAGE = 2
 _PYTEST_USAGE_ERROR, _PYTEST_NO_TESTS = 4, 5
+
+EXIT_CODES = """\
+exit codes:
+  0    pass: every MUST requirement that ran passed (SHOULD failures are warnings)
+  1    fail: a MUST requirement failed or is blocked (with --strict, a SHOULD too), a waiver
+       expired, or (with --baseline) a requirement regressed
+  2    bad usage or configuration
+  3    the target cannot be checked: unreachable, TLS not trusted, API prefix wrong, a token
+       rejected, still rate limited, or it stopped answering mid-run
+  130  interrupted by Ctrl-C (SIGINT); 143 by SIGTERM: the tasks the run created were deleted,
+       the reports were written and marked incomplete
+"""
 
 DESCRIPTION = """\
 Conformance suite for the Coder AI Tasks API.
@@ -30,29 +39,36 @@ Conformance suite for the Coder AI Tasks API.
       --template-version-id ...     check a real server
   tasks-conformance serve           run the reference server in the foreground
   tasks-conformance requirements    print the requirement catalogue
-
-Exit codes of `run`: 0 pass, 1 a MUST requirement failed, 2 bad usage or config,
-3 target unreachable or token rejected.
+  tasks-conformance diff OLD NEW    compare two results.json files
 """
 
 
 def build_parser(with_serve_arguments: bool = True) -> argparse.ArgumentParser:
     """The command line. Serve's own arguments need the reference server's modules (Starlette and friends):
     they are only loaded when the command is `serve`, so a `run` does not import them before pytest starts."""
-    parser = argparse.ArgumentParser(prog="tasks-conformance", description=DESCRIPTION,
+    from conformance.runner.config import CONFIG_ENV, SETTINGS
+
+    parser = argparse.ArgumentParser(prog="tasks-conformance", description=DESCRIPTION, epilog=EXIT_CODES,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    run = sub.add_parser("run", help="run the suite against a target and write reports",
-                         description="Run the conformance checks. Settings: flag > environment > config file "
-                         "> default. Anything after `--` goes to pytest (e.g. -- -k auth -x).")
-    run.add_argument("--config", metavar="PATH", help=f"TOML config file (env {CONFIG_ENV})")
+    run = sub.add_parser("run", help="run the suite against a target and write reports", epilog=EXIT_CODES,
+                         formatter_class=argparse.RawDescriptionHelpFormatter,
+                         description="Run the conformance checks and write the reports. Settings: flag > "
+                         "environment > config file > default. Anything after `--` goes to pytest "
+                         "(e.g. -- -k auth -x).")
+    run.add_argument("--config", metavar="PATH", help=f"TOML config file with [target] and [run] tables "
+                     f"(env {CONFIG_ENV})")
+    run.add_argument("--check", dest="checks", action="append", default=[], metavar="ID",
+                     help="run only this check (its id in results.json, JUnit and the HTML report); repeatable")
     for s in SETTINGS:
+        default = "" if s.default in (None, "", False) else f" (default: {s.default})"
+        help_text = f"{s.help}{default} (env {s.env})"
         if s.kind is bool:
-            run.add_argument(s.flag, dest=s.name, action="store_true", default=None, help=f"{s.help} (env {s.env})")
+            run.add_argument(s.flag, dest=s.name, action="store_true", default=None, help=help_text)
         else:
-            run.add_argument(s.flag, dest=s.name, metavar=s.name.upper(), help=f"{s.help} (env {s.env})")
+            run.add_argument(s.flag, dest=s.name, metavar=s.name.upper(), help=help_text)
     run.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: arguments for pytest")
 
     serve = sub.add_parser("serve", help="run the embedded reference server in the foreground")
@@ -61,8 +77,15 @@ def build_parser(with_serve_arguments: bool = True) -> argparse.ArgumentParser:
 
         serve_module.add_arguments(serve)
 
-    req = sub.add_parser("requirements", help="print the requirement catalogue")
+    req = sub.add_parser("requirements", help="print the requirement catalogue and the checks of each")
     req.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    diff = sub.add_parser("diff", help="compare two results.json files: what regressed, was fixed, changed",
+                          description="Compare two results.json files. Exit 0: no regression; 1: something "
+                          "regressed; 2: a file cannot be read.")
+    diff.add_argument("old", type=Path, help="the earlier results.json")
+    diff.add_argument("new", type=Path, help="the later results.json")
+    diff.add_argument("--json", action="store_true", help="print JSON instead of text")
     return parser
 
 
@@ -78,101 +101,129 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve_module.run(args)
     if args.command == "requirements":
         return print_requirements(as_json=args.json)
+    if args.command == "diff":
+        return diff_results(args.old, args.new, as_json=args.json)
     parser.print_help()
     return EXIT_USAGE
 
 
-def pytest_arguments(args: argparse.Namespace) -> list[str]:
-    """The pytest command line equivalent to `run`'s flags.
+def pytest_arguments(extra: Sequence[str]) -> list[str]:
+    """pytest's command line for a run: the package's checks, with the rootdir and ini file of the package (so
+    check ids, the rootdir and any cache never depend on the working directory or the config file's place), no
+    cache written, no assertion rewriting.
 
     `--assert=plain`: the checks report through `expect`, not bare asserts, so pytest's assertion rewriting buys
     nothing here, and it costs seconds per run: pytest rewrites every module of every distribution that has a
     pytest plugin (Hypothesis, Schemathesis, ...), and without a writable bytecode cache (PYTHONDONTWRITEBYTECODE)
     it does so on every run. `-- --assert=rewrite` turns it back on."""
-    out = ["--pyargs", "conformance", "--assert=plain"]
-    if args.config:
-        out += ["--config", args.config]
-    for s in SETTINGS:
-        value = getattr(args, s.name)
-        if value is None:
-            continue
-        if s.kind is bool:
-            if value:
-                out.append(s.pytest_flag)
-        else:
-            out += [s.pytest_flag, str(value)]
-    extra = list(args.pytest_args or [])
-    if extra and extra[0] == "--":
-        extra = extra[1:]
-    return out + extra
+    from conformance.runner.outcome import PACKAGE_ROOT
+
+    ini = resources.files("conformance.runner") / "pytest.ini"
+    out = ["--pyargs", "conformance", "--assert=plain", "-p", "no:cacheprovider", "--rootdir", str(PACKAGE_ROOT),
+           "-c", str(ini)]
+    rest = list(extra)
+    if rest and rest[0] == "--":
+        rest = rest[1:]
+    return out + rest
 
 
 def run_suite(args: argparse.Namespace) -> int:
-    code = int(pytest.main(pytest_arguments(args)))
+    import pytest
+
+    from conformance.runner import redact
+    from conformance.runner.config import SETTINGS, ConfigError, load_config
+    from conformance.runner.redact import Redactor
+    from conformance.runner.run import ConformanceRun
+
+    try:
+        config = load_config({s.name: getattr(args, s.name) for s in SETTINGS}, config_path=args.config)
+    except ConfigError as exc:
+        print(f"tasks-conformance: configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    redact.install(Redactor(config.target.secrets()))
+    run = ConformanceRun(config, checks=args.checks)
+    code = int(pytest.main(pytest_arguments(args.pytest_args or []), plugins=[run]))
+    if run.result is not None:
+        return run.result.exit_code  # the run result's, whatever pytest made of the end of the session
+    if run.interrupted:  # before the run began (during collection): nothing to report, nothing to clean up
+        return EXIT_SIGNAL_BASE + int(getattr(signal, run.interrupted))
     if code == _PYTEST_NO_TESTS:
-        print("tasks-conformance: no checks were selected (check -k/-m or --read-only)", file=sys.stderr)
+        print("tasks-conformance: no checks were selected (check -k/-m, --check or --read-only)", file=sys.stderr)
         return EXIT_USAGE
     if code == _PYTEST_USAGE_ERROR:
         return EXIT_USAGE
     return code
 
 
-class _Collector:
-    """Collects the checks' node ids per requirement without running them."""
-
-    def __init__(self) -> None:
-        self.checks: dict[str, list[str]] = {}
-
-    def pytest_collection_finish(self, session: pytest.Session) -> None:
-        from conformance.plugin import requirement_ids
-
-        for item in session.items:
-            for rid in requirement_ids(item):
-                self.checks.setdefault(rid, []).append(item.nodeid)
-
-
-def checks_by_requirement() -> dict[str, list[str]]:
-    collector = _Collector()
-    with contextlib.redirect_stdout(io.StringIO()):
-        code = pytest.main(["--pyargs", "conformance", "--collect-only", "-q", "-p", "no:junitxml",
-                            "-p", "no:html"], plugins=[collector])
-    if code != 0:
-        raise RuntimeError(f"collecting the checks failed (pytest exit code {code})")
-    return collector.checks
-
-
 def print_requirements(as_json: bool) -> int:
+    from conformance.checks.index import checks_by_requirement
+    from conformance.contracts.requirements import catalogue
+
     checks = checks_by_requirement()
-    rows: list[dict[str, Any]] = [
-        {"id": r.id, "level": r.level, "area": r.area, "endpoint": r.endpoint, "title": r.title,
-         "source": r.source, "checks": checks.get(r.id, [])}
-        for r in catalogue().values()
-    ]
+    rows = [{"id": r.id, "level": r.level, "area": r.area, "endpoint": r.endpoint, "title": r.title,
+             "source": r.source, "checks": checks.get(r.id, [])} for r in catalogue().values()]
     if as_json:
-        json.dump(rows, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        print(json.dumps(rows, indent=2))
         return 0
     width = max(len(r["id"]) for r in rows)
-    print(f"{'ID':{width}}  LEVEL   CHECKS  TITLE")
+    print(f"{'ID':{width}}  LEVEL   CHECKS  TITLE / SOURCE")
     for r in rows:
         print(f"{r['id']:{width}}  {r['level']:6}  {len(r['checks']):6}  {r['title']}")
+        print(f"{'':{width}}  {'':6}  {'':6}  source: {r['source']}")
     print(f"{len(rows)} requirements")
     return 0
+
+
+def diff_results(old: Path, new: Path, as_json: bool = False) -> int:
+    from conformance.runner.compare import ResultsFileError, compare, load_statuses
+
+    try:
+        comparison = compare(load_statuses(old), load_statuses(new))
+    except ResultsFileError as exc:
+        print(f"tasks-conformance diff: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if as_json:
+        print(json.dumps({"regressed": comparison.regressed, "fixed": comparison.fixed,
+                          "changed": comparison.changed}, indent=2))
+    else:
+        print(f"{old} -> {new}: {len(comparison.regressed)} regressed, {len(comparison.fixed)} fixed, "
+              f"{len(comparison.changed)} changed status")
+        for title, rows in (("regressed", comparison.regressed), ("fixed", comparison.fixed),
+                            ("changed", comparison.changed)):
+            for row in rows:
+                print(f"  {title:9} {row}")
+    return EXIT_FAIL if comparison.regressed else EXIT_PASS
 
 
 def console_main() -> None:
     """The `tasks-conformance` command: `main`, then a quick exit.
 
-    Once `main` has returned, the reports are written and nothing is left to do, yet the interpreter's teardown
-    (freeing what Hypothesis and Schemathesis built) takes a third of a second. So the exit handlers run and the
-    output is flushed, then the process ends without that teardown, with `main`'s exit code."""
-    code = main()
-    atexit._run_exitfuncs()
-    logging.shutdown()
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more can be said
-            stream.flush()
+    The standard streams tolerate a reader that went away (`| head`) or a full disk (`>/dev/full`): the run goes
+    on, its reports are written and the exit code stays the verdict's. Once `main` has returned, the reports are
+    written and nothing is left to do, yet the interpreter's teardown (freeing what Hypothesis and Schemathesis
+    built) takes a third of a second: the exit handlers run, the output is flushed, and the process ends."""
+    _exit_on_early_signals()
+    from conformance.runner.streams import tolerant_std_streams
+
+    with tolerant_std_streams():
+        code = main()
+        atexit._run_exitfuncs()
+        logging.shutdown()
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
     os._exit(code)
+
+
+def _exit_on_early_signals() -> None:
+    """Until a run sets up its own handlers (which clean up what it created), Ctrl-C or SIGTERM end the command at
+    once, quietly, with 128 + the signal's number: nothing has been created yet."""
+    def leave(signum: int, frame: object) -> None:
+        os._exit(EXIT_SIGNAL_BASE + signum)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(sig) is not signal.SIG_IGN:
+            signal.signal(sig, leave)
 
 
 if __name__ == "__main__":  # pragma: no cover

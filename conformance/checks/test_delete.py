@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -13,26 +13,31 @@ import pytest
 from conformance.checks._task_helpers import random_uuid, unique_text, wait_gone
 from conformance.runner import expect
 from conformance.runner.client import ApiClient
+from conformance.runner.evidence import Exchange, Shared
 from conformance.runner.expect import CheckFailure
 from conformance.runner.session import RunContext
 from conformance.runner.tasks import TaskFactory
 
 
 @dataclass
-class Deleted:
+class Deleted(Shared):
     task: dict[str, Any]
     response: httpx.Response
+    evidence: list[Exchange] = field(default_factory=list)
 
 
 @pytest.fixture(scope="module")
 def deleted(run: RunContext, api: ApiClient) -> Iterator[Deleted]:
     """A task of the primary member, brought up (as far as it goes) and then deleted once."""
     factory = TaskFactory(run)
+    log: list[Exchange] = []
     try:
-        task = factory.create(api, "delete")
-        with contextlib.suppress(CheckFailure):  # the lifecycle checks report that; delete works in any state
-            task = factory.wait_active(api, task)
-        yield Deleted(task, api.delete_task(task["id"]))
+        with run.evidence.shared(log):
+            task = factory.create(api, "delete")
+            with contextlib.suppress(CheckFailure):  # the lifecycle checks report that; delete works in any state
+                task = factory.wait_active(api, task)
+            response = api.delete_task(task["id"])
+        yield Deleted(task, response, log)
     finally:
         factory.cleanup()
 

@@ -11,6 +11,7 @@ import pytest
 from conformance.checks._task_helpers import parse_time
 from conformance.runner import expect
 from conformance.runner.client import ApiClient
+from conformance.runner.evidence import Exchange, Shared
 from conformance.runner.expect import CheckFailure
 from conformance.runner.session import RunContext
 from conformance.runner.tasks import ACTIVE, STARTING, TaskFactory
@@ -19,20 +20,23 @@ INITIAL_STATUSES = (*STARTING, ACTIVE)
 
 
 @dataclass
-class Observed:
+class Observed(Shared):
     """A new task as create returned it, then every get of it until it left the starting states."""
 
     created: dict[str, Any]
     seen: list[dict[str, Any]] = field(default_factory=list)
     problem: str | None = None  # why watching stopped early (deadline, a failing get)
+    evidence: list[Exchange] = field(default_factory=list)
 
 
 @pytest.fixture(scope="module")
 def observed(run: RunContext, api: ApiClient) -> Iterator[Observed]:
     factory = TaskFactory(run)
+    log: list[Exchange] = []
     try:
-        created = factory.create(api, "lifecycle")
-        result = Observed(created)
+        with run.evidence.shared(log):
+            created = factory.create(api, "lifecycle")
+        result = Observed(created, evidence=log)
 
         def probe() -> dict[str, Any]:
             task = factory.get(api, created["id"])
@@ -40,9 +44,11 @@ def observed(run: RunContext, api: ApiClient) -> Iterator[Observed]:
             return task
 
         try:
-            expect.poll(probe, lambda t: t["status"] not in STARTING, timeout=run.config.run.active_timeout,
-                        interval=run.config.run.poll_interval, waiting_for=f"task {created['id']} to become active",
-                        last=lambda t: f"status {t['status']!r}")
+            with run.evidence.shared(log):
+                expect.poll(probe, lambda t: t["status"] not in STARTING, timeout=run.config.run.active_timeout,
+                            interval=run.config.run.poll_interval,
+                            waiting_for=f"task {created['id']} to become active",
+                            last=lambda t: f"status {t['status']!r}")
         except CheckFailure as exc:
             result.problem = str(exc)
         yield result

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -20,18 +20,20 @@ from conformance.checks._task_helpers import (
 )
 from conformance.runner import expect
 from conformance.runner.client import ApiClient
+from conformance.runner.evidence import Exchange, Shared
 from conformance.runner.expect import CheckFailure
 from conformance.runner.session import RunContext
 from conformance.runner.tasks import TaskFactory
 
 
 @dataclass
-class Sent:
+class Sent(Shared):
     """One input sent to the shared active task, inspected by several checks."""
 
     task_id: str
     content: str
     response: httpx.Response
+    evidence: list[Exchange] = field(default_factory=list)
 
     def require_accepted(self) -> None:
         if not 200 <= self.response.status_code < 300:
@@ -42,7 +44,10 @@ class Sent:
 @pytest.fixture(scope="module")
 def sent(run: RunContext, api: ApiClient, active_task: dict[str, Any]) -> Sent:
     content = unique_text(run, "send")
-    return Sent(active_task["id"], content, send_when_ready(run, api, active_task["id"], content))
+    log: list[Exchange] = []
+    with run.evidence.shared(log):
+        response = send_when_ready(run, api, active_task["id"], content)
+    return Sent(active_task["id"], content, response, log)
 
 
 def _input_index(entries: list[dict[str, Any]], content: str) -> int | None:

@@ -45,7 +45,8 @@ from conformance.fuzz.schema import (
 )
 from conformance.runner import expect, ledger
 from conformance.runner.client import ApiClient, TransportError
-from conformance.runner.evidence import EvidenceLog, Exchange, current_log
+from conformance.runner.evidence import EvidenceLog, Exchange
+from conformance.runner.interrupts import interrupts
 from conformance.runner.session import RunContext
 from conformance.runner.transport import RateLimitedRequest, UnusableResponse
 
@@ -189,6 +190,20 @@ class FuzzRun:
     def close(self) -> None:
         self.http.close()
 
+    def summary_lines(self) -> list[str]:
+        """What the fuzz tiers did, for the run's reports."""
+        if not self.stats:
+            return []
+        s = self.settings
+        lines = [f"seed {s.seed}, budget {s.budget} examples per operation, time limit {s.time_limit:g} s"]
+        lines += [stats.line() for stats in self.stats]
+        lines.append(f"fuzzing sent {sum(t.requests for t in self.stats)} requests "
+                     f"(+{sum(t.support_requests for t in self.stats)} support requests) in "
+                     f"{sum(t.elapsed for t in self.stats):.1f} s")
+        if any(t.stopped for t in self.stats):
+            lines.append(f"the fuzz time limit ({s.time_limit:g} s) was reached: fuzzing stopped early")
+        return lines
+
     # --- the checks -------------------------------------------------------------------------------------------
     def tier(self, tier: str, subject: str) -> Tier:
         if self.time_up():
@@ -226,16 +241,20 @@ class Tier:
 
     def prepare(self, case: Any) -> None:
         """Give a valid generated task name, and every string input, the run prefix (invalid names stay: they must
-        be refused). Every task a create makes then carries the prefix: the ledger claims it from the answer, and
-        the final sweep finds it even when the answer was never read (an interrupt mid-request)."""
+        be refused); a body without a string input gets a prefixed name if it has none. Every task a create makes
+        then carries the prefix: the ledger claims it from the answer, and the final sweep finds it even when the
+        answer was never read (an interrupt mid-request)."""
         if self.fuzz.operation_id(case.operation.label) != CREATE or not isinstance(case.body, dict):
             return
         body = dict(case.body)
         name = body.get("name")
-        if isinstance(name, str) and name and len(name) <= MAX_NAME_LENGTH and NAME_RE.fullmatch(name):
-            body["name"] = self.prefixed(name)
+        named = isinstance(name, str) and bool(name) and len(name) <= MAX_NAME_LENGTH and bool(NAME_RE.fullmatch(name))
+        if named:
+            body["name"] = self.prefixed(str(name))
         if isinstance(body.get("input"), str) and not body["input"].startswith(self.run.prefix):
             body["input"] = f"{self.run.prefix} {body['input']}"
+        elif "name" not in body:
+            body["name"] = self.run.unique_name("fuzz")  # no input to carry it (a negative case): the name does
         if body != case.body:
             case.body = body
 
@@ -331,7 +350,7 @@ class Tier:
         mode = meta.generation.mode.value if meta is not None else "?"
         self.failures[key] = FuzzFailure(code, title, self.run.redactor.text(detail), case.operation.label, phase,
                                          mode, exchange)
-        log = current_log()
+        log = self.run.evidence.current
         if log is not None:
             log.add(exchange)
 
@@ -378,7 +397,7 @@ class Tier:
                 return time.monotonic() - started
             if time.monotonic() >= deadline:
                 return None
-            time.sleep(next(pauses))
+            interrupts.sleep(next(pauses))
 
     def await_active(self, case: Any) -> None:
         """Before logs/send on a task this tier created: wait briefly for it to become active.
@@ -402,17 +421,14 @@ class Tier:
             if time.monotonic() >= deadline:
                 self.slow_lifecycle = True
                 return
-            time.sleep(next(pauses))
+            interrupts.sleep(next(pauses))
 
     # --- the end ----------------------------------------------------------------------------------------------
     def cleanup(self) -> None:
         """Delete the tasks this tier created that are not deleted yet (the final sweep confirms they went)."""
-        clients = self.run.clients()
-        for entry in self.run.ledger.entries()[self._first_entry:]:
-            client = clients.get(entry.owner) or clients.get("admin")
-            if not entry.deleted and client is not None:
-                self.stats.support_requests += 1
-                ledger.delete(entry, client)
+        mine = [e for e in self.run.ledger.entries()[self._first_entry:] if not e.deleted]
+        self.stats.support_requests += len(mine)
+        ledger.delete_all(mine, self.run.clients(), self.run.transport, self.run.config.run.total_timeout)
 
     def finish(self, node: pytest.Item | None = None) -> None:
         """Clean up, record the statistics, and fail with every distinct failure (or pass)."""

@@ -12,6 +12,8 @@ from types import FrameType
 
 import tomli_w
 
+from conformance.runner.config import EMBEDDED_DEFAULTS
+
 from .faults import ENV_VAR, list_faults, parse_fault_list
 from .server import ReferenceServer
 from .variations import ENV_VAR as VARIATIONS_ENV_VAR
@@ -57,7 +59,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=None,
         metavar="PATH",
-        help="write a TOML [target] config for this server",
+        help="write a TOML config for a run against this server: [target] (URL, tokens, template versions) and "
+        "[run] (the waits that fit it)",
     )
 
 
@@ -75,9 +78,13 @@ def _print_variations() -> None:
         print(f"{variation.name:<{width}}  {variation.description}")
 
 
-def _write_config(path: Path, server: ReferenceServer) -> None:
+def _write_config(path: Path, server: ReferenceServer, lifecycle_delay: float) -> None:
+    """[target] for this server; [run] with the waits of a run against the embedded server, longer where the
+    lifecycle is slower (a task takes two lifecycle steps to become active)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = tomli_w.dumps({"target": server.target_config()})
+    run = dict(EMBEDDED_DEFAULTS)
+    run["active_timeout"] = max(run["active_timeout"], 10 * lifecycle_delay)
+    data = tomli_w.dumps({"target": server.target_config(), "run": run})
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(data)
@@ -127,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"Variations enabled: {', '.join(sorted(variations))}", flush=True)
         if args.write_config is not None:
             try:
-                _write_config(args.write_config, server)
+                _write_config(args.write_config, server, args.lifecycle_delay)
             except OSError as error:
                 print(
                     f"tasks-conformance serve: error: cannot write {args.write_config}: {error}",

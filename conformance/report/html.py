@@ -1,37 +1,33 @@
-"""The HTML compliance report: pytest-html (one self-contained file) plus this module's header, matrix and evidence.
+"""The HTML compliance report: one self-contained, static page (inline CSS, no script, no external resource).
 
-pytest-html renders its table of checks from its own data; this module adds, through pytest-html's hooks:
-the verdict and the run's provenance, the compliance matrix (every requirement, grouped by area), and for every
-failed or warned check its message, the requirement it breaks and its evidence (each request and response, and a
-curl command). Everything here is static HTML and inline CSS: the report works offline and the evidence expands
-with <details>, without script. All text is HTML-escaped; all data comes from the redacted results.
+In reading order: the verdict; what failed, warned and was blocked (blocked checks grouped by their cause), each
+with the requirement it breaks, a command that reruns just that check, and its evidence (click to expand); a
+summary per endpoint; the compliance matrix, every requirement with its status and its source (linked); then the
+run's provenance and configuration. All text is HTML-escaped; all data comes from the (redacted) run result.
 """
 
 from __future__ import annotations
 
 import hashlib
 import html
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import re
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import pytest
+from conformance.runner.evidence import Exchange, pretty
+from conformance.runner.result import Cause, CheckResult, RunResult
+from conformance.runner.verdict import STATUS_ORDER, RequirementResult, counts, json_status
 
-from conformance.runner.redact import Redactor
-from conformance.runner.verdict import counts_for_verdict
-
-if TYPE_CHECKING:
-    from conformance.report.outputs import ReportOutputs
-
-STATUS_LABELS = {"failed": "failed", "warning": "warning", "blocked": "blocked", "passed": "passed",
-                 "skipped": "skipped", "not_run": "not run"}
-STATUS_ORDER = ("failed", "warning", "blocked", "passed", "skipped", "not_run")
-_BADGES = {"failed": "FAILED", "warning": "WARNING", "blocked": "BLOCKED"}  # checks with their evidence shown
-LEVELS = ("MUST", "SHOULD", "MAY")
-_HEADER_IDS = 12  # failed requirement ids named in the verdict line
+STATUS_LABELS = {"failed": "failed", "warning": "warning", "blocked": "blocked", "waived": "waived",
+                 "passed": "passed", "skipped": "skipped", "not run": "not run"}
+DISPLAYED_BODY = 4000  # characters of a body shown per request
 MAX_EXCHANGES = 25  # per check; a long poll keeps its first and last requests
 KEEP_FIRST = 5
+CODER_REPO = "https://github.com/coder/coder"
+_SOURCE_FILE = re.compile(r"\b((?:coderd|codersdk|enterprise|cli|site|docs|agent)/[\w/.\-]+\.(?:go|ts|tsx|md))")
+_SOURCE_PR = re.compile(r"(?:coder/coder)?#(\d{4,6})\b")
 
 
 def esc(value: Any) -> str:
@@ -39,7 +35,7 @@ def esc(value: Any) -> str:
 
 
 def check_anchor(check_id: str) -> str:
-    """A stable HTML id for a check's evidence."""
+    """A stable HTML id for a check."""
     return "check-" + hashlib.sha1(check_id.encode("utf-8")).hexdigest()[:12]
 
 
@@ -51,142 +47,21 @@ def stylesheet() -> str:
     return (resources.files("conformance.report") / "report.css").read_text(encoding="utf-8")
 
 
-@dataclass
-class FailedCheck:
-    """A failed, warned or blocked check as the report shows it (all text already redacted)."""
-
-    id: str
-    status: str  # "failed", "warning" or "blocked" (it could not run)
-    message: str
-    requirements: list[str]
-    broken: list[str]
-    evidence: list[dict[str, Any]] = field(default_factory=list)
-    details: str = ""
-
-
-# --- the summary block: header, matrix, failures ---------------------------------------------------------------
-
-
-def render_summary(results: dict[str, Any], failures: list[FailedCheck], statements: dict[str, str]) -> str:
-    """The HTML put before pytest-html's table of checks."""
-    parts = [
-        f"<style>{stylesheet()}</style>",
-        '<div id="tc-report">',
-        _header(results),
-        _matrix(results, failures),
-        _failures(failures, results, statements),
-        '<h2 id="tc-checks-title">All checks</h2>',
-        "</div>",
-    ]
-    return "".join(parts)
-
-
-def render_unavailable(reason: str) -> str:
-    return (f"<style>{stylesheet()}</style>"
-            f'<div id="tc-report"><section id="tc-header" class="tc-verdict-error">'
-            f'<div class="tc-verdict" id="tc-verdict">NO RESULT</div>'
-            f'<p class="tc-verdict-sub">{esc(reason)}</p></section>'
-            '<h2 id="tc-checks-title">All checks</h2></div>')
-
-
-def _verdict_line(results: dict[str, Any]) -> str:
-    verdict = results["verdict"]
-    counts = results["counts"]["requirements"]
-    failed = [r for r in results["requirements"] if r["status"] == "failed"]
-    blocked = [r for r in results["requirements"]
-               if r["status"] == "blocked" and counts_for_verdict(r["level"], results["strict"])]
-    warnings = sum(c["warning"] for c in counts.values())
-    not_run = sum(c["not_run"] for c in counts.values())
-    if verdict == "error" and results.get("incomplete"):
-        return (f"The run did not finish: {esc(results.get('error') or 'stopped early')}. The matrix and the "
-                "checks below cover only what ran before it stopped.")
-    if verdict == "error":
-        return f"The run could not conclude: {esc(results.get('error') or 'unknown error')}"
-    if verdict == "fail":
-        musts = [r for r in failed if r["level"] == "MUST"]
-        others = [r for r in failed if r["level"] != "MUST"]
-        shown = (musts + others)[:_HEADER_IDS]
-        links = ", ".join(f'<a href="#{req_anchor(r["id"])}">{esc(r["id"])}</a>'
-                          + ("" if r["level"] == "MUST" else f" ({esc(r['level'])})") for r in shown)
-        more = len(failed) - len(shown)
-        if more:
-            links += f" and {more} more (see the matrix)"
-        head = f"{_plural(len(musts), 'MUST requirement')} failed"
-        if others:
-            head += f", {_plural(len(others), 'SHOULD requirement')} failed (strict)"
-        text = f"{head}: {links}" if failed else ""
-        if blocked:
-            text += ("; " if text else "") + (
-                f"{_plural(len(blocked), 'requirement')} could not be checked "
-                "(blocked: what a check needed could not be had): "
-                + ", ".join(f'<a href="#{req_anchor(r["id"])}">{esc(r["id"])}</a>' for r in blocked[:_HEADER_IDS])
-                + (f" and {len(blocked) - _HEADER_IDS} more" if len(blocked) > _HEADER_IDS else ""))
-        return text
-    text = "Every MUST requirement that ran passed"
-    if results["strict"]:
-        text += " (strict: every SHOULD too)"
-    extras = []
-    if warnings:
-        extras.append(f"{warnings} SHOULD/MAY warning{'s' if warnings != 1 else ''}")
-    unverified = sum(c["blocked"] for c in counts.values())  # SHOULD/MAY only: a blocked MUST fails the verdict
-    if unverified:
-        extras.append(f"{unverified} SHOULD/MAY requirement{'s' if unverified != 1 else ''} blocked")
-    if not_run:
-        extras.append(f"{not_run} requirement{'s' if not_run != 1 else ''} not run")
-    return text + (" · " + " · ".join(extras) if extras else "") + "."
-
-
-def _header(results: dict[str, Any]) -> str:
-    verdict = results["verdict"]
-    target = results["target"]
-    where = f"{target['url'] or '(embedded)'}{target['api_prefix']}"
-    if target["embedded"]:
-        faults = ", ".join(target["reference_faults"]) or "none"
-        variations = ", ".join(target["reference_variations"]) or "none"
-        where += f" — embedded reference server, faults: {faults}, variations: {variations}"
-    fuzz = results.get("fuzz_budget")
-    fuzz_text = "not configured" if fuzz is None else ("off" if fuzz == 0 else f"{fuzz} examples per operation")
-    checks = results["counts"]["checks"]
-    rows = [
-        ("Suite version", f"tasks-conformance {results['suite']['version']}"),
-        ("Target", where),
-        ("Server version", target["server_version"] or "not reported by the server"),
-        ("Started", results["started_at"].replace("T", " ").replace("Z", " UTC")),
-        ("Duration", _duration(results["duration_seconds"])),
-        ("Seed", results["seed"]),
-        ("Run prefix", results["run_prefix"]),
-        ("Fuzz budget", fuzz_text),
-        ("Read-only", "yes" if results["read_only"] else "no"),
-        ("Strict", "yes (SHOULD failures fail the verdict)" if results["strict"] else "no"),
-        ("Checks", f"{checks['total']} ran: {checks['passed']} passed, {checks['failed']} failed, "
-                   f"{_plural(checks['warning'], 'warning')}, "
-                   + (f"{checks['blocked']} blocked (could not run), " if checks["blocked"] else "")
-                   + f"{checks['skipped']} skipped"),
-        ("Exit code", results["exit_code"]),
-    ]
-    if results["swept"]:
-        rows.append(("Cleanup", f"{len(results['swept'])} task(s) removed by the final sweep (their checks had not)"))
-    if results["leftovers"]:
-        rows.append(("Left on the target", f"{len(results['leftovers'])} task(s) of this run: "
-                     + ", ".join(results["leftovers"][:10])))
-    if results.get("cleanup_abandoned"):
-        rows.append(("Cleanup", results["cleanup_abandoned"]))
-    dl = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in rows)
-    label = {"pass": "PASS", "fail": "FAIL", "error": "ERROR"}.get(verdict, verdict.upper())
-    if results.get("incomplete"):
-        label = "INCOMPLETE"
-    notes = "".join(f"<li>{esc(n)}</li>" for n in results.get("notes") or [])
-    return (f'<section id="tc-header" class="tc-verdict-{esc(verdict)}">'
-            f'<div class="tc-verdict-box"><div class="tc-verdict" id="tc-verdict">{esc(label)}</div>'
-            f'<p class="tc-verdict-sub">{_verdict_line(results)}</p></div>'
-            + (f'<ul class="tc-notes" id="tc-notes">{notes}</ul>' if notes else "")
-            + f'<dl class="tc-provenance">{dl}</dl>'
-            f"{_config_table(results['config'])}</section>")
-
-
-def _count(n: int, status: str) -> str:
-    label = STATUS_LABELS.get(status, status)
-    return f"{n} {label}{'s' if status == 'warning' and n != 1 else ''}"
+def source_html(source: str) -> str:
+    """A requirement's source, with Coder files and pull requests linked to the repository."""
+    out, last = [], 0
+    for match in sorted([*_SOURCE_FILE.finditer(source), *_SOURCE_PR.finditer(source)], key=lambda m: m.start()):
+        if match.start() < last:
+            continue
+        out.append(esc(source[last:match.start()]))
+        if match.re is _SOURCE_FILE:
+            url = f"{CODER_REPO}/blob/main/{match.group(1)}"
+        else:
+            url = f"{CODER_REPO}/pull/{match.group(1)}"
+        out.append(f'<a href="{esc(url)}">{esc(match.group(0))}</a>')
+        last = match.end()
+    out.append(esc(source[last:]))
+    return "".join(out)
 
 
 def _plural(n: int, word: str) -> str:
@@ -201,285 +76,283 @@ def _duration(seconds: float) -> str:
     return f"{hours} h {minutes} min {secs} s" if hours else f"{minutes} min {secs} s"
 
 
-def _config_table(config: dict[str, Any]) -> str:
-    rows = []
-    for table, values in config.items():
-        if not isinstance(values, dict):
-            continue
-        for key, value in values.items():
-            shown = "—" if value is None or value == "" else value
-            rows.append(f"<tr><td>[{esc(table)}] {esc(key)}</td><td><code>{esc(shown)}</code></td></tr>")
-    return ('<details class="tc-config"><summary>Configuration (secrets redacted)</summary>'
-            f'<table class="tc-config-table">{"".join(rows)}</table></details>')
+# --- the page ------------------------------------------------------------------------------------------------
 
 
-def _meter(counts: dict[str, int]) -> str:
-    total = counts["total"] or 1
-    segs = "".join(
-        f'<span class="tc-seg tc-seg-{s}" style="width:{100 * counts[s] / total:.2f}%" '
-        f'title="{counts[s]} {STATUS_LABELS[s]}"></span>'
-        for s in STATUS_ORDER if counts[s]
-    )
-    label = ", ".join(f"{counts[s]} {STATUS_LABELS[s]}" for s in STATUS_ORDER)
-    return f'<div class="tc-bar" role="img" aria-label="{esc(label)}">{segs}</div>'
+def to_html(result: RunResult) -> str:
+    facts = result.facts
+    title = f"Conformance {result.verdict.label}: {facts.target_url or 'embedded'}{facts.api_prefix}"
+    body = "".join([
+        _header(result),
+        _problems(result),
+        _endpoints(result),
+        _matrix(result),
+        _provenance(result),
+        f'<footer class="tc-muted">tasks-conformance {esc(facts.suite_version)} · generated '
+        f"{esc(datetime.fromtimestamp(facts.finished, UTC).strftime('%Y-%m-%d %H:%M:%S UTC'))}</footer>",
+    ])
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{esc(title)}</title><style>{stylesheet()}</style></head>"
+            f'<body><main id="tc-report">{body}</main></body></html>\n')
 
 
-def _level_summary(results: dict[str, Any]) -> str:
-    rows = []
-    for level in LEVELS:
-        c = results["counts"]["requirements"][level]
-        ran = c["total"] - c["not_run"]
-        bits = " · ".join(
-            f'<span class="tc-count tc-count-{s if c[s] else "zero"}">{_count(c[s], s)}</span>'
-            for s in STATUS_ORDER if c[s] or s in ("passed", "failed")
-        )
-        rows.append(f'<div class="tc-level-row"><span class="tc-lv tc-lv-{level}">{level}</span>'
-                    f'<span class="tc-level-total">{c["passed"]}/{ran} passed of {c["total"]}</span>'
-                    f'{_meter(c)}<span class="tc-level-counts">{bits}</span></div>')
-    return f'<div class="tc-levels" id="tc-levels">{"".join(rows)}</div>'
-
-
-def _breakers(results: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    """Requirement id -> the failed/warned checks that break it, or the checks that blocked it."""
-    out: dict[str, list[dict[str, Any]]] = {}
-    for check in results["checks"]:
-        if check["outcome"] not in _BADGES:
-            continue
-        for rid in check["broken"] or check["requirements"]:
-            out.setdefault(rid, []).append(check)
-    return out
-
-
-def _status_cell(req: dict[str, Any], breakers: list[dict[str, Any]]) -> str:
-    status = req["status"]
-    badge = f'<span class="tc-badge tc-badge-{status}">{STATUS_LABELS.get(status, status)}</span>'
-    detail = ""
-    if status in _BADGES:
-        message = req["messages"][0] if req["messages"] else ""
-        links = " ".join(f'<a class="tc-evidence-link" href="#{check_anchor(c["id"])}">evidence</a>'
-                         for c in breakers[:3])
-        detail = f'<div class="tc-detail">{esc(message)} {links}</div>'
-    elif status == "skipped":
-        reason = req["messages"][0] if req["messages"] else "skipped"
-        detail = f'<div class="tc-detail">{esc(reason)}</div>'
-    elif req["checks"]:
-        n = len(req["checks"])
-        detail = f'<div class="tc-detail tc-muted">{n} check{"s" if n != 1 else ""}</div>'
-    return f"<td class=\"tc-status\">{badge}{detail}</td>"
-
-
-def _matrix(results: dict[str, Any], failures: list[FailedCheck]) -> str:
-    breakers = _breakers(results)
-    areas: dict[str, list[dict[str, Any]]] = {}
-    for req in results["requirements"]:
-        areas.setdefault(req["area"], []).append(req)
-    sections = []
-    for area, reqs in areas.items():
-        counts = {s: sum(1 for r in reqs if r["status"] == s) for s in STATUS_ORDER}
-        summary = " · ".join(f'<span class="tc-count tc-count-{s}">{_count(counts[s], s)}</span>'
-                             for s in STATUS_ORDER if counts[s])
-        rows = []
-        for r in reqs:
-            rows.append(
-                f'<tr id="{req_anchor(r["id"])}" class="tc-row tc-row-{r["status"]} tc-row-{r["level"]}">'
-                f'<td class="tc-id"><code>{esc(r["id"])}</code></td>'
-                f'<td><span class="tc-lv tc-lv-{r["level"]}">{esc(r["level"])}</span></td>'
-                f'<td class="tc-statement">{esc(r["statement"])}</td>'
-                f'<td class="tc-endpoint">{esc(r["endpoint"])}</td>'
-                f'{_status_cell(r, breakers.get(r["id"], []))}</tr>'
-            )
-        failed_area = " tc-area-failed" if counts["failed"] else ""
-        sections.append(
-            f'<section class="tc-area{failed_area}" data-area="{esc(area)}">'
-            f'<h3>{esc(area)} <span class="tc-area-counts">{summary}</span></h3>'
-            '<table class="tc-matrix"><thead><tr><th>Requirement</th><th>Level</th><th>Statement</th>'
-            f'<th>Endpoint</th><th>Status</th></tr></thead><tbody>{"".join(rows)}</tbody></table></section>'
-        )
-    return (f'<section id="tc-matrix"><h2>Compliance matrix</h2>{_level_summary(results)}'
-            f'{"".join(sections)}</section>')
-
-
-# --- failed and warned checks with their evidence ---------------------------------------------------------------
-
-
-def _failures(failures: list[FailedCheck], results: dict[str, Any], statements: dict[str, str]) -> str:
-    if not failures:
-        return '<section id="tc-failures"><h2>Failed and warned checks</h2><p>No check failed.</p></section>'
-    levels = {r["id"]: r["level"] for r in results["requirements"]}
-    ranks = list(_BADGES)
-    ordered = sorted(failures, key=lambda f: ranks.index(f.status))  # failed, warned, blocked; each in run order
-    articles = [_failure(f, levels, statements) for f in ordered]
-    title = "Failed, warned and blocked checks" if any(f.status == "blocked" for f in failures) else \
-        "Failed and warned checks"
-    return (f'<section id="tc-failures"><h2>{title} ({len(failures)})</h2>'
-            f'{"".join(articles)}</section>')
-
-
-def _failure(f: FailedCheck, levels: dict[str, str], statements: dict[str, str]) -> str:
-    broken = f.broken or f.requirements
-    reqs = "".join(
-        f'<li><a href="#{req_anchor(rid)}"><code>{esc(rid)}</code></a> '
-        f'<span class="tc-lv tc-lv-{esc(levels.get(rid, ""))}">{esc(levels.get(rid, "?"))}</span> '
-        f'{esc(statements.get(rid, ""))}</li>'
-        for rid in broken
-    )
-    label = _BADGES.get(f.status, f.status.upper())
-    parts = [
-        f'<article class="tc-check tc-check-{f.status}" id="{check_anchor(f.id)}">',
-        f'<h3><span class="tc-badge tc-badge-{f.status}">{label}</span> <code>{esc(f.id)}</code></h3>',
-        f'<p class="tc-message">{esc(f.message or "(no message)")}</p>',
-        f'<div class="tc-breaks">{"Not verified (blocked)" if f.status == "blocked" else "Breaks"}:<ul>{reqs}</ul>'
-        "</div>",
+def _header(result: RunResult) -> str:
+    facts = result.facts
+    verdict = result.verdict
+    checks = result.checks
+    ran = {s: sum(1 for c in checks if c.status == s) for s in ("passed", "failed", "warning", "blocked", "skipped")}
+    where = f"{facts.target_url or '(embedded)'}{facts.api_prefix}"
+    if facts.embedded:
+        where += (f" — embedded reference server (faults: {', '.join(facts.reference_faults) or 'none'}; "
+                  f"variations: {', '.join(facts.reference_variations) or 'none'})")
+    rows = [
+        ("Target", where),
+        ("Server version", facts.server_version or "not reported by the server"),
+        ("Checks", f"{len(checks)} ran: {ran['passed']} passed, {ran['failed']} failed, "
+                   f"{_plural(ran['warning'], 'warning')}, {ran['blocked']} blocked, {ran['skipped']} skipped"),
+        ("Started", datetime.fromtimestamp(facts.started, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")),
+        ("Duration", _duration(facts.duration)),
+        ("Seed", facts.seed),
+        ("Exit code", result.exit_code),
     ]
-    if f.evidence:
-        last = f.evidence[-1]
-        parts.append('<div class="tc-repro"><div class="tc-repro-title">Reproduce the last request '
-                     '(secrets are masked as [REDACTED]: put your own token in):</div>'
-                     f'<pre class="tc-curl">{esc(last.get("curl", ""))}</pre></div>')
-        parts.append(_exchanges(f.evidence))
-    else:
-        parts.append('<p class="tc-muted">This check made no HTTP request before it failed.</p>')
-    if f.details and f.details.strip() != f.message.strip():
+    dl = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in rows)
+    notes = [*facts.notes, *result.waivers.notes()]
+    if facts.cleanup is not None:
+        notes += [f"task of this run left on the target: {t}" for t in facts.cleanup.left]
+        notes += [facts.cleanup.abandoned] if facts.cleanup.abandoned else []
+    notes_html = "".join(f"<li>{esc(n)}</li>" for n in notes)
+    return (f'<section id="tc-header" class="tc-verdict-{esc(verdict.status)}">'
+            f'<div class="tc-verdict" id="tc-verdict">{esc(verdict.label.split(" (partial:", 1)[0])}'
+            + (f' <span class="tc-partial">(partial: {esc(verdict.partial)})</span>' if verdict.partial else "")
+            + "</div>"
+            f'<p class="tc-verdict-sub" id="tc-verdict-line">{_verdict_line(result)}</p>'
+            + (f'<ul class="tc-notes" id="tc-notes">{notes_html}</ul>' if notes_html else "")
+            + f'<dl class="tc-provenance">{dl}</dl></section>')
+
+
+def _verdict_line(result: RunResult) -> str:
+    verdict = result.verdict
+    facts = result.facts
+    if result.incomplete:
+        return (f"The run did not finish: {esc(facts.stopped)}. What follows covers only the checks that ran "
+                "before it stopped.")
+    if verdict.status == "error":
+        return f"The run could not conclude: {esc(verdict.reasons[0] if verdict.reasons else 'unknown error')}"
+    c = counts(result.requirements)
+    failed = [r for r in result.requirements if r.status == "failed"]
+    blocked = [r for r in result.requirements if r.status == "blocked"]
+    parts = []
+    if failed:
+        parts.append(f"{_plural(len(failed), 'requirement')} failed: " + ", ".join(
+            f'<a href="#{req_anchor(r.requirement.id)}">{esc(r.requirement.id)}</a>' for r in failed[:12])
+            + (f" and {len(failed) - 12} more" if len(failed) > 12 else ""))
+    if blocked:
+        parts.append(f"{_plural(len(blocked), 'requirement')} not verified (blocked)")
+    warnings = sum(level["warning"] for level in c.values())
+    if warnings:
+        parts.append(_plural(warnings, "SHOULD/MAY warning"))
+    if result.comparison is not None:
+        parts.append(f"against the baseline: {len(result.comparison.regressed)} regressed, "
+                     f"{len(result.comparison.fixed)} fixed")
+    if verdict.status == "pass" and not failed and result.comparison is None:
+        parts.insert(0, "Every MUST requirement that ran passed" + (" (strict: every SHOULD too)"
+                                                                    if facts.strict else ""))
+    parts += [esc(reason) for reason in verdict.reasons if reason.startswith("waiver expired")]
+    return " · ".join(parts) + "."
+
+
+# --- what went wrong ---------------------------------------------------------------------------------------------
+
+
+def _problems(result: RunResult) -> str:
+    problems = result.problems()
+    failed = [c for c in problems if c.status == "failed"]
+    warned = [c for c in problems if c.status == "warning"]
+    causes = result.blocked_causes()
+    if not (failed or warned or causes):
+        return '<section id="tc-problems"><h2>What failed</h2><p>No check failed, warned or was blocked.</p></section>'
+    statements = {r.requirement.id: r for r in result.requirements}
+    parts = ['<section id="tc-problems">']
+    if failed:
+        parts.append(f'<h2 id="tc-failed">Failed ({len(failed)} checks)</h2>')
+        parts += [_check_article(c, statements) for c in failed]
+    if warned:
+        parts.append(f'<h2 id="tc-warned">Warnings ({len(warned)} checks: SHOULD or MAY requirements)</h2>')
+        parts += [_check_article(c, statements) for c in warned]
+    if causes:
+        n = sum(len(cause.checks) for cause in causes)
+        parts.append(f'<h2 id="tc-blocked">Blocked ({n} checks, {_plural(len(causes), "cause")})</h2>')
+        parts += [_cause_article(cause, statements) for cause in causes]
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _requirement_list(ids: Iterable[str], statements: dict[str, RequirementResult]) -> str:
+    items = []
+    for rid in ids:
+        r = statements.get(rid)
+        level = r.requirement.level if r else "?"
+        title = r.requirement.title if r else ""
+        items.append(f'<li><a href="#{req_anchor(rid)}"><code>{esc(rid)}</code></a> '
+                     f'<span class="tc-lv tc-lv-{esc(level)}">{esc(level)}</span> {esc(title)}</li>')
+    return f"<ul>{''.join(items)}</ul>"
+
+
+def _check_article(check: CheckResult, statements: dict[str, RequirementResult]) -> str:
+    o = check.outcome
+    parts = [
+        f'<article class="tc-check tc-check-{check.status}" id="{check_anchor(o.id)}">',
+        f'<h3><span class="tc-badge tc-badge-{check.status}">{esc(check.status.upper())}</span> '
+        f"<code>{esc(o.id)}</code></h3>",
+        f'<p class="tc-message">{esc(o.message or "(no message)")}</p>',
+        f'<div class="tc-breaks">Breaks:{_requirement_list(o.breaks, statements)}</div>',
+        f'<div class="tc-rerun">Rerun just this check: <pre class="tc-cmd">{esc(check.rerun)}</pre></div>',
+        _evidence(o.evidence),
+    ]
+    if o.details and o.details.strip() != o.message.strip():
         parts.append('<details class="tc-trace"><summary>Full failure output</summary>'
-                     f"<pre>{esc(f.details)}</pre></details>")
+                     f"<pre>{esc(o.details)}</pre></details>")
     parts.append("</article>")
     return "".join(parts)
 
 
-def _exchanges(evidence: list[dict[str, Any]], title: str = "Evidence") -> str:
+def _cause_article(cause: Cause, statements: dict[str, RequirementResult]) -> str:
+    first = cause.checks[0]
+    cause_text = (f"{', '.join(cause.breaks)} failed: " if cause.breaks else "") + cause.message
+    ids = "".join(f'<li id="{check_anchor(c.outcome.id)}"><code>{esc(c.outcome.id)}</code></li>'
+                  for c in cause.checks)
+    return (f'<article class="tc-check tc-check-blocked">'
+            f'<h3><span class="tc-badge tc-badge-blocked">BLOCKED</span> '
+            f"{esc(_plural(len(cause.checks), 'check'))} could not run</h3>"
+            f'<p class="tc-message">{esc(cause_text)}</p>'
+            f'<div class="tc-breaks">Not verified:'
+            f"{_requirement_list([r.requirement.id for r in cause.requirements], statements)}</div>"
+            f'<details class="tc-blocked-checks"><summary>The blocked checks</summary><ul>{ids}</ul></details>'
+            f'<div class="tc-rerun">Rerun the first: <pre class="tc-cmd">{esc(first.rerun)}</pre></div>'
+            f"{_evidence(first.outcome.evidence, 'Evidence of the first')}</article>")
+
+
+def _evidence(evidence: tuple[Exchange, ...], title: str = "Evidence") -> str:
+    if not evidence:
+        return '<p class="tc-muted">No HTTP request was made.</p>'
     n = len(evidence)
-    shown: list[tuple[int, dict[str, Any]]] = list(enumerate(evidence))
+    shown = list(enumerate(evidence))
     note = ""
     if n > MAX_EXCHANGES:
-        keep_last = MAX_EXCHANGES - KEEP_FIRST
-        shown = shown[:KEEP_FIRST] + shown[-keep_last:]
-        note = (f'<p class="tc-muted">{n - MAX_EXCHANGES} of {n} requests in the middle are not shown '
-                "(repeated polls).</p>")
+        shown = shown[:KEEP_FIRST] + shown[-(MAX_EXCHANGES - KEEP_FIRST):]
+        note = f'<p class="tc-muted">{n - MAX_EXCHANGES} of {n} requests in the middle are not shown.</p>'
     items = []
-    for i, (index, ex) in enumerate(shown):
+    for i, (index, exchange) in enumerate(shown):
         if note and i == KEEP_FIRST:
             items.append(note)
-        items.append(_exchange(index + 1, ex, last=index == n - 1))
+        items.append(_exchange(index + 1, exchange, last=index == n - 1))
     return (f'<div class="tc-evidence"><div class="tc-evidence-title">{esc(title)}: {_plural(n, "request")} '
-            f'(click to expand)</div>{"".join(items)}</div>')
+            f'(click to expand; secrets are masked as [REDACTED])</div>{"".join(items)}</div>')
 
 
-def _headers(headers: Any) -> str:
-    return "\n".join(f"{name}: {value}" for name, value in (headers or []))
-
-
-def _exchange(number: int, ex: dict[str, Any], last: bool) -> str:
-    status = ex.get("status")
-    outcome = str(status) if status is not None else f"no response ({ex.get('error') or 'error'})"
-    elapsed = ex.get("elapsed")
-    timing = f" · {float(elapsed) * 1000:.0f} ms" if isinstance(elapsed, int | float) else ""
-    request = f"{ex.get('method', '')} {ex.get('url', '')}\n{_headers(ex.get('request_headers'))}"
-    if ex.get("request_body"):
-        request += f"\n\n{ex['request_body']}"
-    if status is not None:
-        response = f"HTTP {status}\n{_headers(ex.get('response_headers'))}"
-        if ex.get("response_body"):
-            response += f"\n\n{ex['response_body']}"
-    else:
-        response = f"no response: {ex.get('error') or 'error'}"
-    cls = " tc-exchange-last" if last else ""
-    status_cls = "tc-http-bad" if status is None or int(status) >= 400 else "tc-http-ok"
-    return (f'<details class="tc-exchange{cls}"><summary><span class="tc-num">#{number}</span> '
-            f'<span class="tc-method">{esc(ex.get("method"))}</span> <span class="tc-url">{esc(ex.get("url"))}</span>'
-            f' → <span class="{status_cls}">{esc(outcome)}</span><span class="tc-muted">{esc(timing)}</span>'
-            '</summary><div class="tc-exchange-body">'
+def _exchange(number: int, ex: Exchange, last: bool) -> str:
+    outcome = str(ex.status) if ex.status is not None else "no response"
+    if ex.error:
+        outcome += f" ({ex.error})"
+    request = f"{ex.method} {ex.url}\n" + "\n".join(f"{k}: {v}" for k, v in ex.request_headers)
+    if ex.request_body:
+        request += f"\n\n{pretty(ex.request_body, DISPLAYED_BODY)}"
+    response = (f"HTTP {ex.status}\n" + "\n".join(f"{k}: {v}" for k, v in ex.response_headers)
+                if ex.status is not None else f"no response: {ex.error or 'error'}")
+    if ex.response_body:
+        response += f"\n\n{pretty(ex.response_body, DISPLAYED_BODY)}"
+    bad = ex.status is None or ex.status >= 400
+    return (f'<details class="tc-exchange{" tc-exchange-last" if last else ""}"><summary>'
+            f'<span class="tc-num">#{number}</span> <span class="tc-method">{esc(ex.method)}</span> '
+            f'<span class="tc-url">{esc(ex.url)}</span> → <span class="{"tc-http-bad" if bad else "tc-http-ok"}">'
+            f'{esc(outcome)}</span> <span class="tc-muted">{ex.elapsed * 1000:.0f} ms</span></summary>'
+            '<div class="tc-exchange-body">'
             f'<div class="tc-half"><h4>Request</h4><pre class="tc-request">{esc(request)}</pre></div>'
             f'<div class="tc-half"><h4>Response</h4><pre class="tc-response">{esc(response)}</pre></div>'
-            f'<div class="tc-full"><h4>curl</h4><pre class="tc-curl">{esc(ex.get("curl", ""))}</pre></div>'
+            f'<div class="tc-full"><h4>curl</h4><pre class="tc-curl">{esc(ex.curl())}</pre></div>'
             "</div></details>")
 
 
-# --- the pytest-html hooks -------------------------------------------------------------------------------------
+# --- per endpoint, the matrix, the provenance ----------------------------------------------------------------------
+
+def _endpoints(result: RunResult) -> str:
+    rows: dict[str, dict[str, int]] = {}
+    for r in result.requirements:
+        for endpoint in (e.strip() for e in r.requirement.endpoint.split(",")):
+            row = rows.setdefault(endpoint, dict.fromkeys(STATUS_ORDER, 0))
+            row[r.status] += 1
+    head = "".join(f"<th>{esc(STATUS_LABELS[s])}</th>" for s in STATUS_ORDER)
+    body = "".join(
+        f'<tr class="{"tc-row-failed" if row["failed"] else ""}"><td><code>{esc(endpoint)}</code></td>'
+        + "".join(f'<td class="tc-num-cell tc-count-{json_status(s) if row[s] else "zero"}">{row[s] or ""}</td>'
+                  for s in STATUS_ORDER) + "</tr>"
+        for endpoint, row in rows.items())
+    return (f'<section id="tc-endpoints"><h2>By endpoint</h2><table class="tc-endpoints"><thead><tr>'
+            f"<th>Endpoint</th>{head}</tr></thead><tbody>{body}</tbody></table></section>")
 
 
-class HtmlHooks:
-    """pytest-html hook implementations; registered only when pytest-html writes a report."""
-
-    def __init__(self, outputs: ReportOutputs) -> None:
-        self.outputs = outputs
-        self._report_data: Any = None
-
-    def _safe(self, what: str, fn: Callable[[], None]) -> None:
-        try:
-            fn()
-        except Exception as exc:  # a report problem never breaks the run
-            self.outputs.problem(f"HTML report: {what} failed: {type(exc).__name__}: {exc}")
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_html_report_title(self, report: Any) -> None:
-        self._report_data = report
-        report.title = "Coder Tasks API conformance report"
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_html_results_summary(self, prefix: list[str], summary: list[str], postfix: list[str],
-                                    session: pytest.Session) -> None:
-        def build() -> None:
-            results = self.outputs.results
-            if results is None:
-                prefix.append(render_unavailable(self.outputs.unavailable_reason()))
-                return
-            statements = {r["id"]: r["statement"] for r in results["requirements"]}
-            prefix.append(render_summary(results, self.outputs.failed_checks(), statements))
-            if self._report_data is not None:
-                target = results["target"]
-                label = "INCOMPLETE" if results.get("incomplete") else results["verdict"].upper()
-                self._report_data.title = (f"Conformance {label}: "
-                                           f"{target['url'] or 'embedded'}{target['api_prefix']}")
-        self._safe("the summary", build)
-        self._safe("redacting the environment table", lambda: self._redact_environment(session.config))
-
-    def _redact_environment(self, config: pytest.Config) -> None:
-        from pytest_metadata.plugin import metadata_key
-
-        metadata = config.stash.get(metadata_key, None)
-        if metadata is None:
-            return
-        redactor = self.outputs.redactor()
-        for key in list(metadata):
-            metadata[key] = _clean_metadata(key, metadata[key], redactor)
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_html_results_table_header(self, cells: list[str]) -> None:
-        cells.insert(2, '<th class="col-requirements">Requirements</th>')
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
-        content = ""
-        try:
-            content = self._requirements_cell(report, cells)
-        except Exception as exc:
-            self.outputs.problem(f"HTML report: a table row failed: {type(exc).__name__}: {exc}")
-        cells.insert(2, f'<td class="col-requirements">{content}</td>')
-
-    def _requirements_cell(self, report: pytest.TestReport, cells: list[str]) -> str:
-        ids = list(getattr(report, "requirements", ()) or ())
-        levels = self.outputs.levels()
-        parts = [f'<a href="#{req_anchor(rid)}"><code>{esc(rid)}</code></a>&nbsp;'
-                 f'<span class="tc-lv tc-lv-{esc(levels.get(rid, ""))}">{esc(levels.get(rid, "?"))}</span>'
-                 for rid in ids]
-        status = self.outputs.check_status_of(report.nodeid)
-        if status == "warning":
-            parts.append('<span class="tc-badge tc-badge-warning">warning only</span>')
-        if status in ("failed", "warning") and len(cells) > 3:
-            link = (f'<a class="col-links__extra" href="#{check_anchor(report.nodeid)}" target="_self">'
-                    "evidence</a>")
-            cells[3] = cells[3].replace("</td>", link + "</td>", 1)
-        return " ".join(parts)
+def _matrix(result: RunResult) -> str:
+    levels = counts(result.requirements)
+    summary = "".join(
+        f'<div class="tc-level-row"><span class="tc-lv tc-lv-{level}">{level}</span> '
+        + " · ".join(f'<span class="tc-count tc-count-{json_status(s)}">{c[s]} {esc(STATUS_LABELS[s])}</span>'
+                     for s in STATUS_ORDER if c[s]) + "</div>"
+        for level, c in levels.items())
+    areas: dict[str, list[RequirementResult]] = {}
+    for r in result.requirements:
+        areas.setdefault(r.requirement.area, []).append(r)
+    sections = []
+    for area, reqs in areas.items():
+        rows = "".join(
+            f'<tr id="{req_anchor(r.requirement.id)}" class="tc-row tc-row-{json_status(r.status)}">'
+            f'<td class="tc-id"><code>{esc(r.requirement.id)}</code></td>'
+            f'<td><span class="tc-lv tc-lv-{r.requirement.level}">{r.requirement.level}</span></td>'
+            f'<td class="tc-statement">{esc(r.requirement.title)}</td>'
+            f'<td class="tc-endpoint">{esc(r.requirement.endpoint)}</td>'
+            f'<td class="tc-status"><span class="tc-badge tc-badge-{json_status(r.status)}">'
+            f"{esc(STATUS_LABELS[r.status])}</span>{_status_detail(r)}</td>"
+            f'<td class="tc-source">{source_html(r.requirement.source)}</td></tr>'
+            for r in reqs)
+        sections.append(f'<section class="tc-area"><h3>{esc(area)}</h3><table class="tc-matrix"><thead><tr>'
+                        "<th>Requirement</th><th>Level</th><th>Statement</th><th>Endpoint</th><th>Status</th>"
+                        f"<th>Source</th></tr></thead><tbody>{rows}</tbody></table></section>")
+    return (f'<section id="tc-matrix"><h2>Compliance matrix</h2><div class="tc-levels">{summary}</div>'
+            f'{"".join(sections)}</section>')
 
 
-_SECRET_KEY_WORDS = ("TOKEN", "SECRET", "PASSWORD", "PASSWD", "AUTH", "COOKIE", "KEY")
+def _status_detail(r: RequirementResult) -> str:
+    text = r.note or (r.messages[0] if r.messages else "")
+    if not text and r.checks:
+        text = _plural(len(r.checks), "check")
+    return f'<div class="tc-detail">{esc(text)}</div>' if text else ""
 
 
-def _clean_metadata(key: str, value: Any, redactor: Redactor) -> Any:
-    """Environment-table values: secrets masked, HTML escaped (pytest-html inserts them as HTML)."""
-    if isinstance(value, dict):
-        return {esc(k): _clean_metadata(str(k), v, redactor) for k, v in value.items()}
-    text = str(value)
-    if any(word in key.upper() for word in _SECRET_KEY_WORDS) and text:
-        return "[REDACTED]"
-    return esc(redactor.text(text))
+def _provenance(result: RunResult) -> str:
+    facts = result.facts
+    rows = [
+        ("Suite version", f"tasks-conformance {facts.suite_version}"),
+        ("Run prefix", facts.run_prefix),
+        ("Fuzz budget", "off" if facts.fuzz_budget == 0 else f"{facts.fuzz_budget} examples per operation"),
+        ("Read-only", "yes" if facts.read_only else "no"),
+        ("Strict", "yes (SHOULD failures fail the verdict)" if facts.strict else "no"),
+        ("Repeat this run", facts.rerun),
+    ]
+    if facts.cleanup is not None and facts.cleanup.swept:
+        rows.append(("Cleanup", f"{len(facts.cleanup.swept)} task(s) removed by the final sweep (their checks "
+                                f"had not): {', '.join(facts.cleanup.swept[:10])}"))
+    if result.comparison is not None:
+        c = result.comparison
+        rows.append(("Baseline", f"{facts.baseline}: regressed {c.regressed or 'none'}; fixed {c.fixed or 'none'}; "
+                                 f"changed {c.changed or 'none'}"))
+    dl = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in rows)
+    config_rows = "".join(
+        f"<tr><td>[{esc(table)}] {esc(key)}</td><td><code>{esc('—' if value in (None, '') else value)}</code></td>"
+        f'<td class="tc-muted">{esc(facts.sources.get(key, ""))}</td></tr>'
+        for table, values in facts.config.items() for key, value in values.items())
+    fuzz = "".join(f"<li><code>{esc(line)}</code></li>" for line in facts.fuzzing)
+    return (f'<section id="tc-provenance"><h2>About this run</h2><dl class="tc-provenance">{dl}</dl>'
+            + (f'<h3>Fuzzing</h3><ul class="tc-fuzz">{fuzz}</ul>' if fuzz else "")
+            + '<h3>Configuration (secrets redacted)</h3><table class="tc-config-table"><thead><tr><th>Setting</th>'
+            f"<th>Value</th><th>From</th></tr></thead><tbody>{config_rows}</tbody></table></section>")
+

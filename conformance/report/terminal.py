@@ -1,86 +1,98 @@
-"""The per-requirement summary printed at the end of a run: a compact table, failed MUSTs first, then warnings,
-then the blocked requirements (a check of theirs could not run)."""
+"""The summary printed at the end of a run, as lines: what failed first, then warnings, then what was blocked
+(one line per cause, however many checks it stopped), the counts, the cleanup, the notes, the verdict."""
 
 from __future__ import annotations
 
 import textwrap
-from typing import Any
+from dataclasses import dataclass
 
-from conformance.runner.session import RunContext
-from conformance.runner.verdict import (
-    BLOCKED,
-    FAILED,
-    NOT_RUN,
-    PASSED,
-    SKIPPED,
-    WARNING,
-    RequirementResult,
-    counts,
-    verdict,
-)
+from conformance.runner.result import RunResult
+from conformance.runner.verdict import BLOCKED, FAILED, LEVELS, NOT_RUN, PASSED, SKIPPED, WAIVED, WARNING, counts
 
-_LABELS = {FAILED: "FAIL", WARNING: "WARN", BLOCKED: "BLOCK"}  # the statuses listed, in this order
-_LEVELS = ("MUST", "SHOULD", "MAY")
-_DEFAULT_WIDTH = 120
 _MAX_LINES = 2  # per requirement: the table stays compact; the reports have the full message
+_SHOWN_IDS = 6
 
 
-def _width(tr: Any) -> int:
-    try:
-        return max(int(tr._tw.fullwidth), 100)
-    except (AttributeError, TypeError, ValueError):
-        return _DEFAULT_WIDTH
+@dataclass(frozen=True)
+class Line:
+    text: str
+    markup: tuple[str, ...] = ()  # pytest's terminal markup names: "red", "yellow", "green", "bold"
 
 
-def _rows(line: str, detail: str, width: int) -> list[str]:
+def _rows(head: str, detail: str, width: int, markup: tuple[str, ...]) -> list[Line]:
     """The line, with a long detail wrapped onto an indented continuation line."""
-    room = max(width - len(line), 40)
+    room = max(width - len(head), 40)
     wrapped = textwrap.wrap(detail, room, break_long_words=True, break_on_hyphens=False, max_lines=_MAX_LINES,
                             placeholder=" ...") or [""]
-    return [line + wrapped[0]] + [" " * len(line) + more for more in wrapped[1:]]
+    return [Line(head + wrapped[0], markup)] + [Line(" " * len(head) + more, markup) for more in wrapped[1:]]
 
 
-def write_summary(tr: Any, results: list[RequirementResult], run: RunContext, notes: list[str] | None = None,
-                  error: str | None = None) -> None:
-    width = _width(tr)
-    tr.section("tasks-conformance: requirements", sep="=")
-    target = run.config.target
-    tr.write_line(f"target {target.url}{target.api_prefix}" + (" (embedded reference server)"
-                                                             if run.server is not None else ""))
-    order = list(_LABELS)
-    shown = sorted((r for r in results if r.status in _LABELS),
-                   key=lambda r: (order.index(r.status), _LEVELS.index(r.requirement.level)))
-    if shown:
-        tr.write_line(f"{'':5} {'LEVEL':6} {'REQUIREMENT':28} FIRST FAILURE")
-    for r in shown:
-        line = f"{_LABELS[r.status]:5} {r.requirement.level:6} {r.requirement.id:28} "
-        detail = r.messages[0] if r.messages else r.requirement.title
-        for row in _rows(line, detail, width):
-            tr.write_line(row, red=r.status == FAILED, yellow=r.status != FAILED)
-    by_level = counts(results)
-    for level, c in by_level.items():
+def summary(result: RunResult, width: int = 120) -> list[Line]:
+    facts = result.facts
+    out = [Line(f"target {facts.target_url}{facts.api_prefix}"
+                + (" (embedded reference server)" if facts.embedded else ""))]
+    failed = [r for r in result.requirements if r.status == FAILED]
+    warned = [r for r in result.requirements if r.status == WARNING]
+    failed.sort(key=lambda r: LEVELS.index(r.requirement.level))
+    if failed or warned or any(r.status == BLOCKED for r in result.requirements):
+        out.append(Line(f"{'':5} {'LEVEL':6} {'REQUIREMENT':28} FIRST FAILURE"))
+    for r in failed + warned:
+        label = "FAIL" if r.status == FAILED else "WARN"
+        head = f"{label:5} {r.requirement.level:6} {r.requirement.id:28} "
+        out += _rows(head, r.messages[0] if r.messages else r.requirement.title, width,
+                     ("red",) if r.status == FAILED else ("yellow",))
+    for cause in result.blocked_causes():
+        if not cause.requirements:
+            continue
+        ids = [r.requirement.id for r in cause.requirements]
+        musts = sum(1 for r in cause.requirements if r.requirement.level == "MUST")
+        shown = ", ".join(ids[:_SHOWN_IDS]) + (f" and {len(ids) - _SHOWN_IDS} more" if len(ids) > _SHOWN_IDS else "")
+        cause_text = (f"{' '.join(cause.breaks)} failed: " if cause.breaks else "") + cause.message
+        out += _rows(f"{'BLOCK':5} {len(cause.checks)} check(s) could not run: ", cause_text, width, ("yellow",))
+        out += _rows(f"{'':5} ", f"not verified: {len(ids)} requirement(s), {musts} MUST: {shown}", width,
+                     ("yellow",))
+    for r in result.requirements:
+        if r.status == WAIVED:
+            out += _rows(f"{'WAIVE':5} {r.requirement.level:6} {r.requirement.id:28} ", r.note, width, ("yellow",))
+    for level, c in counts(result.requirements).items():
         total = sum(c.values())
-        tr.write_line(f"{level:6} {total:3} requirements: {c[PASSED]} passed, {c[FAILED]} failed, "
-                      f"{c[WARNING]} warnings, " + (f"{c[BLOCKED]} blocked, " if c[BLOCKED] else "")
-                      + f"{c[SKIPPED]} skipped, {c[NOT_RUN]} not run")
-    cleanup = run.cleanup
+        out.append(Line(f"{level:6} {total:3} requirements: {c[PASSED]} passed, {c[FAILED]} failed, "
+                        f"{c[WARNING]} warnings, " + (f"{c[BLOCKED]} blocked, " if c[BLOCKED] else "")
+                        + (f"{c[WAIVED]} waived, " if c[WAIVED] else "")
+                        + f"{c[SKIPPED]} skipped, {c[NOT_RUN]} not run"))
+    cleanup = facts.cleanup
     if cleanup is not None and cleanup.swept:
-        tr.write_line(f"cleanup: the final sweep removed {len(cleanup.swept)} task(s) their checks had not: "
-                      + ", ".join(cleanup.swept[:5]), yellow=True)
+        out.append(Line(f"cleanup: the final sweep removed {len(cleanup.swept)} task(s) their checks had not: "
+                        + ", ".join(cleanup.swept[:5]), ("yellow",)))
     if cleanup is not None and cleanup.left:
-        tr.write_line(f"cleanup: {len(cleanup.left)} task(s) of this run are still on the target: "
-                      + ", ".join(cleanup.left[:5]), red=True)
+        out.append(Line(f"cleanup: {len(cleanup.left)} task(s) of this run are still on the target: "
+                        + ", ".join(cleanup.left[:5]), ("red",)))
     if cleanup is not None and cleanup.abandoned:
-        tr.write_line(f"cleanup: {cleanup.abandoned}", red=True)
-    for note in notes or []:
-        tr.write_line(f"note: {note}", yellow=True)
-    stop = getattr(run, "stop_reason", None)
-    if error:
-        tr.write_line(f"verdict: ERROR ({error})", bold=True, red=True)
-        return
-    if stop:
-        tr.write_line(f"verdict: INCOMPLETE ({stop}; the results cover only the checks that ran)", bold=True,
-                      red=True)
-        return
-    v = verdict(results, run.config.run.strict)
-    tr.write_line(f"verdict: {v.upper()}", bold=True, red=v == "fail", green=v == "pass")
+        out.append(Line(f"cleanup: {cleanup.abandoned}", ("red",)))
+    out += [Line(f"waiver: {text}", ("yellow",)) for text in result.waivers.notes()]
+    if result.comparison is not None:
+        comparison = result.comparison
+        out.append(Line(f"baseline {facts.baseline}: {len(comparison.regressed)} regressed, "
+                        f"{len(comparison.fixed)} fixed, {len(comparison.changed)} changed"))
+        out += [Line(f"  regressed {text}", ("red",)) for text in comparison.regressed]
+        out += [Line(f"  fixed {text}", ("green",)) for text in comparison.fixed]
+    out += [Line(f"note: {note}", ("yellow",)) for note in facts.notes]
+    out.append(verdict_line(result))
+    return out
+
+
+def verdict_line(result: RunResult) -> Line:
+    verdict = result.verdict
+    if result.incomplete:
+        return Line(f"verdict: {verdict.label} ({result.facts.stopped}; the results cover only the checks that ran)",
+                    ("bold", "red"))
+    if verdict.status == "error":
+        why = verdict.reasons[0] if verdict.reasons else "the run could not conclude"
+        return Line(f"verdict: {verdict.label} ({why})", ("bold", "red"))
+    return Line(f"verdict: {verdict.label}", ("bold", "red" if verdict.status == "fail" else "green"))
+
+
+def fuzzing(result: RunResult) -> list[Line]:
+    """The fuzz tiers' lines (their own section), when fuzzing ran."""
+    return [Line(text, ("red",) if " 0 failure(s)" not in text and "failure(s)" in text else ())
+            for text in result.facts.fuzzing]

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import httpx
 
-from conformance.runner.evidence import EvidenceLog, Exchange, current_log
+from conformance.runner.evidence import EvidenceLog, EvidenceSink, Exchange
 from conformance.runner.redact import Redactor
 from conformance.runner.transport import HttpSettings, HttpTransport, NoResponse, StillRateLimited, UnusableAnswer
 
@@ -74,6 +74,7 @@ class ApiClient:
         name: str = "client",
         http: httpx.Client | None = None,
         transport: HttpTransport | None = None,
+        evidence: EvidenceSink | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.api_prefix = api_prefix
@@ -82,6 +83,7 @@ class ApiClient:
         self._redactor = redactor
         self._transport = transport or HttpTransport(HttpSettings(read_timeout=timeout))
         self._http = http or self._transport.new_client()
+        self._evidence = evidence or EvidenceSink()
         redactor.add(token)
 
     def url(self, path: str) -> str:
@@ -141,10 +143,8 @@ class ApiClient:
         elapsed: float,
         error: str | None,
     ) -> None:
-        target = log or current_log()
-        if target is None:
-            return
-        target.add(Exchange.record(
+        add = log.add if log is not None else self._evidence.record
+        add(Exchange.record(
             self._redactor, method=request.method, url=str(request.url),
             request_headers=request.headers.multi_items(), request_body=request.content,
             status=response.status_code if response is not None else None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import shlex
 import stat
 import tomllib
 from collections.abc import Callable, Mapping
@@ -18,6 +19,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from conformance.contracts.requirements import catalogue
+from conformance.runner.compare import ResultsFileError, Status, load_statuses
 from conformance.runner.transport import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_BODY_BYTES,
@@ -26,6 +29,7 @@ from conformance.runner.transport import (
     DEFAULT_TOTAL_TIMEOUT,
     HttpSettings,
 )
+from conformance.runner.waivers import Waiver, WaiverError, load_waivers
 
 ENV_PREFIX = "TASKS_CONFORMANCE_"
 CONFIG_ENV = ENV_PREFIX + "CONFIG"
@@ -116,6 +120,13 @@ def _check_non_negative(value: float) -> str | None:
     return None if value >= 0 else "must be 0 or greater"
 
 
+def _check_file(value: str) -> str | None:
+    path = Path(value).expanduser()
+    if not path.is_file():
+        return "no such file" if not path.exists() else "is not a regular file"
+    return None
+
+
 def _check_ca_bundle(value: str) -> str | None:
     path = Path(value).expanduser()
     if not path.exists():
@@ -163,13 +174,27 @@ SETTINGS: tuple[Setting, ...] = (
             "rate limited skips its check", check=_check_non_negative),
     Setting("active_timeout", "run", float, 120.0, "seconds to wait for a new task to become active",
             check=_check_positive),
+    Setting("cleanup_timeout", "run", float, 60.0,
+            "seconds the cleanup at the end of a run may take in all (no request or 429 wait goes past it); what it "
+            "could not remove is reported", check=_check_positive),
     Setting("poll_interval", "run", float, 0.2,
             "most seconds between polls of asynchronous state (the first pauses are 20 ms, doubling up to this)",
             check=_check_positive),
     Setting("read_only", "run", bool, False, "run only the checks that create nothing"),
     Setting("strict", "run", bool, False, "fail the verdict on SHOULD requirements too",
             pytest_flag_name="--conformance-strict"),
-    Setting("report_dir", "run", str, "reports", "directory for the HTML, JUnit and JSON reports"),
+    Setting("report_dir", "run", str, "reports", "directory for the reports (results.json, the HTML report, "
+            "JUnit XML, evidence.har)"),
+    Setting("html", "run", str, None, "where to write the HTML report (default: REPORT_DIR/conformance.html)",
+            pytest_flag_name="--conformance-html"),
+    Setting("junitxml", "run", str, None, "where to write the JUnit XML (default: REPORT_DIR/junit.xml)",
+            pytest_flag_name="--conformance-junitxml"),
+    Setting("bundle", "run", str, None, "also pack the reports, the evidence and the redacted configuration into "
+            "this .tar.gz with a SHA-256 manifest"),
+    Setting("waivers", "run", str, None, "TOML file of waivers: known failures that do not fail the run until they "
+            "expire", check=lambda v: _check_file(v)),
+    Setting("baseline", "run", str, None, "an earlier results.json: fail only on regressions against it",
+            check=lambda v: _check_file(v)),
     Setting("seed", "run", int, None, "seed for generated names and fuzzing (default: random)"),
     Setting("fuzz_budget", "run", int, 20, "fuzzing: generated examples per operation (0 turns fuzzing off)",
             check=_check_non_negative),
@@ -233,6 +258,12 @@ class RunSettings:
     insecure: bool
     max_rps: float
     max_retries_429: int
+    cleanup_timeout: float = 60.0
+    html: str | None = None
+    junitxml: str | None = None
+    bundle: str | None = None
+    waivers: str | None = None
+    baseline: str | None = None
 
     @property
     def http(self) -> HttpSettings:
@@ -244,18 +275,63 @@ class RunSettings:
         )
 
 
+# The embedded server activates a task in two lifecycle steps (0.1 s by default): a stuck task shows in seconds,
+# and polling it as slowly as a real server would only adds waiting.
+EMBEDDED_DEFAULTS = {"active_timeout": 10.0, "poll_interval": 0.02}
+EMBEDDED_SOURCE = "embedded reference server"
+EMBEDDED_TARGET_KEYS = ("url", "token", "second_token", "admin_token", "template_version_id",
+                        "non_ai_template_version_id", "organization_name")
+
+
 @dataclass(frozen=True)
 class Config:
     target: Target
     run: RunSettings
-    # Where each setting's value came from: "flag --x", "environment TASKS_CONFORMANCE_X", "config file P", "default".
+    # Where each setting's value came from: "flag --x", "environment TASKS_CONFORMANCE_X", "config file P [table]",
+    # "embedded reference server", "default for the embedded server", "default".
     sources: Mapping[str, str] = field(default_factory=dict)
+    waivers: tuple[Waiver, ...] = ()  # read from run.waivers
+    baseline: Mapping[str, Status] | None = None  # read from run.baseline
 
     def with_target(self, **changes: Any) -> Config:
-        return Config(dataclasses.replace(self.target, **changes), self.run, self.sources)
+        return dataclasses.replace(self, target=dataclasses.replace(self.target, **changes))
 
     def with_run(self, **changes: Any) -> Config:
-        return Config(self.target, dataclasses.replace(self.run, **changes), self.sources)
+        return dataclasses.replace(self, run=dataclasses.replace(self.run, **changes))
+
+    def for_embedded(self, values: Mapping[str, Any]) -> Config:
+        """The configuration of a run against the embedded server, once it runs: its URL, tokens and template
+        versions, and the embedded defaults where nothing else was set; each value's source says so."""
+        sources = dict(self.sources)
+        run_changes: dict[str, Any] = {}
+        for name, value in EMBEDDED_DEFAULTS.items():
+            if sources.get(name) == "default":
+                run_changes[name], sources[name] = value, "default for the embedded server"
+        target_changes: dict[str, Any] = {k: values.get(k) for k in EMBEDDED_TARGET_KEYS if k in values}
+        sources.update(dict.fromkeys(target_changes, EMBEDDED_SOURCE))
+        return dataclasses.replace(self, target=dataclasses.replace(self.target, **target_changes),
+                                   run=dataclasses.replace(self.run, **run_changes), sources=sources)
+
+    def rerun_command(self, seed: int | None, prog: str = "tasks-conformance run") -> str:
+        """The command that repeats this run with the same seed: the flags it was given (tokens as environment
+        variables to fill in), the config file it read; settings from the environment stay in the environment."""
+        parts = [prog]
+        files = sorted({src.split(" [", 1)[0].removeprefix("config file ") for src in self.sources.values()
+                        if src.startswith("config file ")})
+        parts += [f"--config {shlex.quote(f)}" for f in files]
+        for s in SETTINGS:
+            if not self.sources.get(s.name, "").startswith("flag ") or s.name == "seed":
+                continue
+            value = getattr(self.target if s.table == "target" else self.run, s.name)
+            if s.kind is bool:
+                parts += [s.flag] if value else []
+            elif s.secret:
+                parts.append(f'{s.flag} "${s.env}"')
+            else:
+                parts.append(f"{s.flag} {shlex.quote(','.join(value) if isinstance(value, tuple) else str(value))}")
+        if seed is not None:
+            parts.append(f"--seed {seed}")
+        return " ".join(parts)
 
     def redacted(self) -> dict[str, dict[str, Any]]:
         """The config as plain data with every secret replaced, for reports."""
@@ -425,10 +501,39 @@ def _assemble(values: dict[str, Any], sources: dict[str, str]) -> Config:
         insecure=values["insecure"],
         max_rps=values["max_rps"],
         max_retries_429=values["max_retries_429"],
+        cleanup_timeout=values["cleanup_timeout"],
+        html=_path(values["html"]),
+        junitxml=_path(values["junitxml"]),
+        bundle=_path(values["bundle"]),
+        waivers=_path(values["waivers"]),
+        baseline=_path(values["baseline"]),
     )
-    config = Config(target, run, sources)
+    config = Config(target, run, sources, waivers=_waivers(run.waivers, sources),
+                    baseline=_baseline(run.baseline, sources))
     _check_target(config)
     return config
+
+
+def _waivers(path: str | None, sources: Mapping[str, str]) -> tuple[Waiver, ...]:
+    if not path:
+        return ()
+    try:
+        return load_waivers(Path(path), catalogue())
+    except WaiverError as exc:
+        raise ConfigError(f"{exc} (waivers, {sources['waivers']})") from None
+
+
+def _baseline(path: str | None, sources: Mapping[str, str]) -> Mapping[str, Status] | None:
+    if not path:
+        return None
+    try:
+        return load_statuses(Path(path))
+    except ResultsFileError as exc:
+        raise ConfigError(f"{exc} (baseline, {sources['baseline']})") from None
+
+
+def _path(text: str | None) -> str | None:
+    return str(Path(text).expanduser()) if text else None
 
 
 def _names(text: str | None) -> tuple[str, ...]:

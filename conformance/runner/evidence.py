@@ -5,13 +5,14 @@ from __future__ import annotations
 import contextlib
 import json
 import shlex
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from conformance.runner.redact import Redactor
 
-BODY_LIMIT = 4000  # characters of a body kept as evidence (cut after redaction)
+BODY_LIMIT = 64 * 1024  # characters of a body kept as evidence (cut after redaction; the HTML shows less)
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,9 @@ class Exchange:
     response_body: str
     elapsed: float
     error: str | None = None
+    started: float = 0.0  # when the request was sent (epoch seconds)
+    request_body_complete: bool = True  # False: the body was longer than BODY_LIMIT and is cut
+    response_body_complete: bool = True
 
     @classmethod
     def record(
@@ -44,16 +48,20 @@ class Exchange:
         error: str | None = None,
     ) -> Exchange:
         """The one way evidence is made: everything through the redactor, bodies cut only after it."""
+        request_text, response_text = body_text(request_body, redactor), body_text(response_body, redactor)
         return cls(
             method=redactor.text(method),
             url=redactor.text(url),
             request_headers=redactor.headers(list(request_headers)),
-            request_body=body_text(request_body, redactor),
+            request_body=request_text,
             status=status,
             response_headers=redactor.headers(list(response_headers)),
-            response_body=body_text(response_body, redactor),
+            response_body=response_text,
             elapsed=round(elapsed, 4),
             error=redactor.text(error) if error else None,
+            started=round(time.time() - elapsed, 4),
+            request_body_complete=len(request_body) <= BODY_LIMIT,
+            response_body_complete=len(response_body) <= BODY_LIMIT,
         )
 
     def curl(self) -> str:
@@ -89,14 +97,18 @@ def parse_json(content: bytes | str) -> Any:
 
 
 def body_text(content: bytes, redactor: Redactor, limit: int = BODY_LIMIT) -> str:
-    """A body for display: pretty JSON if it parses, text otherwise; redacted, then cut."""
+    """A body as text, as the server sent it (UTF-8, bad bytes replaced): redacted, then cut."""
     if not content:
         return ""
-    text = content[: limit * 4].decode("utf-8", errors="replace")
-    if len(content) <= limit * 4:
-        with contextlib.suppress(ValueError, UnicodeDecodeError, RecursionError):
-            text = json.dumps(parse_json(content), indent=2, ensure_ascii=False)
-    return redactor.cut(text, limit)
+    return redactor.cut(content[: limit * 2].decode("utf-8", errors="replace"), limit)
+
+
+def pretty(text: str, limit: int) -> str:
+    """Evidence text for a reader: indented JSON where it parses, at most about `limit` characters. (Evidence is
+    already redacted, so cutting it leaves no part of a secret.)"""
+    with contextlib.suppress(ValueError):
+        text = json.dumps(parse_json(text), indent=2, ensure_ascii=False)
+    return text if len(text) <= limit else f"{text[:limit]}... [{len(text)} characters in all]"
 
 
 @dataclass
@@ -112,15 +124,39 @@ class EvidenceLog:
         return self.exchanges[-1] if self.exchanges else None
 
 
-class _Current:
-    """The evidence log of the check that is running now (checks run one at a time in a process)."""
+class Shared:
+    """A fixture's result that several checks judge (a task watched until active, a delete, a send): the requests
+    that made it, which the recorder adds to the evidence of every check that uses it."""
 
-    log: EvidenceLog | None = None
-
-
-def current_log() -> EvidenceLog | None:
-    return _Current.log
+    evidence: list[Exchange]
 
 
-def set_current_log(log: EvidenceLog | None) -> None:
-    _Current.log = log
+class EvidenceSink:
+    """Where a run's clients record exchanges: the log of the check that is running now (a run's checks run one
+    at a time), or nowhere between checks. The recorder begins and ends each check's log."""
+
+    def __init__(self) -> None:
+        self.current: EvidenceLog | None = None
+        self._taps: list[list[Exchange]] = []
+
+    def begin(self) -> EvidenceLog:
+        self.current = EvidenceLog()
+        return self.current
+
+    def end(self) -> None:
+        self.current = None
+
+    def record(self, exchange: Exchange) -> None:
+        if self.current is not None:
+            self.current.add(exchange)
+        for tap in self._taps:
+            tap.append(exchange)
+
+    @contextlib.contextmanager
+    def shared(self, into: list[Exchange]) -> Iterator[None]:
+        """Also record the requests made in this block into `into` (a fixture's `Shared` evidence)."""
+        self._taps.append(into)
+        try:
+            yield
+        finally:
+            self._taps.remove(into)

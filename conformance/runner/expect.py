@@ -12,6 +12,7 @@ import httpx
 from conformance.contracts.contract import default_contract
 from conformance.runner import redact
 from conformance.runner.evidence import parse_json
+from conformance.runner.interrupts import interrupts
 
 T = TypeVar("T")
 SNIPPET = 160  # characters of a body quoted in a failure message
@@ -141,7 +142,7 @@ def poll(
     while not done(result):
         if time.monotonic() >= deadline:
             raise fail(f"waited {timeout:g} s for {waiting_for}; last seen: {last(result)}")
-        time.sleep(next(pauses))
+        interrupts.sleep(next(pauses))
         result = probe()
     return result
 

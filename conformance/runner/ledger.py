@@ -22,11 +22,12 @@ from typing import Any
 
 import httpx
 
-from conformance.runner.client import ApiClient, TransportError
+from conformance.runner.client import ApiClient, RateLimited, TransportError
 from conformance.runner.evidence import parse_json
 from conformance.runner.expect import poll_pauses
+from conformance.runner.interrupts import interrupts
+from conformance.runner.transport import HttpTransport
 
-SWEEP_SECONDS = 60.0  # the final sweep's time, whatever the server does
 RESCAN_PAUSE = 0.5  # after an interrupt, look for tasks again after this pause: a create may have been in flight
 PREFIX_SLACK = 20  # unknown tasks carrying the prefix the sweep deletes beyond the creates the ledger saw
 ROLES = ("admin", "primary", "second")
@@ -43,6 +44,7 @@ class CreatedTask:
     found_by: str = "create"  # "create": claimed from a create's answer; "prefix": found in a list by the sweep
     delete_answer: str = ""  # what the last delete got ("202", "500", "no response (...)"); "" before any
     gone: bool = False  # a later read showed it gone
+    seen: bool = False  # a read after its delete showed it still there (else: no read could tell)
 
     @property
     def label(self) -> str:
@@ -155,8 +157,21 @@ def delete(entry: CreatedTask, client: ApiClient) -> None:
     """Delete a task of the run; remember the answer (it is not counted removed until a read shows it gone)."""
     try:
         entry.delete_answer = str(client.delete_task(entry.id, log=DISCARD).status_code)
+    except RateLimited:
+        entry.delete_answer = "429 (still rate limited after every retry)"
     except TransportError as exc:
         entry.delete_answer = f"no response ({str(exc).rsplit(': ', 1)[-1]})"
+
+
+def delete_all(entries: Iterable[CreatedTask], clients: Mapping[str, ApiClient], transport: HttpTransport,
+               seconds: float) -> None:
+    """A check's (or a fuzz tier's) cleanup: delete each entry not yet deleted, newest first, each delete given at
+    most `seconds` and no long wait for a rate limit; what is refused is the final sweep's."""
+    for entry in reversed(list(entries)):
+        client = clients.get(entry.owner) or clients.get("admin")
+        if client is not None and not entry.deleted:
+            with transport.cutoff(seconds):
+                delete(entry, client)
 
 
 def listed(client: ApiClient) -> list[dict[str, Any]] | None:
@@ -174,11 +189,11 @@ def sweep(ledger: TaskLedger, clients: Mapping[str, ApiClient], *, confirm_secon
           rescan_after: float | None = None) -> CleanupResult:
     """Find the run's tasks, delete those no check deleted, confirm what is gone, report what is left.
 
-    The caller bounds it in time (the transport's cutoff: no request, and no wait for a 429, past SWEEP_SECONDS).
+    The caller bounds it in time (the transport's cutoff: no request, and no wait for a 429, past cleanup_timeout).
     `confirm_seconds` is how long a task whose delete was accepted may take to go (the run's active_timeout)."""
     _find_unknown(ledger, clients)
     if rescan_after is not None:
-        time.sleep(rescan_after)
+        interrupts.sleep(rescan_after)
         _find_unknown(ledger, clients)
     swept = []
     for entry in ledger.pending():
@@ -191,8 +206,10 @@ def sweep(ledger: TaskLedger, clients: Mapping[str, ApiClient], *, confirm_secon
     result.swept = [f"{e.label} ({'found by prefix' if e.found_by == 'prefix' else 'not deleted by its check'})"
                     for e in swept if e.gone]
     for entry in ledger.pending():
-        if entry.deleted:
+        if entry.deleted and entry.seen:
             why = f"still there after its delete was answered {entry.delete_answer}"
+        elif entry.deleted:
+            why = f"its delete was answered {entry.delete_answer}, but no read could confirm it is gone"
         else:
             why = f"its delete was answered {entry.delete_answer}" if entry.delete_answer else "not deleted"
         result.left.append(f"{entry.label} ({why})")
@@ -230,14 +247,15 @@ def _confirm(ledger: TaskLedger, clients: Mapping[str, ApiClient], seconds: floa
             present = {t.get("id") for t in tasks} if tasks is not None else None
             for entry in entries:
                 if present is not None:
-                    entry.gone = entry.id not in present
+                    entry.gone, entry.seen = entry.id not in present, entry.id in present
                     continue
                 with contextlib.suppress(TransportError):
-                    entry.gone = client.get_task(entry.id, log=DISCARD).status_code == 404
+                    status = client.get_task(entry.id, log=DISCARD).status_code
+                    entry.gone, entry.seen = status == 404, status == 200
         pause = next(pauses)
         if not any(e.deleted for e in ledger.pending()) or time.monotonic() + pause >= deadline:
             return
-        time.sleep(pause)
+        interrupts.sleep(pause)
 
 
 class _Discard:

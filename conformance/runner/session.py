@@ -10,7 +10,8 @@ from typing import Any
 
 from conformance.runner.client import ApiClient
 from conformance.runner.config import Config
-from conformance.runner.ledger import CleanupResult, TaskLedger
+from conformance.runner.evidence import EvidenceSink
+from conformance.runner.ledger import TaskLedger
 from conformance.runner.redact import Redactor
 from conformance.runner.transport import HttpTransport
 
@@ -35,17 +36,18 @@ class RunContext:
     server_version: str | None = None
     server: Any = None  # the embedded ReferenceServer, when there is one
     ledger: TaskLedger = field(default_factory=lambda: TaskLedger("", {}))  # begin() makes the run's
+    evidence: EvidenceSink = field(default_factory=EvidenceSink)  # the log of the check running now
     _clients: dict[str, ApiClient] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _counter: int = 0
-    cleanup: CleanupResult | None = None  # what the end of the run did about the tasks it created
-    stop_reason: str | None = None  # why the run stopped before its end (interrupted, target stopped answering)
+    fuzz_summary: list[str] = field(default_factory=list)  # the fuzz tiers' summary lines
     # Set when a task did not become active within active_timeout: later checks do not wait that long again.
     start_timed_out: str | None = None
     _transport: HttpTransport | None = None
 
     @classmethod
-    def begin(cls, config: Config, seed: int, server: Any = None, redactor: Redactor | None = None) -> RunContext:
+    def begin(cls, config: Config, seed: int, server: Any = None, redactor: Redactor | None = None,
+              evidence: EvidenceSink | None = None) -> RunContext:
         """A new run: its redactor knows the config's secrets; a fresh task-name prefix; the rng seeded with `seed`;
         a ledger that claims every task the run's creates answer with."""
         redactor = redactor or Redactor()
@@ -56,7 +58,7 @@ class RunContext:
         ledger = TaskLedger(prefix, {"primary": t.token or "", "second": t.second_token or "",
                                      "admin": t.admin_token or ""})
         return cls(config=config, redactor=redactor, prefix=prefix, seed=seed, rng=random.Random(seed),
-                   server=server, ledger=ledger)
+                   server=server, ledger=ledger, evidence=evidence or EvidenceSink())
 
     @property
     def transport(self) -> HttpTransport:
@@ -78,7 +80,7 @@ class RunContext:
                 return None
             assert t.url is not None, "the target URL is resolved before clients are made"
             self._clients[role] = ApiClient(t.url, t.api_prefix, token, self.redactor, name=role,
-                                            transport=self.transport)
+                                            transport=self.transport, evidence=self.evidence)
         return self._clients[role]
 
     def unique_name(self, label: str) -> str:

@@ -39,6 +39,8 @@ from requests.structures import CaseInsensitiveDict
 from urllib3 import HTTPResponse
 from urllib3._collections import HTTPHeaderDict
 
+from conformance.runner.interrupts import interrupts
+
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 10.0
 DEFAULT_TOTAL_TIMEOUT = 30.0
@@ -438,6 +440,10 @@ class HttpTransport:
 
         Raises NoResponse (UnusableAnswer when an answer came but its body is not taken in) or StillRateLimited;
         the response it returns has its body read (`.content`)."""
+        with interrupts.interruptible():
+            return self._send(client, request, observe)
+
+    def _send(self, client: httpx.Client, request: httpx.Request, observe: Observer | None) -> httpx.Response:
         retries = 0
         while True:
             self.limiter.wait()
@@ -479,7 +485,8 @@ class HttpTransport:
         """Within this block no request runs past `seconds` from now, and no 429 is waited for beyond it (the
         cleanup after an interrupt, or against a server that keeps rate limiting, is bounded)."""
         previous = self._cutoff
-        self._cutoff = time.monotonic() + seconds
+        ends = time.monotonic() + seconds
+        self._cutoff = ends if previous is None else min(previous, ends)  # an outer cutoff still holds
         try:
             yield
         finally:
@@ -543,13 +550,13 @@ class HttpTransport:
                 return f"TLS handshake failed ({text})"
             return f"connection failed ({text or type(exc).__name__})"
         if isinstance(exc, httpx.RemoteProtocolError):
-            if ("without sending a response" in text or "Server disconnected" in text) and not reading_body:
-                if _state.received:
-                    return (f"malformed HTTP response: the server sent {_state.received} byte(s) that are not an "
-                            f"HTTP response ({_state.first_bytes!r}) and closed the connection")
-                return "the server closed the connection without answering"
             if "complete message body" in text or "incomplete" in text.lower():
                 return f"the response body was cut short ({text}); the Content-Length may be wrong"
+            if not reading_body and _state.received:
+                return (f"malformed HTTP response: the server sent {_state.received} byte(s) that are not an HTTP "
+                        f"response ({_state.first_bytes!r})")
+            if "without sending a response" in text or "Server disconnected" in text:
+                return "the server closed the connection without answering"
             return f"malformed HTTP response ({text})"
         if isinstance(exc, httpx.ReadError):
             where = "the response body" if reading_body else "the response"

@@ -1,48 +1,48 @@
-"""From check outcomes to requirement statuses and the run's verdict."""
+"""From check outcomes to requirement statuses, and the run's one verdict.
+
+`requirement_results` gives every requirement of the catalogue its status; `decide` is the only place a verdict
+is made (pass, fail, error; partial or not); `exit_code` the only place the process's exit code is.
+"""
 
 from __future__ import annotations
 
+import signal
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from conformance.contracts.requirements import Requirement, catalogue, strongest
+from conformance.contracts.requirements import Requirement
+from conformance.runner.exitcodes import EXIT_FAIL, EXIT_PASS, EXIT_SIGNAL_BASE, EXIT_UNREACHABLE
+from conformance.runner.outcome import BLOCKED, FAILED, PASSED, SKIPPED, CheckOutcome
 
-# Requirement statuses, worst first. BLOCKED: a check of it could not run (what it needed from the target,
-# e.g. an active task, could not be had), so the requirement was not verified; the cause fails elsewhere.
-FAILED, WARNING, BLOCKED, PASSED, SKIPPED, NOT_RUN = "failed", "warning", "blocked", "passed", "skipped", "not run"
-STATUS_ORDER = (FAILED, WARNING, BLOCKED, PASSED, SKIPPED, NOT_RUN)
-
-
-@dataclass
-class CheckOutcome:
-    """The result of one check (a pytest test) as the verdict sees it."""
-
-    nodeid: str
-    requirements: tuple[str, ...]
-    outcome: str  # "passed", "failed", "skipped", "blocked" (what it needed could not be had: it did not judge)
-    message: str = ""
-    duration: float = 0.0
-    broken: tuple[str, ...] = ()  # the requirements a failure names; empty = all of the check's
-
-    @property
-    def breaks(self) -> tuple[str, ...]:
-        """The requirements a failure counts against: those it names among its own, else all of its own."""
-        named = tuple(r for r in self.broken if r in self.requirements)
-        return named or self.requirements
-
-    @property
-    def level(self) -> str:
-        cat = catalogue()
-        return strongest([cat[r].level for r in self.requirements if r in cat])
+# Requirement statuses, worst first. BLOCKED: a check of it could not run (what it needed from the target, e.g. an
+# active task, could not be had), or stopped at another requirement's failure before it got to this one: not
+# verified; the cause fails elsewhere. WAIVED: failed or blocked, and a waiver that has not expired covers it.
+WARNING, WAIVED, NOT_RUN = "warning", "waived", "not run"
+STATUS_ORDER = (FAILED, WARNING, BLOCKED, WAIVED, PASSED, SKIPPED, NOT_RUN)
+LEVELS = ("MUST", "SHOULD", "MAY")
+PASS, FAIL, ERROR = "pass", "fail", "error"
 
 
-def failed_outcome(phase: str, requirements: tuple[str, ...], broken: tuple[str, ...], blocked: bool = False) -> str:
-    """The outcome of a check whose `phase` ("setup", "call", "teardown") failed: BLOCKED when its set-up failed, or
-    it raised expect.Blocked (what it needed could not be had), without naming one of the check's own
-    requirements; else FAILED."""
-    if (phase == "setup" or blocked) and not set(broken) & set(requirements):
-        return BLOCKED
-    return FAILED
+def json_status(status: str) -> str:
+    """A status as a JSON identifier: 'not run' becomes 'not_run'."""
+    return status.replace(" ", "_")
+
+
+def counts_for_verdict(level: str, strict: bool) -> bool:
+    """Whether a failure of a requirement of this level fails the verdict (else it is a warning)."""
+    return level == "MUST" or (strict and level == "SHOULD")
+
+
+def check_status(outcome: CheckOutcome, levels: Mapping[str, str], strict: bool) -> str:
+    """A check's status in the reports: passed, skipped, blocked, failed (breaks a MUST, or a SHOULD with strict)
+    or warning (breaks only SHOULD/MAY requirements)."""
+    if outcome.status != FAILED:
+        return outcome.status
+    broken = [levels[r] for r in outcome.breaks if r in levels]
+    if not broken or any(counts_for_verdict(level, strict) for level in broken):
+        return FAILED
+    return WARNING
 
 
 @dataclass
@@ -51,53 +51,100 @@ class RequirementResult:
     status: str
     checks: list[str] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
+    note: str = ""  # what a waiver says about it
 
 
-def requirement_results(outcomes: list[CheckOutcome], strict: bool = False) -> list[RequirementResult]:
+def requirement_results(outcomes: Iterable[CheckOutcome], catalogue: Mapping[str, Requirement],
+                        strict: bool = False) -> list[RequirementResult]:
     """Every catalogue requirement with its status, in catalogue order."""
-    results = {rid: RequirementResult(req, NOT_RUN) for rid, req in catalogue().items()}
+    results = {rid: RequirementResult(req, NOT_RUN) for rid, req in catalogue.items()}
     seen: dict[str, Counter[str]] = {rid: Counter() for rid in results}
+    said: dict[str, dict[str, list[str]]] = {rid: {FAILED: [], BLOCKED: [], SKIPPED: []} for rid in results}
     for o in outcomes:
         for rid in o.requirements:
             if rid not in results:
                 continue
-            results[rid].checks.append(o.nodeid)
-            outcome = o.outcome
-            if outcome == "failed" and rid not in o.breaks:
-                continue  # the failure names other requirements: no verdict on this one from this check
-            seen[rid][outcome] += 1
-            if outcome in ("failed", "skipped", "blocked") and o.message:
-                results[rid].messages.append(o.message)
+            results[rid].checks.append(o.id)
+            status, message = o.status, o.message
+            if status == FAILED and rid not in o.breaks:
+                # The check ran, but stopped at the failure of another of its requirements first.
+                status = BLOCKED
+                message = f"not verified: {o.id} stopped at the failure of {', '.join(o.breaks)} ({o.message})"
+            seen[rid][status] += 1
+            if status in said[rid] and message:
+                said[rid][status].append(message)
     for rid, result in results.items():
         counts = seen[rid]
-        if counts["failed"]:
+        if counts[FAILED]:
             result.status = FAILED if counts_for_verdict(result.requirement.level, strict) else WARNING
-        elif counts["blocked"]:
+        elif counts[BLOCKED]:
             result.status = BLOCKED
-        elif counts["passed"]:
+        elif counts[PASSED]:
             result.status = PASSED
-        elif counts["skipped"]:
+        elif counts[SKIPPED]:
             result.status = SKIPPED
+        result.messages = list(dict.fromkeys(m for status in (FAILED, BLOCKED, SKIPPED) for m in said[rid][status]))
+        result.checks = list(dict.fromkeys(result.checks))
     return list(results.values())
 
 
-def verdict(results: list[RequirementResult], strict: bool = False) -> str:
-    """'fail' when a requirement failed, or when one that would fail the verdict (a MUST; a SHOULD when strict)
-    is blocked: it was not verified. Else 'pass' (warnings allowed)."""
-    for r in results:
-        if r.status == FAILED or (r.status == BLOCKED and counts_for_verdict(r.requirement.level, strict)):
-            return "fail"
-    return "pass"
-
-
-def counts_for_verdict(level: str, strict: bool) -> bool:
-    """Whether a failure of a requirement of this level fails the verdict (else it is a warning)."""
-    return level == "MUST" or (strict and level == "SHOULD")
-
-
-def counts(results: list[RequirementResult]) -> dict[str, dict[str, int]]:
+def counts(results: Iterable[RequirementResult]) -> dict[str, dict[str, int]]:
     """{level: {status: n}} for every level and status."""
-    out = {level: dict.fromkeys(STATUS_ORDER, 0) for level in ("MUST", "SHOULD", "MAY")}
+    out = {level: dict.fromkeys(STATUS_ORDER, 0) for level in LEVELS}
     for r in results:
         out[r.requirement.level][r.status] += 1
     return out
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The run's verdict, as every report shows it."""
+
+    status: str  # PASS, FAIL or ERROR
+    label: str  # "PASS", "FAIL", "ERROR", "INCOMPLETE", with "(partial: ...)" when MUST requirements did not run
+    reasons: tuple[str, ...] = ()  # why it failed or could not conclude, one line each
+    partial: str = ""  # e.g. "50 of 86 MUST requirements not run"
+
+
+def decide(results: list[RequirementResult], *, strict: bool = False, error: str | None = None,
+           incomplete: bool = False, expired_waivers: Iterable[str] = (),
+           regressions: Iterable[str] | None = None) -> Verdict:
+    """The one verdict of a run.
+
+    - error: the run could not conclude (the preflight failed); incomplete: it stopped before all its checks ran
+      (interrupted, the target stopped answering): both ERROR.
+    - Without a baseline: FAIL when a requirement failed (a MUST; a SHOULD with strict: the statuses say so) or one
+      that would fail it is blocked (it was not shown to hold), or a waiver has expired; else PASS.
+    - With a baseline (`regressions` given): FAIL only on a regression, or an expired waiver.
+    A run in which MUST requirements did not run or were skipped says so: "PASS (partial: ...)"."""
+    if error or incomplete:
+        return Verdict(ERROR, "INCOMPLETE" if incomplete else "ERROR", (error,) if error else ())
+    reasons = [f"waiver expired: {text}" for text in expired_waivers]
+    if regressions is not None:
+        reasons += [f"regression: {text}" for text in regressions]
+    else:
+        reasons += [f"{r.requirement.id} {r.status}" for r in results if r.status == FAILED
+                    or (r.status == BLOCKED and counts_for_verdict(r.requirement.level, strict))]
+    status = FAIL if reasons else PASS
+    musts = [r for r in results if r.requirement.level == "MUST"]
+    not_run = sum(1 for r in musts if r.status == NOT_RUN)
+    skipped = sum(1 for r in musts if r.status == SKIPPED)
+    partial = ""
+    if not_run and skipped:
+        partial = (f"{not_run + skipped} of {len(musts)} MUST requirements not verified: {not_run} not run, "
+                   f"{skipped} skipped")
+    elif not_run or skipped:
+        partial = f"{not_run or skipped} of {len(musts)} MUST requirements {'not run' if not_run else 'skipped'}"
+    label = status.upper() + (f" (partial: {partial})" if partial else "")
+    return Verdict(status, label, tuple(reasons), partial)
+
+
+def exit_code(verdict: Verdict, *, interrupted: str | None = None) -> int:
+    """0 pass, 1 fail; a run that could not conclude: 128 + the signal that interrupted it, else 3."""
+    if verdict.status == PASS:
+        return EXIT_PASS
+    if verdict.status == FAIL:
+        return EXIT_FAIL
+    if interrupted:
+        return EXIT_SIGNAL_BASE + int(getattr(signal, interrupted, signal.SIGINT))
+    return EXIT_UNREACHABLE

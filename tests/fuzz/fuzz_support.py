@@ -15,7 +15,6 @@ from typing import Any
 from conformance.fuzz.driver import FuzzRun
 from conformance.reference import ReferenceServer
 from conformance.runner.config import load_config
-from conformance.runner.evidence import EvidenceLog, set_current_log
 from conformance.runner.session import RunContext
 
 TARGET_KEYS = ("url", "token", "second_token", "admin_token", "template_version_id", "non_ai_template_version_id")
@@ -27,12 +26,12 @@ def fuzz_run(server: ReferenceServer, **settings: Any) -> Iterator[FuzzRun]:
     values = server.target_config()
     config = load_config(settings, environ={}).with_target(**{k: values[k] for k in TARGET_KEYS})
     run = RunContext.begin(config, 0, server)
-    set_current_log(EvidenceLog())
+    run.evidence.begin()
     fuzz = FuzzRun(run)
     try:
         yield fuzz
     finally:
-        set_current_log(None)
+        run.evidence.end()
         fuzz.close()
         run.close()
 

@@ -23,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+import tomllib
 import zlib
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import leaks
 import pytest
 import tomli_w
 
@@ -155,6 +157,21 @@ def upstream_rewrite(rewrite: Callable[[str, list[tuple[str, str]], bytes], byte
     async def act(request: Request, writer: Writer, proxy: HostileProxy) -> None:
         status, headers, body = await proxy.fetch_upstream(request)
         writer.write(rewrite(status, headers, body))
+        await writer.drain()
+        await _close(writer)
+    return act
+
+
+def answer_with(make: Callable[[Request, str, list[tuple[str, str]], bytes], tuple[str, list[tuple[str, str]],
+                                                                                   bytes]]) -> Action:
+    """Ask the reference server, then answer make(request, status line, headers, body) -> (status, headers, body)
+    (Content-Length set for the new body), and close."""
+    async def act(request: Request, writer: Writer, proxy: HostileProxy) -> None:
+        status, headers, body = await proxy.fetch_upstream(request)
+        status, headers, body = make(request, status, headers, body)
+        kept = [(k, v) for k, v in headers if k.lower() not in ("content-length", "connection")]
+        kept += [("Content-Length", str(len(body))), ("Connection", "close")]
+        writer.write(response_bytes(status.split(" ", 1)[1] if status.startswith("HTTP/") else status, kept, body))
         await writer.drain()
         await _close(writer)
     return act
@@ -413,11 +430,21 @@ def suite_command(config: Path, report_dir: Path, *args: str) -> list[str]:
 
 def run_suite(config: Path, report_dir: Path, *args: str, env: dict[str, str] | None = None,
               timeout: float = 90) -> RunResult:
-    """`tasks-conformance run --config CONFIG --report-dir DIR ARGS` in a subprocess; ARGS after `--` go to pytest."""
+    """`tasks-conformance run --config CONFIG --report-dir DIR ARGS` in a subprocess; ARGS after `--` go to pytest.
+    Its tokens are watched and its output kept for the leak scan at the end of the test (conftest.py)."""
+    watch_config(config)
     started = time.monotonic()
     proc = subprocess.run(suite_command(config, report_dir, *args), capture_output=True, text=True, timeout=timeout,
                           env=clean_env(env), stdin=subprocess.DEVNULL)
+    leaks.record_output(f"output of {' '.join(args) or 'a run'}", proc.stdout + proc.stderr)
     return RunResult(proc.returncode, proc.stdout + proc.stderr, report_dir, time.monotonic() - started)
+
+
+def watch_config(config: Path) -> None:
+    """The tokens of a config file, for the leak scan."""
+    with contextlib.suppress(OSError, ValueError):
+        target = tomllib.loads(config.read_text(encoding="utf-8")).get("target", {})
+        leaks.watch(*(str(target[k]) for k in ("token", "second_token", "admin_token") if target.get(k)))
 
 
 def write_config(path: Path, target: dict[str, str], **run: str) -> Path:

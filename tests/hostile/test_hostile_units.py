@@ -143,7 +143,8 @@ def test_evidence_records_the_failure_without_the_token() -> None:
             _client(proxy.url).list_tasks(via="query", log=log)
     assert TOKEN not in str(caught.value)
     exchange = log.exchanges[-1]
-    assert exchange.status is None and "larger than 4194304 bytes after gzip decoding" in (exchange.error or "")
+    assert exchange.status == 200 and "larger than 4194304 bytes after gzip decoding" in (exchange.error or "")
+    assert exchange.response_body == ""  # the status and headers of the answer, none of its body
     assert TOKEN not in str(exchange.as_dict())
 
 

@@ -1,33 +1,52 @@
-"""The HTML fragments themselves: everything from the server is escaped, long polls are shortened."""
+"""The HTML page itself: everything from the server is escaped, long polls are shortened, sources are linked."""
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
-from report_support import SuiteRun
-
-from conformance.report.html import MAX_EXCHANGES, FailedCheck, check_anchor, render_summary
+from conformance.contracts.requirements import catalogue
+from conformance.report.html import MAX_EXCHANGES, check_anchor, source_html, to_html
+from conformance.runner.evidence import Exchange
+from conformance.runner.outcome import CheckOutcome
+from conformance.runner.result import RunFacts, build_result
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 
-def _exchange(i: int, body: str = "{}") -> dict[str, Any]:
-    return {"method": "GET", "url": f"http://h/api/experimental/tasks?i={i}", "request_headers": [["accept", "*/*"]],
-            "request_body": "", "status": 200, "response_headers": [["content-type", "text/html"]],
-            "response_body": body, "elapsed": 0.01, "error": None, "curl": f"curl -i -X GET 'http://h/?i={i}'"}
+def _exchange(i: int, body: str = "{}") -> Exchange:
+    return Exchange(method="GET", url=f"http://h/api/experimental/tasks?i={i}", request_headers=[("accept", "*/*")],
+                    request_body="", status=200, response_headers=[("content-type", "text/html")],
+                    response_body=body, elapsed=0.01)
 
 
-def test_server_content_is_escaped_and_long_polls_are_shortened(failing_run: SuiteRun) -> None:
-    results = json.loads(failing_run.results_file.read_text(encoding="utf-8"))
-    check = next(c for c in results["checks"] if c["outcome"] == "failed")
-    evidence = [_exchange(i) for i in range(MAX_EXCHANGES + 30)] + [_exchange(999, HOSTILE)]
-    failure = FailedCheck(id=check["id"], status="failed", message=f"expected 200, got {HOSTILE}",
-                          requirements=check["requirements"], broken=[], evidence=evidence)
-    page = render_summary(results, [failure], {})
+def _facts() -> RunFacts:
+    return RunFacts(suite_version="0", target_url="http://h", api_prefix="/api/experimental", embedded=False,
+                    server_version=HOSTILE, seed=1, run_prefix="ct-abc", read_only=False, strict=False,
+                    fuzz_budget=0, started=0.0, finished=1.0, config={"target": {"url": HOSTILE}}, sources={})
+
+
+def test_server_content_is_escaped_and_long_polls_are_shortened() -> None:
+    evidence = tuple(_exchange(i) for i in range(MAX_EXCHANGES + 30)) + (_exchange(999, HOSTILE),)
+    failed = CheckOutcome("conformance/checks/test_list.py::test_x", ("LIST-COUNT",), "failed",
+                          f"expected 200, got {HOSTILE}", evidence=evidence)
+    page = to_html(build_result([failed], _facts(), catalogue()))
     assert HOSTILE not in page
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
     assert page.count('<details class="tc-exchange') == MAX_EXCHANGES
     assert "tasks?i=999<" in page and "tasks?i=0<" in page and f"tasks?i={MAX_EXCHANGES}<" not in page
     assert f"31 of {MAX_EXCHANGES + 31} requests in the middle are not shown" in page
-    assert f'id="{check_anchor(check["id"])}"' in page
+    assert f'id="{check_anchor(failed.id)}"' in page
+    assert "<script" not in page
+
+
+def test_blocked_checks_are_shown_once_per_cause() -> None:
+    blocked = [CheckOutcome(f"conformance/checks/test_logs.py::test_{i}", ("LOGS-STATUS-200",), "blocked",
+                            f"waited 10 s for task {i}-x to become active", ("LIFE-REACHES-ACTIVE",)) for i in range(5)]
+    page = to_html(build_result(blocked, _facts(), catalogue()))
+    assert page.count("tc-check tc-check-blocked") == 1
+    assert "5 checks could not run" in page and "LIFE-REACHES-ACTIVE failed: waited 10 s" in page
+
+
+def test_sources_link_coder_files_and_pull_requests() -> None:
+    text = source_html("coder: coderd/httpmw/apikey.go and coder/coder#21887 <b>")
+    assert '<a href="https://github.com/coder/coder/blob/main/coderd/httpmw/apikey.go">' in text
+    assert '<a href="https://github.com/coder/coder/pull/21887">coder/coder#21887</a>' in text
+    assert "&lt;b&gt;" in text

@@ -6,7 +6,7 @@ import pytest
 from _pytest._code.code import ExceptionInfo
 from report_support import SuiteRun, leaks
 
-from conformance.report.outputs import PlainFailure, redact_report
+from conformance.runner.recorder import redact_report
 from conformance.runner.redact import Redactor
 
 TOKEN = "AbCdEfGhIj-0123456789abcdefghijKL"
@@ -17,7 +17,7 @@ def test_no_output_contains_a_token(which: str, request: pytest.FixtureRequest) 
     run: SuiteRun = request.getfixturevalue(which)
     assert run.secrets, "the run should know the tokens it used"
     files = {p.name for p in run.report_dir.iterdir()}
-    assert {"conformance.html", "junit.xml", "results.json"} <= files
+    assert {"conformance.html", "junit.xml", "results.json", "evidence.har"} <= files
     assert leaks(run) == []
 
 
@@ -43,12 +43,9 @@ def test_exception_messages_and_captured_output_are_redacted() -> None:
     report = _report_with(KeyError(f"no field in {{'token': '{TOKEN}'}}"),
                           [("Captured stdout call", f"GET /tasks?coder_session_token={TOKEN}")])
     assert TOKEN in report.longreprtext
-    redact_report(report, Redactor([TOKEN]))
-    assert TOKEN not in report.longreprtext
-    assert isinstance(report.longrepr, PlainFailure)
-    message = report.longrepr.reprcrash.message
-    assert message.startswith("KeyError") and "[REDACTED]" in message and TOKEN not in message
-    assert report.longreprtext.splitlines()[0] == message
+    redactor = Redactor([TOKEN])
+    redact_report(report, redactor, redactor.text(report.longreprtext))
+    assert TOKEN not in report.longreprtext and "[REDACTED]" in report.longreprtext
     assert all(TOKEN not in content for _, content in report.sections)
     assert "coder_session_token=[REDACTED]" in report.sections[0][1]
 
@@ -56,9 +53,9 @@ def test_exception_messages_and_captured_output_are_redacted() -> None:
 def test_unknown_token_shapes_and_skip_reasons_are_redacted() -> None:
     other = "ZZZZZZZZZZ-yyyyyyyyyyyyyyyyyyyyyy"  # not known to the redactor, but token-shaped
     report = _report_with(AssertionError(f"Authorization: Bearer {other}"))
-    redact_report(report, Redactor())
+    redact_report(report, Redactor(), Redactor().text(report.longreprtext))
     assert other not in report.longreprtext
     skipped = pytest.TestReport(nodeid="n", location=("f", 1, "n"), keywords={}, outcome="skipped",
                                 longrepr=("f", 1, f"Skipped: token {TOKEN} expired"), when="call")
-    redact_report(skipped, Redactor([TOKEN]))
+    redact_report(skipped, Redactor([TOKEN]), "")
     assert isinstance(skipped.longrepr, tuple) and TOKEN not in skipped.longrepr[2]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 
 from conformance.cli import build_parser, pytest_arguments
 
@@ -14,21 +15,28 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
                           timeout=120, stdin=subprocess.DEVNULL)
 
 
-def test_help_explains_commands_and_exit_codes() -> None:
+def test_help_explains_commands_defaults_and_exit_codes() -> None:
     result = cli("--help")
     assert result.returncode == 0
-    for word in ("run", "serve", "requirements", "Exit codes"):
+    for word in ("run", "serve", "requirements", "diff", "exit codes"):
         assert word in result.stdout
-    run_help = cli("run", "--help").stdout
+    run_help = " ".join(cli("run", "--help").stdout.split())
     assert "--target-url" in run_help and "TASKS_CONFORMANCE_URL" in run_help
+    assert "(default: 120.0)" in run_help  # active_timeout
+    assert "--html" in run_help and "--junitxml" in run_help and "--check" in run_help
+    assert "130 interrupted by Ctrl-C (SIGINT); 143 by SIGTERM" in run_help
 
 
-def test_requirements_json_lists_every_requirement_with_its_checks() -> None:
+def test_requirements_json_lists_every_requirement_with_its_checks_and_source() -> None:
+    started = time.monotonic()
     result = cli("requirements", "--json")
     assert result.returncode == 0, result.stderr
+    assert time.monotonic() - started < 5  # no pytest collection
     rows = json.loads(result.stdout)
     assert len(rows) >= 60
     assert all(row["checks"] for row in rows), [row["id"] for row in rows if not row["checks"]]
+    assert all(row["source"] for row in rows)
+    assert all(c.startswith("conformance/") and "::test_" in c for row in rows for c in row["checks"])
     assert {row["level"] for row in rows} == {"MUST", "SHOULD", "MAY"}
 
 
@@ -38,11 +46,13 @@ def test_requirements_table() -> None:
     assert "LIST-COUNT" in result.stdout and "requirements" in result.stdout.splitlines()[-1]
 
 
-def test_run_flags_become_pytest_flags() -> None:
+def test_run_hands_pytest_no_settings_only_the_package_and_what_follows_the_double_dash() -> None:
     args = build_parser(with_serve_arguments=False).parse_args(
         ["run", "--target-url", "http://h", "--strict", "--read-only", "--", "-k", "auth"])
-    assert pytest_arguments(args) == ["--pyargs", "conformance", "--assert=plain", "--target-url", "http://h",
-                                      "--read-only", "--conformance-strict", "-k", "auth"]
+    assert args.url == "http://h" and args.strict and args.read_only
+    argv = pytest_arguments(args.pytest_args)
+    assert argv[:2] == ["--pyargs", "conformance"] and argv[-2:] == ["-k", "auth"]
+    assert "--target-url" not in argv and "-p" in argv and "no:cacheprovider" in argv and "--rootdir" in argv
 
 
 def test_no_command_is_usage_error() -> None:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from conformance.cli import checks_by_requirement
+from conformance.checks.index import checks_by_requirement
 from conformance.contracts.requirements import catalogue
 
 
 def test_every_requirement_has_a_check_and_every_check_a_known_requirement() -> None:
     checks = checks_by_requirement()
     known = catalogue()
-    assert checks, "no checks were collected"
+    assert checks, "no checks were found"
     uncovered = [rid for rid in known if not checks.get(rid)]
     unknown = [rid for rid in checks if rid not in known]
     assert uncovered == [], f"requirements without a check: {uncovered}"

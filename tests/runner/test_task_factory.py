@@ -12,7 +12,7 @@ import pytest
 from conformance.reference import ReferenceServer
 from conformance.runner import expect
 from conformance.runner.config import load_config
-from conformance.runner.evidence import EvidenceLog, set_current_log
+from conformance.runner.evidence import EvidenceLog
 from conformance.runner.session import RunContext
 from conformance.runner.tasks import TaskFactory
 
@@ -26,11 +26,11 @@ def run_against(server: ReferenceServer, **settings: str) -> Iterator[RunContext
     values = server.target_config()
     config = load_config(settings, environ={}).with_target(**{k: values[k] for k in TARGET_KEYS})
     run = RunContext.begin(config, 0, server)
-    set_current_log(EvidenceLog())
+    run.evidence.begin()
     try:
         yield run
     finally:
-        set_current_log(None)
+        run.evidence.end()
         run.close()
 
 

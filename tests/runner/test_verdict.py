@@ -1,116 +1,195 @@
-"""From check outcomes to requirement statuses and the verdict."""
+"""From check outcomes to requirement statuses and the one verdict (partial runs, waivers and baselines too)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from conformance.contracts.requirements import catalogue
+from conformance.runner.compare import Status
+from conformance.runner.outcome import CheckOutcome, failure_status
+from conformance.runner.result import RunFacts, build_result
 from conformance.runner.verdict import (
     BLOCKED,
     FAILED,
     NOT_RUN,
     PASSED,
     SKIPPED,
+    WAIVED,
     WARNING,
-    CheckOutcome,
-    failed_outcome,
+    decide,
+    exit_code,
     requirement_results,
-    verdict,
 )
+from conformance.runner.waivers import Waiver
+
+TODAY = dt.date(2026, 12, 1)
+
+
+def outcome(check: str, requirements: tuple[str, ...], status: str, message: str = "",
+            broken: tuple[str, ...] = ()) -> CheckOutcome:
+    return CheckOutcome(check, requirements, status, message, broken)
+
+
+def results_of(*outcomes: CheckOutcome, strict: bool = False) -> list:
+    return requirement_results(outcomes, catalogue(), strict)
 
 
 def status_of(results: list, rid: str) -> str:
     return next(r.status for r in results if r.requirement.id == rid)
 
 
+def every_must_passes() -> list[CheckOutcome]:
+    return [outcome(f"c{i}", (rid,), PASSED) for i, rid in enumerate(catalogue()) if catalogue()[rid].level == "MUST"]
+
+
 def test_must_failure_fails_the_verdict() -> None:
-    results = requirement_results([CheckOutcome("a", ("LIST-COUNT",), "failed", "off by one")])
+    results = results_of(*every_must_passes(), outcome("a", ("LIST-COUNT",), FAILED, "off by one"))
     assert status_of(results, "LIST-COUNT") == FAILED
-    assert verdict(results) == "fail"
+    verdict = decide(results)
+    assert verdict.status == "fail" and verdict.label == "FAIL" and "LIST-COUNT failed" in verdict.reasons
+    assert exit_code(verdict) == 1
 
 
 def test_should_failure_is_a_warning_unless_strict() -> None:
-    outcome = [CheckOutcome("a", ("LIST-ORDER",), "failed", "wrong order")]
-    assert status_of(requirement_results(outcome), "LIST-ORDER") == WARNING
-    assert verdict(requirement_results(outcome)) == "pass"
-    assert status_of(requirement_results(outcome, strict=True), "LIST-ORDER") == FAILED
-    assert verdict(requirement_results(outcome, strict=True)) == "fail"
+    failed = outcome("a", ("LIST-ORDER",), FAILED, "wrong order")
+    results = results_of(*every_must_passes(), failed)
+    assert status_of(results, "LIST-ORDER") == WARNING
+    assert decide(results).status == "pass"
+    strict = results_of(*every_must_passes(), failed, strict=True)
+    assert status_of(strict, "LIST-ORDER") == FAILED
+    assert decide(strict, strict=True).status == "fail"
 
 
 def test_may_failure_never_fails() -> None:
-    outcome = [CheckOutcome("a", ("AUTH-BEARER",), "failed", "401")]
-    assert verdict(requirement_results(outcome, strict=True)) == "pass"
+    results = results_of(*every_must_passes(), outcome("a", ("AUTH-BEARER",), FAILED, "401"), strict=True)
+    assert decide(results, strict=True).status == "pass"
 
 
-def test_statuses_passed_skipped_not_run() -> None:
-    results = requirement_results([
-        CheckOutcome("a", ("LIST-COUNT",), "passed"),
-        CheckOutcome("b", ("ACL-ADMIN-SEES-ALL",), "skipped", "no admin token"),
-    ])
+def test_statuses_passed_skipped_not_run_and_a_partial_run_says_so() -> None:
+    results = results_of(outcome("a", ("LIST-COUNT",), PASSED),
+                         outcome("b", ("ACL-ADMIN-SEES-ALL",), SKIPPED, "no admin token"))
     assert status_of(results, "LIST-COUNT") == PASSED
     assert status_of(results, "ACL-ADMIN-SEES-ALL") == SKIPPED
     assert status_of(results, "LIST-ORDER") == NOT_RUN
     assert len(results) == len(catalogue())
+    musts = sum(1 for r in catalogue().values() if r.level == "MUST")
+    verdict = decide(results)
+    assert verdict.status == "pass"
+    assert verdict.label == (f"PASS (partial: {musts - 1} of {musts} MUST requirements not verified: "
+                             f"{musts - 2} not run, 1 skipped)")
+    only_not_run = decide(results_of(outcome("a", ("LIST-COUNT",), PASSED)))
+    assert only_not_run.label == f"PASS (partial: {musts - 1} of {musts} MUST requirements not run)"
+    assert decide(results_of(*every_must_passes())).label == "PASS"
 
 
-def test_failure_naming_one_requirement_leaves_the_others() -> None:
-    results = requirement_results([
-        CheckOutcome("a", ("CREATE-STATUS-201", "CREATE-SCHEMA"), "failed", "schema", broken=("CREATE-SCHEMA",)),
-        CheckOutcome("b", ("CREATE-STATUS-201",), "passed"),
-    ])
+def test_failure_naming_one_requirement_leaves_the_other_not_verified_by_that_check() -> None:
+    results = results_of(
+        outcome("a", ("CREATE-STATUS-201", "CREATE-SCHEMA"), FAILED, "schema", broken=("CREATE-SCHEMA",)),
+        outcome("b", ("CREATE-STATUS-201",), PASSED),
+    )
     assert status_of(results, "CREATE-SCHEMA") == FAILED
-    assert status_of(results, "CREATE-STATUS-201") == PASSED
+    assert status_of(results, "CREATE-STATUS-201") == BLOCKED  # check a stopped before it; b passing is not enough
+    alone = results_of(outcome("a", ("CREATE-STATUS-201", "CREATE-SCHEMA"), FAILED, "x", broken=("CREATE-SCHEMA",)))
+    result = next(r for r in alone if r.requirement.id == "CREATE-STATUS-201")
+    assert result.status == BLOCKED and "stopped at the failure of CREATE-SCHEMA" in result.messages[0]
 
 
 def test_one_failing_check_among_passing_ones_fails_the_requirement() -> None:
-    results = requirement_results([
-        CheckOutcome("a", ("AUTH-MISSING-401",), "passed"),
-        CheckOutcome("b", ("AUTH-MISSING-401",), "failed", "200 on get"),
-    ])
+    results = results_of(outcome("a", ("AUTH-MISSING-401",), PASSED), outcome("b", ("AUTH-MISSING-401",), FAILED, "x"))
     assert status_of(results, "AUTH-MISSING-401") == FAILED
 
 
 def test_failure_naming_a_foreign_requirement_counts_against_the_checks_own() -> None:
-    results = requirement_results([
-        CheckOutcome("a", ("LIST-COUNT",), "failed", "count off", broken=("ACL-LIST-OTHER-HIDDEN",)),
-    ])
+    results = results_of(outcome("a", ("LIST-COUNT",), FAILED, "count off", broken=("ACL-LIST-OTHER-HIDDEN",)))
     assert status_of(results, "LIST-COUNT") == FAILED
     assert status_of(results, "ACL-LIST-OTHER-HIDDEN") == NOT_RUN
 
 
 def test_a_failed_set_up_blocks_unless_it_judged_one_of_the_checks_own_requirements() -> None:
     own = ("LOGS-STATUS-200", "LOGS-SCHEMA")
-    assert failed_outcome("setup", own, ()) == BLOCKED
-    assert failed_outcome("setup", own, ("LIFE-REACHES-ACTIVE",)) == BLOCKED  # the cause is another requirement's
-    assert failed_outcome("setup", own, ("LOGS-SCHEMA",)) == FAILED
-    assert failed_outcome("call", own, ()) == FAILED
-    assert failed_outcome("teardown", own, ()) == FAILED
-
-
-def test_expect_blocked_blocks_in_any_phase_unless_its_cause_is_the_checks_own() -> None:
-    own = ("LOGS-STATUS-200", "LOGS-SCHEMA")
-    assert failed_outcome("call", own, ("LIFE-REACHES-ACTIVE",), blocked=True) == BLOCKED
-    assert failed_outcome("call", own, (), blocked=True) == BLOCKED
-    assert failed_outcome("call", own, ("LOGS-SCHEMA",), blocked=True) == FAILED
-    assert failed_outcome("call", own, ("LIFE-REACHES-ACTIVE",)) == FAILED  # a plain failure counts against its own
+    assert failure_status("setup", own, ()) == BLOCKED
+    assert failure_status("setup", own, ("LIFE-REACHES-ACTIVE",)) == BLOCKED  # the cause is another requirement's
+    assert failure_status("setup", own, ("LOGS-SCHEMA",)) == FAILED
+    assert failure_status("call", own, ()) == FAILED
+    assert failure_status("teardown", own, ()) == FAILED
+    assert failure_status("call", own, ("LIFE-REACHES-ACTIVE",), blocked=True) == BLOCKED
+    assert failure_status("call", own, (), blocked=True) == BLOCKED
+    assert failure_status("call", own, ("LOGS-SCHEMA",), blocked=True) == FAILED
+    assert failure_status("call", own, ("LIFE-REACHES-ACTIVE",)) == FAILED  # a plain failure counts against its own
 
 
 def test_blocked_is_not_failed_but_a_blocked_must_fails_the_verdict() -> None:
-    results = requirement_results([
-        CheckOutcome("a", ("LIST-COUNT",), "passed"),
-        CheckOutcome("b", ("LIST-COUNT",), BLOCKED, "could not set up the check: no active task"),
-    ])
+    results = results_of(*every_must_passes(), outcome("b", ("LIST-COUNT",), BLOCKED, "no active task"))
     assert status_of(results, "LIST-COUNT") == BLOCKED
-    assert next(r for r in results if r.requirement.id == "LIST-COUNT").messages == [
-        "could not set up the check: no active task"]
-    assert verdict(results) == "fail"
+    assert next(r for r in results if r.requirement.id == "LIST-COUNT").messages == ["no active task"]
+    assert decide(results).status == "fail"
 
 
 def test_a_failure_outranks_blocked_and_a_blocked_should_only_fails_when_strict() -> None:
-    results = requirement_results([
-        CheckOutcome("a", ("LIST-COUNT",), BLOCKED, "no task"),
-        CheckOutcome("b", ("LIST-COUNT",), "failed", "off by one"),
-    ])
+    results = results_of(outcome("a", ("LIST-COUNT",), BLOCKED, "no task"), outcome("b", ("LIST-COUNT",), FAILED, "x"))
     assert status_of(results, "LIST-COUNT") == FAILED
-    should = [CheckOutcome("a", ("LIST-ORDER",), BLOCKED, "no task")]
-    assert status_of(requirement_results(should), "LIST-ORDER") == BLOCKED
-    assert verdict(requirement_results(should)) == "pass"
-    assert verdict(requirement_results(should, strict=True), strict=True) == "fail"
+    assert next(r for r in results if r.requirement.id == "LIST-COUNT").messages[0] == "x"  # the failure first
+    should = results_of(*every_must_passes(), outcome("a", ("LIST-ORDER",), BLOCKED, "no task"))
+    assert status_of(should, "LIST-ORDER") == BLOCKED
+    assert decide(should).status == "pass"
+    assert decide(should, strict=True).status == "fail"
+
+
+def test_errors_and_interrupts_decide_the_exit_code() -> None:
+    results = results_of(*every_must_passes())
+    assert exit_code(decide(results, error="preflight failed: x")) == 3
+    interrupted = decide(results, incomplete=True)
+    assert interrupted.label == "INCOMPLETE"
+    assert exit_code(interrupted, interrupted="SIGINT") == 130
+    assert exit_code(interrupted, interrupted="SIGTERM") == 143
+
+
+def _facts(**changes: object) -> RunFacts:
+    base: dict = {"suite_version": "0", "target_url": "http://t", "api_prefix": "/api", "embedded": False,
+                  "server_version": "v2.31.4+abc", "seed": 1, "run_prefix": "ct-x", "read_only": False,
+                  "strict": False, "fuzz_budget": 0, "started": 0.0, "finished": 1.0, "config": {}, "sources": {},
+                  "today": TODAY}
+    base.update(changes)
+    return RunFacts(**base)
+
+
+def test_an_unexpired_waiver_waives_an_expired_one_fails_and_an_unneeded_one_is_reported() -> None:
+    failing = [*every_must_passes(), outcome("z", ("LIST-COUNT",), FAILED, "off by one")]
+    waiver = Waiver("LIST-COUNT", "known bug #1", TODAY + dt.timedelta(days=1))
+    result = build_result(failing, _facts(), catalogue(), waivers=[waiver])
+    row = next(r for r in result.requirements if r.requirement.id == "LIST-COUNT")
+    assert row.status == WAIVED and "known bug #1" in row.note
+    assert result.verdict.status == "pass" and result.exit_code == 0
+    old = Waiver("LIST-COUNT", "old", TODAY - dt.timedelta(1))
+    expired = build_result(failing, _facts(), catalogue(), waivers=[old])
+    assert expired.verdict.status == "fail" and any("waiver expired" in r for r in expired.verdict.reasons)
+    expired_but_passing = build_result(every_must_passes(), _facts(), catalogue(),
+                                       waivers=[Waiver("LIST-COUNT", "old", TODAY - dt.timedelta(1))])
+    assert expired_but_passing.verdict.status == "fail"  # an expired waiver fails the run whatever it covered
+    unneeded = build_result(every_must_passes(), _facts(), catalogue(), waivers=[waiver])
+    assert unneeded.verdict.status == "pass"
+    assert any("no longer needed" in note for note in unneeded.waivers.notes())
+
+
+def test_a_waiver_for_another_profile_or_server_version_does_not_apply() -> None:
+    failing = [*every_must_passes(), outcome("z", ("LIST-COUNT",), FAILED, "off by one")]
+    later = TODAY + dt.timedelta(days=30)
+    for waiver in (Waiver("LIST-COUNT", "r", later, server_version="v2.30.*"),
+                   Waiver("LIST-COUNT", "r", later, profile="legacy")):
+        result = build_result(failing, _facts(), catalogue(), waivers=[waiver], profile="stable")
+        assert result.verdict.status == "fail", waiver
+    matching = Waiver("LIST-COUNT", "r", later, server_version="v2.31.*", profile="stable")
+    assert build_result(failing, _facts(), catalogue(), waivers=[matching], profile="stable").verdict.status == "pass"
+
+
+def test_a_baseline_fails_only_on_regressions() -> None:
+    failing = [*every_must_passes(), outcome("z", ("LIST-COUNT",), FAILED, "off by one")]
+    known = {"LIST-COUNT": Status("failed", "MUST")}
+    same = build_result(failing, _facts(baseline="old.json"), catalogue(), baseline=known)
+    assert same.verdict.status == "pass" and same.comparison is not None and same.comparison.regressed == []
+    was_passing = {"LIST-COUNT": Status("passed", "MUST")}
+    regressed = build_result(failing, _facts(), catalogue(), baseline=was_passing)
+    assert regressed.verdict.status == "fail"
+    assert regressed.comparison is not None and regressed.comparison.regressed == ["LIST-COUNT: passed -> failed"]
+    fixed = build_result(every_must_passes(), _facts(), catalogue(), baseline=known)
+    assert fixed.comparison is not None and fixed.comparison.fixed == ["LIST-COUNT: failed -> passed"]

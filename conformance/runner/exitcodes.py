@@ -1,0 +1,7 @@
+"""The exit codes of `tasks-conformance run` (and of pytest runs of the suite)."""
+
+EXIT_PASS = 0  # every MUST requirement that ran passed
+EXIT_FAIL = 1  # a MUST failed or is blocked (a SHOULD too under strict), a waiver expired, a requirement regressed
+EXIT_USAGE = 2  # bad usage or configuration
+EXIT_UNREACHABLE = 3  # the target cannot be checked (preflight failed, it stopped answering)
+EXIT_SIGNAL_BASE = 128  # interrupted by a signal: 128 + its number (SIGINT 130, SIGTERM 143), as shells report it

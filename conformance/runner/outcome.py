@@ -1,0 +1,56 @@
+"""What one check came to: the record the recorder makes of a check's pytest phases, and the run result's input."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import conformance
+from conformance.runner.evidence import Exchange
+
+# Check statuses as the recorder makes them. The run result adds WARNING (a failure that breaks only SHOULD or MAY
+# requirements) from the requirement levels.
+PASSED, FAILED, BLOCKED, SKIPPED = "passed", "failed", "blocked", "skipped"
+PACKAGE_ROOT = Path(conformance.__file__).resolve().parent.parent
+
+
+def check_id(path: Path | str, nodeid: str) -> str:
+    """A check's id, the same wherever and however the suite runs: the module's path inside the installed
+    package (`conformance/checks/test_auth.py`) and the test's name with its parameters. pytest's own node id
+    starts with the path relative to its rootdir, which moves with the working directory and the config file."""
+    name = nodeid.split("::", 1)[1] if "::" in nodeid else nodeid
+    try:
+        module = Path(path).resolve().relative_to(PACKAGE_ROOT).as_posix()
+    except ValueError:  # not a module of this package (a plugin's test); its node id is all there is
+        return nodeid
+    return f"{module}::{name}"
+
+
+def failure_status(phase: str, requirements: tuple[str, ...], broken: tuple[str, ...], blocked: bool = False) -> str:
+    """The status of a check whose `phase` ("setup", "call", "teardown") failed: BLOCKED when its set-up failed, or
+    it raised expect.Blocked (what it needed could not be had), without naming one of the check's own
+    requirements; else FAILED."""
+    if (phase == "setup" or blocked) and not set(broken) & set(requirements):
+        return BLOCKED
+    return FAILED
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """One check, once: its status, the one-line message, the requirements a failure breaks, its evidence."""
+
+    id: str
+    requirements: tuple[str, ...]
+    status: str  # PASSED, FAILED, BLOCKED (what it needed could not be had: it did not judge) or SKIPPED
+    message: str = ""  # one line, redacted: the failure, the skip reason, or why it was blocked
+    broken: tuple[str, ...] = ()  # the requirements a failure names; empty: all of the check's
+    duration: float = 0.0
+    evidence: tuple[Exchange, ...] = ()
+    details: str = ""  # the whole failure text (redacted), when it says more than the message
+    properties: tuple[tuple[str, str], ...] = ()  # facts a check reports about itself (fuzz cases, fingerprint)
+
+    @property
+    def breaks(self) -> tuple[str, ...]:
+        """The requirements a failure counts against: those it names among its own, else all of its own."""
+        named = tuple(r for r in self.broken if r in self.requirements)
+        return named or self.requirements

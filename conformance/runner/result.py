@@ -1,0 +1,166 @@
+"""The run result: built once at the end of a run from the check outcomes and the facts of the run.
+
+The verdict, the exit code, the terminal summary, results.json, JUnit XML, the HTML report and the evidence HAR
+are all made from a `RunResult` and nothing else. Every string in it has been through the run's redactor.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shlex
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from conformance.contracts.requirements import Requirement
+from conformance.runner.compare import Comparison, Status, compare
+from conformance.runner.ledger import CleanupResult
+from conformance.runner.outcome import BLOCKED, FAILED, CheckOutcome
+from conformance.runner.verdict import (
+    WAIVED,
+    WARNING,
+    RequirementResult,
+    Verdict,
+    check_status,
+    decide,
+    exit_code,
+    json_status,
+    requirement_results,
+)
+from conformance.runner.waivers import Waiver, WaiverReport, judge
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """What the reports say about a run besides its outcomes (all redacted)."""
+
+    suite_version: str
+    target_url: str | None  # without credentials, query or fragment
+    api_prefix: str
+    embedded: bool
+    server_version: str | None
+    seed: int | None
+    run_prefix: str | None
+    read_only: bool
+    strict: bool
+    fuzz_budget: int
+    started: float  # epoch seconds
+    finished: float
+    config: Mapping[str, Mapping[str, Any]]  # the effective settings, secrets "[REDACTED]"
+    sources: Mapping[str, str]  # where each setting's value came from
+    reference_faults: tuple[str, ...] = ()
+    reference_variations: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # how the run talked to the target: insecure TLS, 429s, pacing
+    fuzzing: tuple[str, ...] = ()  # the fuzz tiers' summary lines
+    cleanup: CleanupResult | None = None
+    error: str | None = None  # why the run could not conclude (the preflight failed)
+    stopped: str | None = None  # why it stopped before all its checks ran (interrupted, target stopped answering)
+    interrupted: str | None = None  # "SIGINT" or "SIGTERM"
+    rerun: str = "tasks-conformance run"  # the command that repeats the run (secrets left out), without --check
+    baseline: str | None = None  # the results.json the run was compared with
+    today: dt.date = field(default_factory=dt.date.today)
+
+    @property
+    def duration(self) -> float:
+        return max(self.finished - self.started, 0.0)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """A check as the reports show it."""
+
+    outcome: CheckOutcome
+    status: str  # passed, failed, warning (breaks only SHOULD/MAY), blocked, skipped
+    level: str  # the strongest level among its requirements
+    rerun: str  # reruns just this check with the same seed
+
+
+@dataclass(frozen=True)
+class RunResult:
+    facts: RunFacts
+    checks: tuple[CheckResult, ...]
+    requirements: tuple[RequirementResult, ...]
+    verdict: Verdict
+    exit_code: int
+    waivers: WaiverReport
+    comparison: Comparison | None  # against the baseline, when one was given
+
+    @property
+    def incomplete(self) -> bool:
+        return self.facts.stopped is not None
+
+    def problems(self) -> list[CheckResult]:
+        """Failed, warned and blocked checks, failed first, each in run order."""
+        order = (FAILED, WARNING, BLOCKED)
+        return sorted((c for c in self.checks if c.status in order), key=lambda c: order.index(c.status))
+
+    def blocked_causes(self) -> list[Cause]:
+        """The blocked checks grouped by what blocked them: one cause, however many checks it stopped."""
+        causes: dict[str, Cause] = {}
+        for check in self.checks:
+            if check.status != BLOCKED:
+                continue
+            o = check.outcome
+            key = " ".join(o.broken) or _shape(o.message)
+            cause = causes.setdefault(key, Cause(o.broken, o.message, [], []))
+            cause.checks.append(check)
+        for cause in causes.values():
+            ids = {rid for c in cause.checks for rid in c.outcome.requirements}
+            cause.requirements.extend(r for r in self.requirements
+                                      if r.requirement.id in ids and r.status == BLOCKED)
+        return list(causes.values())
+
+
+@dataclass
+class Cause:
+    """What blocked some checks: the requirements it breaks (where a check named them) and the first message."""
+
+    breaks: tuple[str, ...]
+    message: str
+    checks: list[CheckResult]
+    requirements: list[RequirementResult]
+
+
+def build_result(outcomes: Iterable[CheckOutcome], facts: RunFacts, catalogue: Mapping[str, Requirement], *,
+                 waivers: Iterable[Waiver] = (), baseline: Mapping[str, Status] | None = None,
+                 profile: str | None = None) -> RunResult:
+    """The one result of a run: requirement statuses (waivers applied), the verdict, the exit code."""
+    outcomes = list(outcomes)
+    levels = {rid: r.level for rid, r in catalogue.items()}
+    requirements = requirement_results(outcomes, catalogue, facts.strict)
+    report = judge(waivers, {r.requirement.id: r.status for r in requirements}, facts.today, profile,
+                   facts.server_version, waivable=(FAILED, WARNING, BLOCKED))
+    for r in requirements:
+        waiver = report.waived.get(r.requirement.id)
+        if waiver is not None:
+            r.status, r.note = WAIVED, f"waived until {waiver.expires.isoformat()}: {waiver.reason}"
+    comparison = None
+    if baseline is not None:
+        comparison = compare(baseline, {r.requirement.id: Status(json_status(r.status), r.requirement.level)
+                                        for r in requirements})
+    stopped = facts.stopped if facts.stopped else None
+    error = facts.error or (f"{stopped} before all checks ran: the results are incomplete" if stopped else None)
+    verdict = decide(requirements, strict=facts.strict, error=error, incomplete=stopped is not None,
+                     expired_waivers=[w.describe() for w in report.expired],
+                     regressions=comparison.regressed if comparison is not None else None)
+    checks = tuple(
+        CheckResult(o, check_status(o, levels, facts.strict), _strongest(levels, o.requirements),
+                    f"{facts.rerun} --check {shlex.quote(o.id)}")
+        for o in outcomes
+    )
+    return RunResult(facts, checks, tuple(requirements), verdict,
+                     exit_code(verdict, interrupted=facts.interrupted if stopped else None), report, comparison)
+
+
+_VARYING = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|ct-[a-z0-9]{6}[\w-]*|\d+(\.\d+)?")
+
+
+def _shape(message: str) -> str:
+    """A message with its ids, task names and numbers taken out: the same cause reads the same."""
+    return _VARYING.sub("#", message)
+
+
+def _strongest(levels: Mapping[str, str], ids: Iterable[str]) -> str:
+    found = [levels[r] for r in ids if r in levels]
+    return min(found, key=("MUST", "SHOULD", "MAY").index) if found else "MAY"

@@ -1,0 +1,321 @@
+"""A conformance run inside pytest: from the validated configuration to the one run result.
+
+`ConformanceRun` is the pytest plugin object of one run. It selects the checks (read-only mode, `--check`),
+starts the embedded reference server when there is no target, runs the preflight, keeps the recorder (one
+outcome per check), stops the run when the target stops answering, turns Ctrl-C and SIGTERM into an orderly end,
+removes what the run created, and builds the `RunResult`. What becomes of the result (reports, the terminal
+summary) is the caller's `publish` callback: this module does not know the report formats.
+
+At the end of an interrupted run the (incomplete) reports are published first, then the cleanup runs (bounded),
+then the reports are published again with what the cleanup did: a second interrupt or a kill during the cleanup
+still leaves reports behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import pytest
+
+import conformance
+from conformance.contracts.requirements import catalogue
+from conformance.runner import ledger, redact
+from conformance.runner.client import RateLimited, TransportError
+from conformance.runner.config import Config, display_url
+from conformance.runner.evidence import EvidenceLog
+from conformance.runner.exitcodes import EXIT_UNREACHABLE, EXIT_USAGE
+from conformance.runner.interrupts import interrupts
+from conformance.runner.outcome import check_id
+from conformance.runner.preflight import PreflightError, run_preflight
+from conformance.runner.recorder import Recorder, requirement_ids
+from conformance.runner.result import RunFacts, RunResult, build_result
+from conformance.runner.session import RunContext
+
+# This many requests in a row without any response: the target stopped answering; the run stops (exit 3).
+DEAD_AFTER = 10
+Publish = Callable[[RunResult], None]
+
+
+class ConformanceRun:
+    """The hooks of one conformance run."""
+
+    def __init__(self, config: Config, *, checks: Iterable[str] = (), publish: Publish | None = None) -> None:
+        self.config = config  # as validated; the embedded server's values are in self.run.config
+        self.selected = tuple(checks)
+        self.publish = publish or (lambda result: None)
+        self.recorder = Recorder(redact.active, lambda: self.run.evidence if self.run is not None else None)
+        self.run: RunContext | None = None
+        self.result: RunResult | None = None
+        self.preflight_error: str | None = None
+        self.interrupted: str | None = None  # "SIGINT" / "SIGTERM" once the run was interrupted
+        self.stopped: str | None = None  # why the run stopped early on its own (the target stopped answering)
+        self.started = time.time()
+        self._session: pytest.Session | None = None
+        self._cleanup_phase: str | None = None  # None (running), "sweep" or "reports"
+        self._extra_signals = 0
+        self._previous_handlers: dict[int, Any] = {}
+        self._install_signal_handlers()  # as early as the run exists: a signal before it would be Python's
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.pluginmanager.register(self.recorder, "tasks-conformance-recorder")
+        _keep_hypothesis_out_of_the_working_directory()
+
+    # --- interrupts: Ctrl-C and SIGTERM stop the checks, never the cleanup or the reports ---------------------
+    def _install_signal_handlers(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            if signal.getsignal(sig) is signal.SIG_IGN:
+                continue  # ignored on purpose by whoever started the run (nohup, a background job): keep it so
+            try:
+                self._previous_handlers[sig] = signal.signal(sig, self._on_signal)
+            except (ValueError, OSError):  # pragma: no cover - not allowed here
+                continue
+
+    def _restore_signal_handlers(self) -> None:
+        for sig, handler in self._previous_handlers.items():
+            try:
+                signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+            except (ValueError, OSError, TypeError):  # pragma: no cover
+                continue
+        self._previous_handlers.clear()
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        name = signal.Signals(signum).name
+        if self.interrupted is None:
+            self.interrupted = name
+        if self._cleanup_phase is None:
+            if self._session is not None:
+                self._session.shouldstop = f"interrupted by {name}"  # between checks, if nothing else stops it
+            interrupts.interrupt()
+            return
+        self._extra_signals += 1
+        if self._cleanup_phase == "sweep" and self._extra_signals > 1:
+            interrupts.interrupt()  # abandon the cleanup: the user insists
+            return
+        if self._extra_signals == 1:
+            what = ("deleting the tasks this run created (interrupt again to abandon the cleanup)"
+                    if self._cleanup_phase == "sweep" else "writing the reports")
+            with contextlib.suppress(OSError, ValueError):  # a closed or full terminal: the reports still come
+                sys.stderr.write(f"\ntasks-conformance: {name} received while {what}\n")
+
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        # pytest calls this for pytest.exit() too (the preflight's way to stop): only a real Ctrl-C is an interrupt.
+        if self.interrupted is None and type(excinfo.value) is KeyboardInterrupt:
+            self.interrupted = "SIGINT"
+
+    # --- which checks run ------------------------------------------------------------------------------------
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        known = catalogue()
+        problems = []
+        for item in items:
+            ids = requirement_ids(item)
+            if not ids:
+                problems.append(f"{item.nodeid} names no requirement")
+            problems += [f"{item.nodeid} names unknown requirement {rid}" for rid in ids if rid not in known]
+        if problems:
+            raise pytest.exit("bad check definitions: " + "; ".join(problems[:5]), returncode=EXIT_USAGE)
+        keep = list(items)
+        if self.config.run.read_only:
+            keep = [i for i in keep if i.get_closest_marker("readonly")]
+        if self.selected:
+            known_checks = {check_id(i.path, i.nodeid) for i in items}
+            unknown = [c for c in self.selected if c not in known_checks]
+            if unknown:
+                raise pytest.exit(f"no check with the id {unknown[0]!r} (`tasks-conformance requirements --json` "
+                                  "lists the checks)", returncode=EXIT_USAGE)
+            keep = [i for i in keep if check_id(i.path, i.nodeid) in self.selected]
+        dropped = [i for i in items if i not in keep]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+    # --- set-up: embedded server and preflight -----------------------------------------------------------
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> None:
+        self._session = session
+        interrupts.check()  # a signal during collection stops the run here
+        if session.config.option.collectonly or not session.items:
+            return
+        self.run = self._begin()
+        try:
+            run_preflight(self.run)
+        except PreflightError as exc:
+            self.preflight_error = self.run.redactor.text(str(exc))
+            raise pytest.exit(f"preflight failed: {self.preflight_error}", returncode=EXIT_UNREACHABLE) from None
+
+    def _begin(self) -> RunContext:
+        config, server = self.config, None
+        if config.target.embedded:
+            from conformance.reference import ReferenceServer
+
+            try:
+                server = ReferenceServer(lifecycle_delay=config.run.lifecycle_delay,
+                                         api_prefix=config.target.api_prefix, faults=config.run.reference_faults,
+                                         variations=config.run.reference_variations).start()
+            except ValueError as exc:  # an unknown fault or variation name; the message says which
+                raise pytest.exit(f"configuration error: {exc}", returncode=EXIT_USAGE) from None
+            config = config.for_embedded(server.target_config())
+        seed = config.run.seed if config.run.seed is not None else random.SystemRandom().randrange(2**31)
+        return RunContext.begin(config, seed, server, redactor=redact.active())
+
+    # --- during the run ------------------------------------------------------------------------------------
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "teardown":
+            self._check_target_alive()
+
+    def _check_target_alive(self) -> None:
+        """Stop the run when the target stopped answering: after DEAD_AFTER requests in a row without a response,
+        one list request (as in the preflight) decides; if it gets no response either, the run stops (exit 3)."""
+        run = self.run
+        if run is None or self._session is None or self.stopped:
+            return
+        if run.transport.stats.consecutive_no_response < DEAD_AFTER:
+            return
+        client = run.client("primary")
+        if client is None:
+            return
+        try:
+            client.list_tasks(log=EvidenceLog())  # any answer resets the count: only some endpoints fail
+        except RateLimited:
+            return
+        except TransportError as exc:
+            self.stopped = (f"the target stopped answering ({DEAD_AFTER} requests in a row and then a list of "
+                            f"tasks got no response: {str(exc).split(': ', 1)[-1]}), so the run stopped")
+            self._session.shouldfail = self.stopped
+
+    # --- the end: cleanup, result, reports -----------------------------------------------------------------
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        run = self.run
+        if run is None:
+            return
+        self._cleanup_phase = "sweep"
+        interrupts.forget()
+        cleanup = None
+        if self.interrupted:  # the reports first: the cleanup may take a while, or be cut short
+            self._finish(session, None)
+        if not self.preflight_error:  # a failed preflight created nothing (and the target may not answer)
+            cleanup = self._sweep(run)
+        self._cleanup_phase = "reports"
+        self._finish(session, cleanup)
+
+    def _finish(self, session: pytest.Session, cleanup: ledger.CleanupResult | None) -> None:
+        assert self.run is not None
+        self.result = self._result(self.run, cleanup)
+        session.exitstatus = self.result.exit_code
+        self.publish(self.result)
+
+    def _sweep(self, run: RunContext) -> ledger.CleanupResult:
+        """Delete what the run left, in at most cleanup_timeout; after an interrupt look again after a pause, for a
+        create that was still in flight. A second interrupt abandons it (and says so)."""
+        try:
+            with run.transport.cutoff(run.config.run.cleanup_timeout):
+                return ledger.sweep(run.ledger, run.clients(), confirm_seconds=run.config.run.active_timeout,
+                                    rescan_after=ledger.RESCAN_PAUSE if self.interrupted else None)
+        except KeyboardInterrupt:
+            left = [f"{e.label} (not confirmed removed)" for e in run.ledger.pending()]
+            return ledger.CleanupResult(left=left, abandoned="cleanup abandoned after a second interrupt: "
+                                        f"tasks named {run.prefix}-... may remain on the target")
+
+    def stop_reason(self) -> str | None:
+        if self.interrupted:
+            return f"interrupted by {self.interrupted}"
+        return self.stopped
+
+    def notes(self, run: RunContext) -> list[str]:
+        """Things the reader of a report must know about how the run talked to the target."""
+        out: list[str] = []
+        settings = run.config.run
+        if settings.insecure and (run.config.target.url or "").startswith("https:"):
+            out.append("TLS certificate verification was OFF (insecure): the server's identity was not checked. "
+                       "Use this only against staging servers.")
+        stats = run.transport.stats
+        if stats.retried_429:
+            out.append(f"The server rate limited the suite: {stats.retried_429} answer(s) 429 were retried after a "
+                       f"pause (max_retries_429 {settings.max_retries_429}). Not a contract failure.")
+        if stats.gave_up_429:
+            out.append(f"{stats.gave_up_429} request(s) were still rate limited after every retry; the checks that "
+                       "made them were skipped. Lower --max-rps or rerun later.")
+        if settings.max_rps:
+            out.append(f"The suite's requests were paced to at most {settings.max_rps:g} per second (max_rps).")
+        if self.interrupted and self._cleanup_phase == "sweep":
+            out.append("These reports were written before the cleanup ran; the cleanup's result follows when it "
+                       "ends.")
+        return out
+
+    def _result(self, run: RunContext, cleanup: ledger.CleanupResult | None) -> RunResult:
+        config = run.config
+        facts = RunFacts(
+            suite_version=conformance.__version__,
+            target_url=display_url(config.target.url),
+            api_prefix=config.target.api_prefix,
+            embedded=run.server is not None,
+            server_version=run.server_version,
+            seed=run.seed,
+            run_prefix=run.prefix,
+            read_only=config.run.read_only,
+            strict=config.run.strict,
+            fuzz_budget=config.run.fuzz_budget,
+            started=self.started,
+            finished=time.time(),
+            config=_redacted_config(config),
+            sources=dict(config.sources),
+            reference_faults=config.run.reference_faults if run.server is not None else (),
+            reference_variations=config.run.reference_variations if run.server is not None else (),
+            notes=tuple(run.redactor.text(n) for n in self.notes(run)),
+            fuzzing=tuple(run.fuzz_summary),
+            cleanup=cleanup,
+            error=f"preflight failed: {self.preflight_error}" if self.preflight_error else None,
+            stopped=self.stop_reason(),
+            interrupted=self.interrupted,
+            rerun=self.config.rerun_command(run.seed),
+            baseline=config.run.baseline,
+        )
+        return build_result(self.recorder.outcomes, facts, catalogue(), waivers=config.waivers,
+                            baseline=config.baseline)
+
+    def pytest_report_header(self, config: pytest.Config) -> list[str]:
+        run = self.config.run
+        lines = [f"tasks-conformance: timeouts connect {run.connect_timeout:g} s, read {run.request_timeout:g} s, "
+                 f"total {run.total_timeout:g} s per request; bodies up to {run.max_body_bytes} bytes"
+                 + (f"; at most {run.max_rps:g} requests/s" if run.max_rps else "")]
+        if run.insecure:
+            lines.append("tasks-conformance: WARNING: TLS certificate verification is OFF (--insecure)")
+        return lines
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        self._restore_signal_handlers()
+        if self.run is not None:
+            self.run.close()
+            if self.run.server is not None:
+                self.run.server.stop()
+
+
+def _keep_hypothesis_out_of_the_working_directory() -> None:
+    """Hypothesis keeps caches (Unicode tables) in `./.hypothesis` unless told otherwise: a run leaves nothing in
+    the directory it was started from; they go to the user's cache directory, where the next run finds them."""
+    if os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+        return
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tasks-conformance" / "hypothesis"
+    set_hypothesis_home_dir(cache)
+
+
+def _redacted_config(config: Config) -> dict[str, dict[str, Any]]:
+    data = config.redacted()
+    data["target"]["url"] = display_url(data["target"].get("url"))
+    return data
