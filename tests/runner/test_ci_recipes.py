@@ -1,0 +1,153 @@
+"""The CI recipes in examples/ do what they say: the GitHub Actions workflow's steps, run as GitHub would run them
+(bash, the step's environment, $GITHUB_OUTPUT and $GITHUB_STEP_SUMMARY), against the embedded server and against a
+server that does not conform; the Dockerfile's build steps, replayed without a container engine."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+import conformance
+from conformance.reference import ReferenceServer
+
+REPO = Path(conformance.__file__).resolve().parent.parent
+WORKFLOW = REPO / "examples" / "github-actions" / "conformance.yml"
+DOCKERFILE = REPO / "examples" / "docker" / "Dockerfile"
+BIN = Path(sys.executable).parent
+SMALL = "-- -k 'test_auth_before_not_found or test_list_count'"  # keeps the self-test short
+
+
+def _install(target: Path, source: Path, cwd: Path) -> dict[str, str]:
+    """The environment that makes `pip install X` (as the recipes write it) install into `target`, without
+    dependencies (they are this environment's): a real build and install of the package, nothing else touched."""
+    return {"PIP_TARGET": str(target), "PIP_NO_DEPS": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+            "SUITE_SOURCE": str(source), "PYTHONPATH": str(target),
+            "PATH": f"{target / 'bin'}:{BIN}:{os.environ['PATH']}"}
+
+
+def _expression(text: str, values: dict[str, str]) -> str:
+    return re.sub(r"\$\{\{\s*([\w.]+)\s*\}\}", lambda m: values.get(m.group(1), ""), text)
+
+
+def _run_workflow(tmp_path: Path, secrets: dict[str, str], suite_args: str = SMALL) -> list[dict[str, Any]]:
+    workflow = yaml.safe_load(WORKFLOW.read_text())
+    steps = workflow["jobs"]["conformance"]["steps"]
+    workspace, target = tmp_path / "workspace", tmp_path / "site"
+    workspace.mkdir()
+    output, summary = tmp_path / "github_output", tmp_path / "step_summary"
+    output.touch()
+    summary.touch()
+    base = {k: v for k, v in os.environ.items() if not k.startswith("TASKS_CONFORMANCE_")}
+    base.update(_install(target, REPO, workspace), GITHUB_OUTPUT=str(output), GITHUB_STEP_SUMMARY=str(summary))
+    ran, failed = [], False
+    for step in steps:
+        if "run" not in step:
+            continue
+        if failed and "always()" not in str(step.get("if", "")):
+            continue
+        script = _expression(step["run"], secrets)
+        if step.get("id") == "suite":
+            script = script.replace("--bundle reports/certification.tar.gz",
+                                    f"--bundle reports/certification.tar.gz {suite_args}")
+        env = {**base, **{k: _expression(str(v), secrets) for k, v in (step.get("env") or {}).items()}}
+        proc = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script], cwd=workspace,
+                              env=env, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
+        ran.append({"name": step.get("name"), "code": proc.returncode, "out": proc.stdout + proc.stderr})
+        failed = failed or proc.returncode != 0
+    ran.append({"name": "outputs", "code": 0, "out": output.read_text() + summary.read_text(),
+                "workspace": workspace})
+    return ran
+
+
+def test_the_workflow_passes_against_the_embedded_server(tmp_path: Path) -> None:
+    steps = _run_workflow(tmp_path, secrets={})  # no secrets: no target, the embedded reference server
+    by_name = {s["name"]: s for s in steps}
+    for name in ("Install the suite", "Check the deployment", "Summary"):
+        assert by_name[name]["code"] == 0, f"{name}: {by_name[name]['out'][-3000:]}"
+    assert "::notice::the server conforms" in by_name["Check the deployment"]["out"]
+    outputs = by_name["outputs"]
+    assert "exit_code=0" in outputs["out"] and "## Tasks API conformance: PASS" in outputs["out"]
+    reports = outputs["workspace"] / "reports"
+    assert {"results.json", "junit.xml", "conformance.html", "evidence.har", "certification.tar.gz"} <= {
+        p.name for p in reports.iterdir()}
+    uploads = [s for s in yaml.safe_load(WORKFLOW.read_text())["jobs"]["conformance"]["steps"]
+               if str(s.get("uses", "")).startswith("actions/upload-artifact")]
+    assert uploads and uploads[0]["if"] == "always()" and uploads[0]["with"]["path"] == "reports/"
+
+
+def test_the_workflow_fails_the_job_for_a_server_that_does_not_conform(tmp_path: Path) -> None:
+    with ReferenceServer(lifecycle_delay=0.01, faults=["list-count-off-by-one"]) as server:
+        config = server.target_config()
+        secrets = {"secrets.CODER_URL": server.url, "secrets.CODER_MEMBER_TOKEN": config["token"],
+                   "secrets.CODER_SECOND_MEMBER_TOKEN": config["second_token"],
+                   "secrets.CODER_OWNER_TOKEN": config["admin_token"],
+                   "vars.CODER_TEMPLATE_VERSION_ID": config["template_version_id"]}
+        steps = _run_workflow(tmp_path, secrets=secrets, suite_args=SMALL + " --fuzz-budget 0")
+    by_name = {s["name"]: s for s in steps}
+    check = by_name["Check the deployment"]
+    assert check["code"] == 1, check["out"][-3000:]
+    assert "::error::the server does not conform" in check["out"]
+    assert by_name["Summary"]["code"] == 0  # `if: always()`: the summary still comes
+    outputs = by_name["outputs"]["out"]
+    assert "exit_code=1" in outputs and "**failed** `LIST-COUNT` (MUST)" in outputs
+    for token in (config["token"], config["second_token"], config["admin_token"]):
+        assert token not in outputs and all(token not in s["out"] for s in steps)
+
+
+def test_the_dockerfile_builds_and_its_image_runs_the_suite(tmp_path: Path) -> None:
+    """Each instruction replayed in a directory standing for the image's root: COPY from the build context (the
+    repository), RUN with bash in the WORKDIR (pip installs into the image's site directory), then the ENTRYPOINT
+    with its CMD."""
+    root, site = tmp_path / "image", tmp_path / "image" / "site"
+    workdir = root
+    entrypoint: list[str] = []
+    command: list[str] = []
+    base = {k: v for k, v in os.environ.items() if not k.startswith("TASKS_CONFORMANCE_")}
+    lines = [line for line in DOCKERFILE.read_text().splitlines() if line.strip() and not line.startswith("#")]
+    assert lines[0].startswith("FROM python:3.11")
+    for line in lines[1:]:
+        instruction, _, rest = line.partition(" ")
+        if instruction == "WORKDIR":
+            workdir = root / rest.strip().lstrip("/")
+            workdir.mkdir(parents=True, exist_ok=True)
+        elif instruction == "COPY":
+            *sources, dest = shlex.split(rest)
+            for source in sources:
+                into = workdir / dest if not dest.startswith("/") else root / dest.lstrip("/")
+                if (REPO / source).is_dir():
+                    shutil.copytree(REPO / source, into, dirs_exist_ok=True,
+                                    ignore=shutil.ignore_patterns("__pycache__"))
+                else:
+                    into.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(REPO / source, into / Path(source).name)
+        elif instruction == "RUN":
+            proc = subprocess.run(["bash", "-c", rest], cwd=workdir, env={**base, **_install(site, workdir, workdir)},
+                                  capture_output=True, text=True, timeout=600)
+            assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+        elif instruction == "ENTRYPOINT":
+            entrypoint = json.loads(rest)
+        elif instruction == "CMD":
+            command = json.loads(rest)
+        else:
+            pytest.fail(f"the self-test does not know the instruction {instruction}")
+    argv = [str(site / "bin" / entrypoint[0]), *entrypoint[1:],
+            *[str(root / a.lstrip("/")) if a.startswith("/work") else a for a in command],
+            "--", "-k", "test_auth_before_not_found"]
+    proc = subprocess.run(argv, cwd=workdir, env={**base, **_install(site, workdir, workdir)}, capture_output=True,
+                          text=True, timeout=300, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert json.loads((root / "work" / "reports" / "results.json").read_text())["verdict"] == "pass"
+    assert (site / "conformance" / "contracts" / "openapi.yaml").is_file()  # the package, with its data, was built
+    imported = subprocess.run([sys.executable, "-c", "import conformance; print(conformance.__file__)"],
+                              env={**base, "PYTHONPATH": str(site)}, capture_output=True, text=True, cwd=tmp_path)
+    assert imported.stdout.startswith(str(site)), imported.stdout
