@@ -54,6 +54,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requirement(*ids): the requirement ids a conformance check verifies")
     config.addinivalue_line("markers", "readonly: the check creates nothing on the target (runs in --read-only)")
+    config.addinivalue_line("markers", "feature(*names): features of its generation the check needs "
+                                       "(contracts/profiles.py); it runs only where the server's release has them")
+    config.addinivalue_line("markers", "profiles(*names): the generations the check (or parameter) belongs to")
     run = next((p for p in config.pluginmanager.get_plugins() if isinstance(p, ConformanceRun)), None)
     if run is None:  # pytest's own command line; `tasks-conformance run` hands pytest a run it configured
         if not is_conformance_run(config):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Callable
@@ -11,14 +12,12 @@ from typing import Any
 import httpx
 import pytest
 
+from conformance.contracts.contract import default_contract
 from conformance.runner import expect
 from conformance.runner.client import ApiClient
 from conformance.runner.expect import CheckFailure
 from conformance.runner.session import RunContext
-from conformance.runner.tasks import ACTIVE, TaskFactory
-
-NOT_ACTIVE_CODES = (400, 409)  # 400 at the experimental release line, 409 in later releases
-_BUSY = 502  # the agent is unreachable or busy: transient, the documented answer while it works
+from conformance.runner.tasks import TaskFactory
 
 
 def random_uuid(run: RunContext) -> str:
@@ -31,21 +30,38 @@ def unique_text(run: RunContext, label: str) -> str:
     return f"{run.unique_name(label)} conformance input"
 
 
-def _poll_past_busy(run: RunContext, call: Callable[[], httpx.Response], what: str) -> httpx.Response:
+def _busy(run: RunContext, client: ApiClient, task_id: str, response: httpx.Response) -> bool:
+    """Whether the answer says the task's agent is busy or unreachable (transient: try again). From v2.32 that is a
+    409, as for a task that is not active: a 409 counts as busy only while get shows the task active."""
+    codes = run.terms.busy_codes
+    if response.status_code not in codes:
+        return False
+    if response.status_code == 502:
+        return True
+    status = client.get_task(task_id)
+    try:
+        return bool(status.status_code == 200 and status.json().get("status") == run.terms.profile.active)
+    except (ValueError, AttributeError):
+        return False
+
+
+def _poll_past_busy(run: RunContext, client: ApiClient, task_id: str, call: Callable[[], httpx.Response],
+                    what: str) -> httpx.Response:
     settings = run.config.run
-    return expect.poll(call, lambda r: r.status_code != _BUSY, timeout=settings.active_timeout,
-                       interval=settings.poll_interval, waiting_for=f"{what} to stop answering 502 (agent busy)",
+    busy = " or ".join(str(c) for c in run.terms.busy_codes)
+    return expect.poll(call, lambda r: not _busy(run, client, task_id, r), timeout=settings.active_timeout,
+                       interval=settings.poll_interval, waiting_for=f"{what} to stop answering {busy} (agent busy)",
                        last=lambda r: f"{r.status_code} for {expect.describe(r)}")
 
 
 def send_when_ready(run: RunContext, client: ApiClient, task_id: str, text: str) -> httpx.Response:
     """Send input, retrying while the server says the agent is busy (502)."""
-    return _poll_past_busy(run, lambda: client.send_input(task_id, text), f"send to task {task_id}")
+    return _poll_past_busy(run, client, task_id, lambda: client.send_input(task_id, text), f"send to task {task_id}")
 
 
 def logs_when_ready(run: RunContext, client: ApiClient, task_id: str) -> httpx.Response:
     """Get the logs, retrying while the server says the agent is unreachable (502)."""
-    return _poll_past_busy(run, lambda: client.task_logs(task_id), f"logs of task {task_id}")
+    return _poll_past_busy(run, client, task_id, lambda: client.task_logs(task_id), f"logs of task {task_id}")
 
 
 def log_entries(response: httpx.Response) -> list[dict[str, Any]]:
@@ -64,24 +80,25 @@ def describe_entries(entries: list[dict[str, Any]], content: str) -> str:
     return f"{len(entries)} entries; entries with the sent content have types {same}"
 
 
-def probe_before_active(tasks: TaskFactory, client: ApiClient, label: str, what: str,
+def probe_before_active(tasks: TaskFactory, client: ApiClient, label: str, operation: str,
                         probe: Callable[[str], httpx.Response]) -> httpx.Response:
-    """Create a task and probe it at once, while it should still be starting.
+    """Create a task and probe it (`operation`: send or logs) at once, while it should still be starting.
 
     Returns the probe's response when the outcome is conclusive: the task was still not active after the
-    probe (statuses only move forward, so it was not active during it), or the server already refused the
-    probe with 400/409. Skips when the task became active too quickly to tell.
+    probe (statuses only move forward, so it was not active during it), or the server already answered as its
+    release does for a starting task. Skips when the task became active too quickly to tell.
     """
+    active = tasks.run.terms.profile.active
     task = tasks.create(client, label)
-    if task["status"] == ACTIVE:
-        pytest.skip(f"task {task['id']} was already active when create answered; cannot test {what} on a task "
-                    "that is not active")
+    if task["status"] == active:
+        pytest.skip(f"task {task['id']} was already {active} when create answered; cannot test {operation} on a "
+                    f"task that is not {active}")
     response = probe(task["id"])
     after = tasks.get(client, task["id"])
-    if after["status"] == ACTIVE and response.status_code not in NOT_ACTIVE_CODES:
-        pytest.skip(f"task {task['id']} became active before the probe could be confirmed "
-                    f"({expect.describe(response)} answered {response.status_code}); cannot test {what} on a "
-                    "task that is not active")
+    if after["status"] == active and response.status_code not in tasks.run.terms.refuses_starting(operation):
+        pytest.skip(f"task {task['id']} became {active} before the probe could be confirmed "
+                    f"({expect.describe(response)} answered {response.status_code}); cannot test {operation} on "
+                    f"a task that is not {active}")
     return response
 
 
@@ -117,3 +134,28 @@ def parse_time(text: Any) -> datetime | None:
         return datetime(year, month, day, hour, minute, second, micro, tzinfo=timezone(offset))
     except ValueError:
         return None
+
+
+def expect_snapshot(response: httpx.Response, of: str) -> dict[str, Any]:
+    """A logs answer that is a stored snapshot: 200, TaskLogsResponse, snapshot true, snapshot_at a date-time or
+    absent."""
+    if response.status_code != 200:
+        raise expect.fail(f"expected 200 with the stored snapshot for the logs of {of}, got {response.status_code} "
+                          f"for {expect.describe(response)}")
+    body = expect.schema(response, "TaskLogsResponse")
+    if body.get("snapshot") is not True:
+        raise expect.fail(f"expected the logs of {of} to be the stored snapshot (\"snapshot\": true), got "
+                          f"\"snapshot\": {json.dumps(body.get('snapshot'))} from {expect.describe(response)}")
+    if "snapshot_at" in body and parse_time(body["snapshot_at"]) is None:
+        raise expect.fail(f"expected snapshot_at to be an RFC 3339 date-time, got {body['snapshot_at']!r}")
+    return body
+
+
+def task_fields(body: dict[str, Any], owner: Any) -> dict[str, Any]:
+    """What a task created from this body must show: the owner, the prompt unchanged and the template version (where
+    the generation's Task has that field)."""
+    wanted: dict[str, Any] = {"owner_id": owner.id, "owner_name": owner.username,
+                              "initial_prompt": body.get("input", body.get("prompt"))}
+    if "template_version_id" in default_contract().schemas["Task"]["properties"]:
+        wanted["template_version_id"] = body["template_version_id"]
+    return wanted

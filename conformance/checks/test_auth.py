@@ -55,11 +55,26 @@ def _call(client: ApiClient, endpoint: str, run: RunContext, **kw: Any) -> httpx
         return client.task_logs(task, **kw)
     if endpoint == "send":
         return client.send_input(task, f"{run.prefix} auth probe", **kw)
+    if endpoint == "input":
+        return client.update_input(task, f"{run.prefix} auth probe", **kw)
+    if endpoint == "pause":
+        return client.pause_task(task, **kw)
+    if endpoint == "resume":
+        return client.resume_task(task, **kw)
     raise ValueError(endpoint)
 
 
-ENDPOINTS = ("list", "create", "get", "delete", "logs", "send")
-TASK_ENDPOINTS = ("get", "delete", "logs", "send")
+# Every endpoint; those that arrived within a generation run where the server's release has them.
+FEATURE_OF = {"input": "input-update", "pause": "pause-resume", "resume": "pause-resume"}
+ENDPOINTS = ("list", "create", "get", "delete", "logs", "send", *FEATURE_OF)
+
+
+def _marks(endpoint: str, *marks: Any) -> list[Any]:
+    return [*marks, *([pytest.mark.feature(FEATURE_OF[endpoint])] if endpoint in FEATURE_OF else [])]
+
+
+def _endpoints() -> list[Any]:
+    return [pytest.param(e, id=e, marks=_marks(e)) for e in ENDPOINTS]
 
 # Bad-token kinds: (id, requirement, how to build the token from the primary token).
 BAD_TOKENS: tuple[tuple[str, str, Callable[[RunContext, str], str | None]], ...] = (
@@ -94,7 +109,7 @@ def _bad_token(kind: str, run: RunContext, api: ApiClient) -> str | None:
 
 @pytest.mark.parametrize(
     ("kind", "endpoint"),
-    [pytest.param(kind, endpoint, marks=pytest.mark.requirement(req), id=f"{kind}-{endpoint}")
+    [pytest.param(kind, endpoint, marks=_marks(endpoint, pytest.mark.requirement(req)), id=f"{kind}-{endpoint}")
      for kind, req, _ in BAD_TOKENS for endpoint in ENDPOINTS],
 )
 def test_bad_token_is_401(kind: str, endpoint: str, run: RunContext, api: ApiClient, anon_api: ApiClient,
@@ -126,7 +141,7 @@ def test_bad_token_in_other_sources_is_401(kind: str, via: TokenSource, run: Run
 
 
 @pytest.mark.requirement("AUTH-401-BODY")
-@pytest.mark.parametrize("endpoint", ENDPOINTS)
+@pytest.mark.parametrize("endpoint", _endpoints())
 def test_401_has_error_body(endpoint: str, run: RunContext, api: ApiClient, anon_api: ApiClient,
                             tasks: TaskFactory) -> None:
     response = _call(anon_api, endpoint, run, token=None)
@@ -138,7 +153,7 @@ def test_401_has_error_body(endpoint: str, run: RunContext, api: ApiClient, anon
 
 
 @pytest.mark.requirement("AUTH-401-MESSAGE")
-@pytest.mark.parametrize("endpoint", ENDPOINTS)
+@pytest.mark.parametrize("endpoint", _endpoints())
 def test_401_message(endpoint: str, run: RunContext, api: ApiClient, anon_api: ApiClient,
                      tasks: TaskFactory) -> None:
     response = _call(anon_api, endpoint, run, token=f"{_random_alnum(run, 10)}-{_random_alnum(run, 22)}")
@@ -149,18 +164,34 @@ def test_401_message(endpoint: str, run: RunContext, api: ApiClient, anon_api: A
     error_message(response, expect.UNAUTHORIZED_MESSAGE)
 
 
+@pytest.mark.requirement("AUTH-WWW-AUTHENTICATE")
+def test_401_names_the_bearer_scheme(anon_api: ApiClient) -> None:
+    response = anon_api.list_tasks(token=None)
+    if response.status_code != 401:
+        pytest.skip(f"{expect.describe(response)} without a token answered {response.status_code}, not 401 "
+                    "(see AUTH-MISSING-401)")
+    challenge = response.headers.get("WWW-Authenticate", "")
+    if not challenge.lower().startswith("bearer"):
+        raise expect.fail(f"expected a WWW-Authenticate header naming the Bearer scheme on the 401 of "
+                          f"{expect.describe(response)}, got {challenge!r}" if challenge else
+                          f"expected a WWW-Authenticate header on the 401 of {expect.describe(response)}, got none")
+
+
 # How to reach each task path: method, path suffix after /tasks/{user}/{task}, body.
 _TASK_PATHS: dict[str, tuple[str, str, Any]] = {
     "get": ("GET", "", None),
     "delete": ("DELETE", "", None),
     "logs": ("GET", "/logs", None),
     "send": ("POST", "/send", {"input": "probe"}),
+    "input": ("PATCH", "/input", {"input": "probe"}),
+    "pause": ("POST", "/pause", None),
+    "resume": ("POST", "/resume", None),
     "unknown-subpath": ("GET", "/no-such-action", None),
 }
 
 
 @pytest.mark.requirement("AUTH-BEFORE-404")
-@pytest.mark.parametrize("endpoint", list(_TASK_PATHS))
+@pytest.mark.parametrize("endpoint", [pytest.param(e, id=e, marks=_marks(e)) for e in _TASK_PATHS])
 def test_auth_before_not_found(endpoint: str, run: RunContext, anon_api: ApiClient) -> None:
     # A task that cannot exist, under a user that cannot exist: still 401, not 404 (or 400).
     method, suffix, body = _TASK_PATHS[endpoint]
@@ -174,7 +205,7 @@ def test_auth_before_not_found(endpoint: str, run: RunContext, anon_api: ApiClie
 
 
 @pytest.mark.requirement("AUTH-HEADER")
-@pytest.mark.parametrize("endpoint", ENDPOINTS)
+@pytest.mark.parametrize("endpoint", _endpoints())
 def test_header_token_accepted(endpoint: str, run: RunContext, api: ApiClient, tasks: TaskFactory) -> None:
     response = _call(api, endpoint, run, via="header")
     tasks.adopt_response(api, response)

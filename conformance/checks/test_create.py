@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance.checks._task_helpers import random_uuid
+from conformance.checks._task_helpers import random_uuid, task_fields
 from conformance.runner import expect
 from conformance.runner.client import ApiClient
 from conformance.runner.fixtures import Identity
@@ -73,12 +73,7 @@ def test_create_body_is_task(created: Created) -> None:
 @pytest.mark.requirement("CREATE-FIELDS")
 def test_create_fields_match_request(created: Created, me: Identity) -> None:
     task = created.require_task()
-    wanted = {
-        "owner_id": me.id,
-        "owner_name": me.username,
-        "template_version_id": created.body["template_version_id"],
-        "initial_prompt": created.body["input"],
-    }
+    wanted = task_fields(created.body, me)
     wrong = [f"{field} {task.get(field, '<missing>')!r} (expected {value!r})"
              for field, value in wanted.items() if task.get(field) != value]
     if wrong:
@@ -147,13 +142,21 @@ def test_create_name_conflict_409(case: str, created: Created, api: ApiClient, t
     expect.status(response, 409)
 
 
-@pytest.mark.requirement("CREATE-TEMPLATE-UNKNOWN-400")
-def test_create_unknown_template_version_400(run: RunContext, api: ApiClient, tasks: TaskFactory) -> None:
+@pytest.mark.parametrize(("case", "code"), [
+    pytest.param("unknown", 400, marks=pytest.mark.requirement("CREATE-TEMPLATE-UNKNOWN-400"), id="unknown-400"),
+    pytest.param("unknown", 404, marks=pytest.mark.requirement("CREATE-TEMPLATE-UNKNOWN-404"), id="unknown-404"),
+    pytest.param("missing", 404, marks=pytest.mark.requirement("CREATE-TEMPLATE-UNKNOWN-404"), id="missing-404"),
+])
+def test_create_unknown_template_version(case: str, code: int, run: RunContext, api: ApiClient,
+                                         tasks: TaskFactory) -> None:
     body = tasks.body("unknown-tv")
-    body["template_version_id"] = random_uuid(run)
+    if case == "missing":
+        del body["template_version_id"]
+    else:
+        body["template_version_id"] = random_uuid(run)
     response = api.create_task(body)
     tasks.adopt_response(api, response)
-    expect.status(response, 400)
+    expect.status(response, code)
 
 
 @pytest.mark.requirement("CREATE-TEMPLATE-NO-AI-400")
@@ -172,19 +175,31 @@ def _without_template_version(body: dict[str, Any]) -> None:
     del body["template_version_id"]
 
 
-BAD_BODIES: dict[str, Callable[[dict[str, Any]], None]] = {
-    "no-template-version-id": _without_template_version,
-    "input-number": lambda body: body.__setitem__("input", 5),
-    "template-version-id-number": lambda body: body.__setitem__("template_version_id", 7),
-    "name-array": lambda body: body.__setitem__("name", []),
-}
+def _prompt_is(value: Any) -> Callable[[dict[str, Any]], None]:
+    def change(body: dict[str, Any]) -> None:
+        for key in ("input", "prompt"):  # the prompt's field, whichever the generation reads
+            if key in body:
+                body[key] = value
+    return change
+
+
+BAD_BODIES = [
+    # legacy releases answer a missing template version 404 (CREATE-TEMPLATE-UNKNOWN-404 checks it there)
+    pytest.param("no-template-version-id", _without_template_version,
+                 marks=pytest.mark.profiles("experimental", "stable"), id="no-template-version-id"),
+    pytest.param("input-number", _prompt_is(5), id="input-number"),
+    pytest.param("template-version-id-number", lambda body: body.__setitem__("template_version_id", 7),
+                 id="template-version-id-number"),
+    pytest.param("name-array", lambda body: body.__setitem__("name", []), id="name-array"),
+]
 
 
 @pytest.mark.requirement("CREATE-MISSING-FIELDS-400")
-@pytest.mark.parametrize("case", list(BAD_BODIES))
-def test_create_bad_body_400(case: str, api: ApiClient, tasks: TaskFactory) -> None:
+@pytest.mark.parametrize(("case", "change"), BAD_BODIES)
+def test_create_bad_body_400(case: str, change: Callable[[dict[str, Any]], None], api: ApiClient,
+                             tasks: TaskFactory) -> None:
     body = tasks.body("bad-body")
-    BAD_BODIES[case](body)
+    change(body)
     response = api.create_task(body)
     tasks.adopt_response(api, response)
     expect.status(response, 400)
@@ -195,3 +210,39 @@ def test_create_empty_input_201_or_400(api: ApiClient, tasks: TaskFactory) -> No
     response = api.create_task(tasks.body("empty-input", prompt=""))
     tasks.adopt_response(api, response)
     expect.status(response, 201, 400)
+
+
+# --- display_name (the stable generation) ------------------------------------------------------------------------
+
+DISPLAY_NAME_LIMIT = 64
+
+
+@pytest.mark.requirement("DISPLAY-NAME-GIVEN")
+def test_create_keeps_given_display_name(run: RunContext, api: ApiClient, tasks: TaskFactory) -> None:
+    display_name = f"Conformance {run.prefix} ✓ <display> & name"
+    body = tasks.body("display-name")
+    body["display_name"] = display_name
+    task = tasks.create(api, body=body)
+    expect.equal(task.get("display_name"), display_name, f"the display_name create answered for task {task['id']}")
+    expect.equal(tasks.get(api, task["id"]).get("display_name"), display_name,
+                 f"the display_name get answers for task {task['id']}")
+
+
+@pytest.mark.requirement("DISPLAY-NAME-GENERATED")
+def test_create_generates_display_name(created: Created) -> None:
+    task = created.require_task()
+    value = task.get("display_name")
+    if not isinstance(value, str) or not value.strip():
+        raise expect.fail(f"expected a non-empty display_name for task {task['id']}, created without one, got "
+                          f"{value!r}")
+
+
+@pytest.mark.requirement("DISPLAY-NAME-TOO-LONG-400")
+def test_create_display_name_too_long_400(api: ApiClient, tasks: TaskFactory) -> None:
+    body = tasks.body("long-display-name")
+    body["display_name"] = "d" * (DISPLAY_NAME_LIMIT + 1)
+    response = api.create_task(body)
+    task = tasks.adopt_response(api, response)
+    expect.error(response, 400)
+    if task is not None:
+        raise expect.fail(f"the create refused with 400 still made task {task['id']}")

@@ -16,15 +16,15 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance.contracts.contract import task_statuses
+from conformance.contracts.profiles import ALL_STATUSES, Profile, with_status
 from conformance.runner import expect
 from conformance.runner.client import ApiClient
 from conformance.runner.fixtures import Identity
 from conformance.runner.session import RunContext
 
-INVALID_QUERY_MESSAGE = "Invalid task search query."
-TASK_STATUSES = task_statuses()
 _ATTEMPTS = 3
+# One check per status of every generation; each runs where its status is one of the profile's.
+STATUSES = [pytest.param(s, marks=pytest.mark.profiles(*with_status(s))) for s in ALL_STATUSES]
 
 Task = dict[str, Any]
 Matches = Callable[[Task], bool]
@@ -55,12 +55,13 @@ def expect_filtered(client: ApiClient, q: str, matches: Matches, what: str, *, i
     """`q` returns exactly the tasks of the caller's unfiltered list that `matches` (`what` says which).
 
     `include`: task ids that must be returned (unless the unfiltered lists show them not matching).
-    `refusal`: if set, a 400 'Invalid task search query.' is an allowed answer and skips the check with it.
+    `refusal`: if set, a 400 with the error body (the search query refused, whatever its words) is an allowed
+    answer and skips the check with it.
     """
     for _ in range(_ATTEMPTS):
         before = _by_id(_tasks(client.list_tasks()))
         response = client.list_tasks(q=q)
-        refused = response.status_code == 400 and expect.error_message(response) == INVALID_QUERY_MESSAGE
+        refused = response.status_code == 400 and expect.error_message(response) is not None
         if refusal is not None and refused:
             pytest.skip(refusal)
         got = _tasks(response)
@@ -113,14 +114,14 @@ def _owner_filter(request: pytest.FixtureRequest, viewer: str, owner: str, q_of:
     client = _client(request, viewer)
     task, ident = _member(request, owner)
     sees_owner = viewer in ("admin", owner)
-    refusal = None
-    if by_name and not sees_owner:
-        refusal = (f"the server refuses to resolve another user's username for a member (400, as Coder does: "
-                   f"'either does not exist, or you are unauthorized'); cannot test this filter as {viewer}")
+    refusal = _USERNAME_REFUSAL.format(viewer=viewer) if by_name and not sees_owner else None
     expect_filtered(client, q_of(ident), lambda t: t.get("owner_id") == ident.id,
                     f"are owned by {ident.username!r}", include=(task["id"],) if sees_owner else (),
                     refusal=refusal)
 
+
+_USERNAME_REFUSAL = ("the server refuses to resolve another user's username for a member (400, as Coder does: "
+                     "'either does not exist, or you are unauthorized'); cannot test this filter as {viewer}")
 
 # viewer, owner: who filters, on whose tasks. A member filtering on another member must get nothing.
 OWNER_VIEWS = [
@@ -189,16 +190,16 @@ def _has_status(status: str) -> Matches:
 
 
 @pytest.mark.requirement("FILTER-STATUS")
-@pytest.mark.parametrize("status", TASK_STATUSES)
-def test_status(api: ApiClient, active_task: Task, status: str) -> None:
-    # The shared task is active: status:active must return it, every other status must leave it out.
-    include = (active_task["id"],) if status == "active" else ()
+@pytest.mark.parametrize("status", STATUSES)
+def test_status(run: RunContext, api: ApiClient, active_task: Task, status: str) -> None:
+    # The shared task is active: status:<active> must return it, every other status must leave it out.
+    include = (active_task["id"],) if status == run.terms.profile.active else ()
     expect_filtered(api, f"status:{status}", _has_status(status), f"have status {status!r}", include=include)
 
 
 @pytest.mark.readonly
 @pytest.mark.requirement("FILTER-STATUS")
-@pytest.mark.parametrize("status", TASK_STATUSES)
+@pytest.mark.parametrize("status", STATUSES)
 def test_status_readonly(api: ApiClient, status: str) -> None:
     expect_filtered(api, f"status:{status}", _has_status(status), f"have status {status!r}")
 
@@ -216,47 +217,51 @@ def _owned_by(ident: Identity) -> Matches:
 @pytest.mark.requirement("FILTER-AND")
 @pytest.mark.parametrize("case", ["owner-and-status", "owner-and-other-status", "organization-and-status",
                                   "other-owner-and-status"])
-def test_filters_combine_with_and(api: ApiClient, active_task: Task, me: Identity, second_me: Identity,
-                                  case: str) -> None:
+def test_filters_combine_with_and(run: RunContext, api: ApiClient, active_task: Task, me: Identity,
+                                  second_me: Identity, case: str) -> None:
     # Each combination where one filter alone would return the shared task and the other would not catches a
     # server that ignores one of them or combines them with OR.
+    active, stopped = run.terms.profile.active, run.terms.profile.stopped
     include: tuple[str, ...] = (active_task["id"],)
     if case == "owner-and-status":
-        q, matches, what = "owner:me status:active", _both(_owned_by(me), _has_status("active")), \
-            "are the caller's and active"
+        q, matches, what = f"owner:me status:{active}", _both(_owned_by(me), _has_status(active)), \
+            f"are the caller's and {active}"
     elif case == "owner-and-other-status":
-        q, matches, what = "owner:me status:paused", _both(_owned_by(me), _has_status("paused")), \
-            "are the caller's and paused"
+        q, matches, what = f"owner:me status:{stopped}", _both(_owned_by(me), _has_status(stopped)), \
+            f"are the caller's and {stopped}"
         include = ()
     elif case == "organization-and-status":
-        q = f"organization:{me.organization_id} status:active"
-        matches, what = _both(_in_organization(me.organization_id), _has_status("active")), \
-            f"are in organization {me.organization_id} and active"
+        q = f"organization:{me.organization_id} status:{active}"
+        matches, what = _both(_in_organization(me.organization_id), _has_status(active)), \
+            f"are in organization {me.organization_id} and {active}"
     else:
-        q, matches, what = f"owner:{second_me.id} status:active", \
-            _both(_owned_by(second_me), _has_status("active")), f"are {second_me.username!r}'s and active"
+        q, matches, what = f"owner:{second_me.username} status:{active}", \
+            _both(_owned_by(second_me), _has_status(active)), f"are {second_me.username!r}'s and {active}"
         include = ()
-    expect_filtered(api, q, matches, what, include=include)
+    expect_filtered(api, q, matches, what, include=include,
+                    refusal=_USERNAME_REFUSAL.format(viewer="primary") if case == "other-owner-and-status" else None)
 
 
 @pytest.mark.requirement("FILTER-AND")
-def test_filters_combine_with_and_admin(admin_api: ApiClient, second_active_task: Task,
+def test_filters_combine_with_and_admin(run: RunContext, admin_api: ApiClient, second_active_task: Task,
                                         second_me: Identity, active_task: Task) -> None:
-    # The admin sees both members' active tasks: owner narrows status:active to the second member's.
-    expect_filtered(admin_api, f"owner:{second_me.username} status:active",
-                    _both(_owned_by(second_me), _has_status("active")), f"are {second_me.username!r}'s and active",
+    # The admin sees both members' active tasks: owner narrows status:<active> to the second member's.
+    active = run.terms.profile.active
+    expect_filtered(admin_api, f"owner:{second_me.username} status:{active}",
+                    _both(_owned_by(second_me), _has_status(active)), f"are {second_me.username!r}'s and {active}",
                     include=(second_active_task["id"],))
 
 
 @pytest.mark.requirement("FILTER-QUOTED")
 @pytest.mark.parametrize("case", ["owner-username", "owner-me", "status", "organization-id"])
-def test_quoted_values(api: ApiClient, active_task: Task, me: Identity, case: str) -> None:
+def test_quoted_values(run: RunContext, api: ApiClient, active_task: Task, me: Identity, case: str) -> None:
     if case == "owner-username":
         q, matches, what = f'owner:"{me.username}"', _owned_by(me), f"are owned by {me.username!r}"
     elif case == "owner-me":
         q, matches, what = 'owner:"me"', _owned_by(me), "are the caller's"
     elif case == "status":
-        q, matches, what = 'status:"active"', _has_status("active"), "are active"
+        active = run.terms.profile.active
+        q, matches, what = f'status:"{active}"', _has_status(active), f"are {active}"
     else:
         q = f'organization:"{me.organization_id}"'
         matches, what = _in_organization(me.organization_id), f"are in organization {me.organization_id}"
@@ -273,7 +278,9 @@ def test_query_is_case_insensitive(run: RunContext, api: ApiClient, active_task:
         q = case.replace("USERNAME", me.username.upper())
         matches, what = _owned_by(me), "are the caller's"
     elif key == "status":
-        q, matches, what = case, _has_status("active"), "are active"
+        active = run.terms.profile.active
+        value = active.upper() if case.split(":")[1].isupper() else active.capitalize()
+        q, matches, what = f"{case.split(':')[0]}:{value}", _has_status(active), f"are {active}"
     else:
         name = run.config.target.organization_name
         if case.endswith("NAME") and name is None:
@@ -285,8 +292,17 @@ def test_query_is_case_insensitive(run: RunContext, api: ApiClient, active_task:
 
 @pytest.mark.requirement("FILTER-BARE-WORD")
 @pytest.mark.parametrize(("viewer", "owner"), [OWNER_VIEWS[0], OWNER_VIEWS[1], OWNER_VIEWS[3]])
-def test_bare_word_is_owner(request: pytest.FixtureRequest, viewer: str, owner: str) -> None:
-    _owner_filter(request, viewer, owner, lambda ident: ident.username, by_name=True)
+def test_bare_word(run: RunContext, request: pytest.FixtureRequest, viewer: str, owner: str) -> None:
+    if run.terms.profile.bare_word == "owner":
+        _owner_filter(request, viewer, owner, lambda ident: ident.username, by_name=True)
+        return
+    # The workspace search of legacy releases: a bare word matches task (workspace) names containing it.
+    client = _client(request, viewer)
+    task, ident = _member(request, owner)
+    word = str(task["name"])
+    sees = viewer in ("admin", owner)
+    expect_filtered(client, word, lambda t: word.lower() in str(t.get("name", "")).lower(),
+                    f"have a name containing {word!r}", include=(task["id"],) if sees else ())
 
 
 @pytest.mark.requirement("FILTER-EMPTY-QUERY")
@@ -305,7 +321,7 @@ def test_empty_query_is_unfiltered_readonly(api: ApiClient) -> None:
 # id, requirement, query ("{word}" becomes a random lowercase word that names nothing), text naming the case
 MALFORMED = [
     ("unknown-key", "FILTER-UNKNOWN-KEY-400", "{word}:bar", "an unknown key"),
-    ("unknown-key-with-filter", "FILTER-UNKNOWN-KEY-400", "status:active {word}:bar", "an unknown key"),
+    ("unknown-key-with-filter", "FILTER-UNKNOWN-KEY-400", "owner:me {word}:bar", "an unknown key"),
     ("leading-colon", "FILTER-COLON-EDGE-400", ":foo", "a token starting with ':'"),
     ("trailing-colon", "FILTER-COLON-EDGE-400", "owner:", "a token ending with ':'"),
     ("two-colons", "FILTER-MULTI-COLON-400", "owner:a:b", "a token with two ':'"),
@@ -333,9 +349,6 @@ def test_malformed_query_is_400(run: RunContext, api: ApiClient, requirement: st
         body = expect.schema(response, "Error")
     except expect.CheckFailure as exc:
         raise expect.fail(str(exc), "FILTER-ERROR-BODY") from None
-    if body.get("message") != INVALID_QUERY_MESSAGE:
-        raise expect.fail(f"expected the message {INVALID_QUERY_MESSAGE!r} for {what} ({_shown(q)}), got "
-                          f"{body.get('message')!r}", "FILTER-ERROR-BODY")
     validations = body.get("validations")
     if not isinstance(validations, list) or not validations:
         raise expect.fail(f"expected a non-empty validations list in the 400 for {what} ({_shown(q)}), got "
@@ -348,13 +361,31 @@ def test_malformed_query_is_400(run: RunContext, api: ApiClient, requirement: st
 
 
 @pytest.mark.readonly
+@pytest.mark.requirement("FILTER-ERROR-MESSAGE")
+def test_malformed_query_message(run: RunContext, api: ApiClient) -> None:
+    q = f"{_random_word(run, 'nx')}:bar"
+    response = api.list_tasks(q=q)
+    expect.status(response, 400)
+    wanted = run.terms.profile.invalid_query
+    if expect.error_message(response) != wanted:
+        raise expect.fail(f"expected the message {wanted!r} for an unknown key ({_shown(q)}), got "
+                          f"{expect.error_message(response)!r}")
+
+
+def _not_a_status(profile: Profile) -> str:
+    """A status of another generation that is none of this one's."""
+    return next(s for s in ALL_STATUSES if s not in profile.statuses)
+
+
+@pytest.mark.readonly
 @pytest.mark.requirement("FILTER-BAD-STATUS-400")
-@pytest.mark.parametrize("value", ["bogus", "running"])
-def test_bad_status_is_400(api: ApiClient, value: str) -> None:
+@pytest.mark.parametrize("value", ["bogus", "other-generation"])
+def test_bad_status_is_400(run: RunContext, api: ApiClient, value: str) -> None:
     # Coder itself lets a bad status reach the database (500); a conforming server answers 400.
-    q = f"status:{value}"
+    status = _not_a_status(run.terms.profile) if value == "other-generation" else value
+    q = f"status:{status}"
     response = api.list_tasks(q=q)
     if response.status_code != 400:
-        raise expect.fail(f"expected 400 for the status value {value!r}, which is no task status ({_shown(q)}), "
-                          f"got {response.status_code}")
+        raise expect.fail(f"expected 400 for the status value {status!r}, which is no task status of the "
+                          f"{run.terms.profile.name} generation ({_shown(q)}), got {response.status_code}")
     expect.error(response, 400)

@@ -12,7 +12,7 @@ from conformance.runner.client import ApiClient
 from conformance.runner.session import RunContext
 from conformance.runner.tasks import TaskFactory
 
-MATCHED_FIELDS = ("id", "name", "owner_id", "owner_name", "template_version_id", "initial_prompt")
+MATCHED_FIELDS = ("id", "name", "display_name", "owner_id", "owner_name", "template_version_id", "initial_prompt")
 
 
 @pytest.mark.requirement("GET-STATUS-200")
@@ -61,3 +61,17 @@ def test_get_by_name(case: str, api: ApiClient, active_task: dict[str, Any]) -> 
                           f"name{' in another case' if case == 'other-case' else ''}), got {response.status_code}")
     expect.equal(expect.json_body(response).get("id"), active_task["id"],
                  f"the id of the task {expect.describe(response)} returned")
+
+
+@pytest.mark.requirement("STABLE-ALIASES")
+def test_experimental_prefix_aliases(run: RunContext, api: ApiClient, active_task: dict[str, Any]) -> None:
+    base = run.base_client("primary")
+    assert base is not None
+    alias = "/api/experimental"
+    got = base.request("GET", f"{alias}/tasks/me/{active_task['id']}")
+    task = expect.ok(got, 200, "Task")
+    expect.equal(task.get("id"), active_task["id"], f"the task {alias} answers for GET .../tasks/me/{{id}}")
+    listed = expect.ok(base.request("GET", f"{alias}/tasks"), 200, "TaskListResponse")
+    if not any(t.get("id") == active_task["id"] for t in listed["tasks"] if isinstance(t, dict)):
+        raise expect.fail(f"expected task {active_task['id']} in GET {alias}/tasks, as in GET "
+                          f"{api.api_prefix}/tasks")

@@ -14,9 +14,7 @@ from conformance.runner.client import ApiClient
 from conformance.runner.evidence import Exchange, Shared
 from conformance.runner.expect import CheckFailure
 from conformance.runner.session import RunContext
-from conformance.runner.tasks import ACTIVE, STARTING, TaskFactory
-
-INITIAL_STATUSES = (*STARTING, ACTIVE)
+from conformance.runner.tasks import TaskFactory
 
 
 @dataclass
@@ -45,9 +43,9 @@ def observed(run: RunContext, api: ApiClient) -> Iterator[Observed]:
 
         try:
             with run.evidence.shared(log):
-                expect.poll(probe, lambda t: t["status"] not in STARTING, timeout=run.config.run.active_timeout,
-                            interval=run.config.run.poll_interval,
-                            waiting_for=f"task {created['id']} to become active",
+                expect.poll(probe, lambda t: t["status"] not in run.terms.profile.starting,
+                            timeout=run.config.run.active_timeout, interval=run.config.run.poll_interval,
+                            waiting_for=f"task {created['id']} to become {run.terms.profile.active}",
                             last=lambda t: f"status {t['status']!r}")
         except CheckFailure as exc:
             result.problem = str(exc)
@@ -57,20 +55,22 @@ def observed(run: RunContext, api: ApiClient) -> Iterator[Observed]:
 
 
 @pytest.mark.requirement("LIFE-INITIAL-STATUS")
-def test_initial_status(observed: Observed) -> None:
+def test_initial_status(run: RunContext, observed: Observed) -> None:
     status = observed.created["status"]
-    if status not in INITIAL_STATUSES:
-        raise expect.fail(f"expected a new task to start as one of {', '.join(INITIAL_STATUSES)}, but create "
+    initial = (*run.terms.profile.starting, run.terms.profile.active)
+    if status not in initial:
+        raise expect.fail(f"expected a new task to start as one of {', '.join(initial)}, but create "
                           f"returned task {observed.created['id']} with status {status!r}")
 
 
 @pytest.mark.requirement("LIFE-REACHES-ACTIVE")
-def test_reaches_active(observed: Observed) -> None:
+def test_reaches_active(run: RunContext, observed: Observed) -> None:
     if observed.problem is not None:
         raise expect.fail(observed.problem)
     final = observed.seen[-1]
-    if final["status"] != ACTIVE:
-        raise expect.fail(f"expected task {final['id']} to go from starting to 'active', but GET showed status "
+    if final["status"] != run.terms.profile.active:
+        raise expect.fail(f"expected task {final['id']} to go from starting to {run.terms.profile.active!r}, but "
+                          f"GET showed status "
                           f"{final['status']!r}")
 
 
@@ -93,11 +93,20 @@ def test_timestamps(observed: Observed) -> None:
 
 
 @pytest.mark.requirement("LIFE-ACTIVE-WORKSPACE")
-def test_active_task_has_workspace(api: ApiClient, tasks: TaskFactory, active_task: dict[str, Any]) -> None:
+def test_active_task_has_workspace(run: RunContext, api: ApiClient, tasks: TaskFactory,
+                                   active_task: dict[str, Any]) -> None:
     task = tasks.get(api, active_task["id"])
-    if task["status"] != ACTIVE:
+    if task["status"] != run.terms.profile.active:
         pytest.skip(f"the shared task {task['id']} is no longer active (status {task['status']!r})")
     missing = [f for f in ("workspace_id", "workspace_agent_id") if not task.get(f)]
     if missing:
         raise expect.fail(f"expected active task {task['id']} to have {' and '.join(missing)} filled in, but "
                           f"GET returned " + ", ".join(f"{f}={task.get(f)!r}" for f in missing))
+
+
+@pytest.mark.requirement("LEGACY-ID-IS-WORKSPACE")
+def test_task_is_its_workspace(observed: Observed) -> None:
+    task = observed.created
+    if task.get("workspace_id") != task["id"]:
+        raise expect.fail(f"expected task {task['id']} to be its workspace (workspace_id equal to id), but create "
+                          f"returned workspace_id {task.get('workspace_id')!r}")

@@ -9,7 +9,6 @@ import httpx
 import pytest
 
 from conformance.checks._task_helpers import (
-    NOT_ACTIVE_CODES,
     describe_entries,
     log_entries,
     logs_when_ready,
@@ -121,7 +120,7 @@ def test_send_not_active(run: RunContext, api: ApiClient, tasks: TaskFactory) ->
     text = unique_text(run, "send-early")
     response = probe_before_active(tasks, api, "send-early", "send",
                                    lambda task_id: api.send_input(task_id, text))
-    expect.status(response, *NOT_ACTIVE_CODES)
+    expect.status(response, *run.terms.refuses_starting("send"))
 
 
 @pytest.mark.readonly

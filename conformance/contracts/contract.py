@@ -1,4 +1,5 @@
-"""The contract: loads openapi.yaml and validates bodies against its schemas (compiled once, formats checked)."""
+"""The contracts: one OpenAPI document per generation (profiles.py), loaded once each, validating bodies against
+their schemas (compiled once, formats checked)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from typing import Any
 
 import jsonschema_rs
 import yaml
+
+from conformance.contracts.profiles import PROFILES
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
 
@@ -25,9 +28,9 @@ class Operation:
         return {int(code) for code in self.responses if code.isdigit()}
 
 
-def openapi_path() -> Path:
-    """Where the packaged openapi.yaml is."""
-    return Path(str(resources.files("conformance.contracts") / "openapi.yaml"))
+def openapi_path(profile: str = "experimental") -> Path:
+    """Where a profile's packaged OpenAPI document is."""
+    return Path(str(resources.files("conformance.contracts") / PROFILES[profile].openapi))
 
 
 class Contract:
@@ -118,10 +121,22 @@ def _describe(error: Any) -> str:
 
 
 @functools.cache
+def contract_for(profile: str) -> Contract:
+    """A profile's OpenAPI document, loaded (and its validators compiled) once."""
+    return Contract.load(openapi_path(profile))
+
+
+class _Active:
+    profile = "stable"
+
+
+def use(profile: str) -> Contract:
+    """Make a profile's document the one checks validate against: a run judges one server by one contract (the
+    preflight picks it)."""
+    _Active.profile = profile
+    return contract_for(profile)
+
+
 def default_contract() -> Contract:
-    return Contract.load()
-
-
-def task_statuses() -> tuple[str, ...]:
-    """The task statuses the contract documents (the TaskStatus enum), in its order."""
-    return tuple(default_contract().schemas["TaskStatus"]["enum"])
+    """The document of the run's profile (`use`)."""
+    return contract_for(_Active.profile)

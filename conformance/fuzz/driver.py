@@ -222,6 +222,7 @@ class Tier:
         self.run = fuzz.run
         self.stats = stats
         self.token = fuzz.settings.token  # for tolerance.StateProbe
+        self.profile = fuzz.settings.profile
         self.failures: dict[tuple[str, str, str], FuzzFailure] = {}
         self._first_entry = len(self.run.ledger.entries())  # the ledger's entries from here on are this tier's
         self.sent: list[str] = []  # the requests, normalized as in the fingerprint
@@ -405,8 +406,8 @@ class Tier:
         A server whose tasks take longer than LIFECYCLE_WAIT (a real deployment: minutes) is not waited for
         again; its logs/send steps then meet tasks that are not active, which the documented 400/409 covers.
         """
-        if self.slow_lifecycle or self.fuzz.operation_id(case.operation.label) not in ("getTaskLogs",
-                                                                                     "sendTaskInput"):
+        if self.slow_lifecycle or self.fuzz.operation_id(case.operation.label) not in (
+                "getTaskLogs", "sendTaskInput", "pauseTask", "updateTaskInput", "resumeTask"):
             return
         task_id = str(case.path_parameters.get("task", ""))
         if task_id not in self.created:
@@ -416,7 +417,7 @@ class Tier:
         pauses = expect.poll_pauses(min(settings.poll_interval, 0.05))
         while True:
             status_code, status = self.task_status(task_id)
-            if status_code != 200 or status not in ("pending", "initializing"):
+            if status_code != 200 or status not in self.profile.starting:
                 return
             if time.monotonic() >= deadline:
                 self.slow_lifecycle = True

@@ -20,18 +20,26 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.contracts.contract import task_statuses
+from conformance.contracts.profiles import Profile
 from conformance.runner.session import RunContext
 
-OPERATIONS = ("listTasks", "createTask", "getTask", "deleteTask", "getTaskLogs", "sendTaskInput")
+OPERATIONS = ("listTasks", "createTask", "getTask", "deleteTask", "getTaskLogs", "sendTaskInput",
+              "updateTaskInput", "pauseTask", "resumeTask")
+# The operations a generation's release may lack: the feature (contracts/profiles.py) that brought each.
+OPERATION_FEATURES = {"updateTaskInput": "input-update", "pauseTask": "pause-resume", "resumeTask": "pause-resume"}
 # Operations that create nothing, whatever the generated data (a get with a random uuid finds nothing).
 READ_ONLY_OPERATIONS = ("listTasks", "getTask", "getTaskLogs")
-TASK_STATUSES = task_statuses()
 
 _OWNER = r'(?:(?:owner|OWNER|Owner):(?:me|ME|Me|"me")|me|ME|Me)'
-_STATUS = r"(?:(?:status|STATUS|Status):(?:" + "|".join(TASK_STATUSES) + r"|ACTIVE|Pending|Error))"
-# Valid for every caller: at most one owner filter (a bare word is one) and one status filter, any spacing.
-QUERY_PATTERN = rf"^ *(?:{_OWNER}(?: +{_STATUS})?|{_STATUS}(?: +{_OWNER})?)? *$"
+
+
+def query_pattern(profile: Profile) -> str:
+    """A q valid for every caller: at most one owner filter (a bare word is one; a name in legacy) and one status
+    filter of the generation's statuses (any case), any spacing."""
+    values = [*profile.statuses, profile.active.upper(), profile.active.capitalize(), profile.starting[0].capitalize()]
+    status = r"(?:(?:status|STATUS|Status):(?:" + "|".join(values) + r"))"
+    return rf"^ *(?:{_OWNER}(?: +{status})?|{status}(?: +{_OWNER})?)? *$"
+
 
 STATEFUL_MAX_STEPS = 6
 
@@ -94,6 +102,8 @@ class FuzzSettings:
     """What the fuzz tiers need from the run configuration."""
 
     base_url: str  # target url + api prefix: the contract's paths start below the prefix
+    profile: Profile
+    operations: tuple[str, ...]  # the operations the server's release has
     token: str
     template_version_id: str | None
     budget: int  # generated examples per operation (fuzzing phase) and scenarios (stateful tier)
@@ -108,7 +118,10 @@ class FuzzSettings:
         target, settings = run.config.target, run.config.run
         assert target.url is not None and target.token is not None, "the target is resolved before checks run"
         return cls(
-            base_url=target.url + target.api_prefix,
+            base_url=target.url + run.api_prefix,
+            profile=run.terms.profile,
+            operations=tuple(op for op in OPERATIONS
+                             if op not in OPERATION_FEATURES or run.terms.has(OPERATION_FEATURES[op])),
             token=target.token,
             template_version_id=target.template_version_id,
             budget=settings.fuzz_budget,
@@ -127,12 +140,15 @@ def fuzz_seed(fuzz_seed_setting: int | None, seed_setting: int | None) -> int:
     return seed_setting if seed_setting is not None else 0
 
 
-def fuzz_document(contract: dict[str, Any], template_version_id: str | None) -> dict[str, Any]:
-    """The contract narrowed to values this target must accept (module docstring); the contract is not changed."""
+def fuzz_document(contract: dict[str, Any], template_version_id: str | None, profile: Profile,
+                  operations: tuple[str, ...] = OPERATIONS) -> dict[str, Any]:
+    """The contract narrowed to values this target must accept (module docstring) and to the operations its
+    release has (and the links between them); the contract is not changed."""
     doc = copy.deepcopy(contract)
+    _keep_operations(doc, operations)
     components = doc["components"]
     components["parameters"]["User"]["schema"] = {"type": "string", "enum": ["me"]}
-    components["parameters"]["TaskQuery"]["schema"] = {"type": "string", "pattern": QUERY_PATTERN}
+    components["parameters"]["TaskQuery"]["schema"] = {"type": "string", "pattern": query_pattern(profile)}
     create = components["schemas"]["CreateTaskRequest"]
     create["properties"].pop("template_version_preset_id", None)
     media = doc["paths"]["/tasks/{user}"]["post"]["requestBody"]["content"]["application/json"]
@@ -148,6 +164,23 @@ def fuzz_document(contract: dict[str, Any], template_version_id: str | None) -> 
     else:  # read-only runs may have none; create is not fuzzed then
         media.pop("examples", None)
     return doc
+
+
+def _keep_operations(doc: dict[str, Any], operations: tuple[str, ...]) -> None:
+    """Drop the operations the release lacks, and every link to them."""
+    for path in list(doc["paths"]):
+        item = doc["paths"][path]
+        for method in [m for m, op in item.items() if isinstance(op, dict) and "operationId" in op]:
+            if item[method]["operationId"] not in operations:
+                del item[method]
+                continue
+            for response in item[method].get("responses", {}).values():
+                links = response.get("links") if isinstance(response, dict) else None
+                if links:
+                    for name in [n for n, link in links.items() if link.get("operationId") not in operations]:
+                        del links[name]
+        if not any(isinstance(op, dict) and "operationId" in op for op in item.values()):
+            del doc["paths"][path]
 
 
 def schemathesis_config(settings: FuzzSettings, *, stateful: bool = False) -> Any:
@@ -202,5 +235,6 @@ def load_schema(settings: FuzzSettings, contract: dict[str, Any], *, stateful: b
     """The Schemathesis schema of the fuzz profile, configured for this target and tier."""
     import schemathesis
 
-    return schemathesis.openapi.from_dict(fuzz_document(contract, settings.template_version_id),
+    return schemathesis.openapi.from_dict(fuzz_document(contract, settings.template_version_id, settings.profile,
+                                                        settings.operations),
                                           config=schemathesis_config(settings, stateful=stateful))

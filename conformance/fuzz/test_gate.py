@@ -5,12 +5,14 @@ from __future__ import annotations
 import pytest
 
 from conformance.fuzz.driver import FuzzRun, run_gate
-from conformance.fuzz.schema import OPERATIONS, READ_ONLY_OPERATIONS, gate_requirements
+from conformance.fuzz.schema import OPERATION_FEATURES, OPERATIONS, READ_ONLY_OPERATIONS, gate_requirements
 
 
 @pytest.mark.parametrize("operation_id", [
     pytest.param(op, id=op, marks=[pytest.mark.requirement(*gate_requirements(op)),
-                                   *([pytest.mark.readonly] if op in READ_ONLY_OPERATIONS else [])])
+                                   *([pytest.mark.readonly] if op in READ_ONLY_OPERATIONS else []),
+                                   *([pytest.mark.feature(OPERATION_FEATURES[op])] if op in OPERATION_FEATURES
+                                     else [])])
     for op in OPERATIONS
 ])
 def test_gate(operation_id: str, fuzz: FuzzRun, request: pytest.FixtureRequest) -> None:

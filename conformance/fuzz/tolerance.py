@@ -27,21 +27,30 @@ from collections.abc import Callable
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
-from conformance.contracts.contract import default_contract, task_statuses
+from conformance.contracts.contract import default_contract
+from conformance.contracts.profiles import LEGACY, Profile
 
 SESSION_HEADER = "Coder-Session-Token"
 # Contract schema of each operation's request body, and the string fields Go zero-fills when absent.
 _BODY_SCHEMAS = {"createTask": "CreateTaskRequest", "sendTaskInput": "SendTaskInputRequest"}
-_GO_STRING_FIELDS = {"createTask": ("input", "name"), "sendTaskInput": ("input",)}
+_GO_STRING_FIELDS = {"createTask": ("input", "prompt", "name"), "sendTaskInput": ("input",),
+                     "updateTaskInput": ("input",)}
 _GO_UUID_FIELDS = ("template_version_id", "template_version_preset_id")
-NOT_ACTIVE_STATUSES = (400, 409)
-TASK_STATUSES = task_statuses()
+NOT_ACTIVE_STATUSES = (400, 409, 503)  # 503: legacy, while the task's app initializes
+# The operations a task's state may refuse, and the statuses in which they are refused (None: any but active).
+_STATE_BOUND: dict[str, tuple[str, ...] | None] = {"getTaskLogs": None, "sendTaskInput": None,
+                                                   "updateTaskInput": ("pending", "initializing", "active", "error",
+                                                                       "unknown"),
+                                                   "pauseTask": ("pending", "initializing", "paused"),
+                                                   "resumeTask": ("pending", "initializing", "active", "error",
+                                                                  "unknown")}
 
 
 class StateProbe(Protocol):
     """What the tolerance rules may ask the server (with the primary member's token, outside the evidence)."""
 
     token: str
+    profile: Profile  # the generation the target is judged by
 
     def task_status(self, task_id: str) -> tuple[int, str | None]:
         """(HTTP status of GET /tasks/me/{id}, the task's status when it is 200)."""
@@ -98,19 +107,25 @@ def accepted_negative(operation_id: str, case: Any, response: Any, probe: StateP
 
 
 def rejected_positive(operation_id: str, case: Any, response: Any, probe: StateProbe) -> str | None:
-    """ST202: logs/send refused because the task is not active (yet) is the documented lifecycle; a create with
-    an empty input may be refused with 400 (documented as tolerated)."""
+    """ST202: an operation refused because the task's state does not allow it (logs/send on a task that is not
+    active, an input update of a task that is not paused, pause while a build runs, resume of a task that is not
+    paused) is the documented lifecycle; a create with an empty prompt may be refused with 400 (tolerated)."""
+    profile = probe.profile
     if operation_id == "createTask" and response.status_code == 400:
         body = go_body(operation_id, response.request.body)
-        if body is not None and body.get("input") == "":
-            return "create with an empty input refused with 400 (tolerated: CREATE-EMPTY-INPUT)"
+        prompt = "prompt" if profile is LEGACY else "input"
+        if body is not None and body.get(prompt) == "":
+            return f"create with an empty {prompt} refused with 400 (tolerated: CREATE-EMPTY-INPUT)"
         return None
-    if operation_id not in ("getTaskLogs", "sendTaskInput") or response.status_code not in NOT_ACTIVE_STATUSES:
+    if operation_id not in _STATE_BOUND or response.status_code not in NOT_ACTIVE_STATUSES:
         return None
     task_id = str(case.path_parameters.get("task", ""))
     status_code, status = probe.task_status(task_id)
-    if status_code == 200 and status != "active":
-        return f"{operation_id} on a task that is {status!r}, not active (documented 400/409)"
+    refused_in = _STATE_BOUND[operation_id]
+    if status_code != 200 or status is None:
+        return None
+    if (refused_in is None and status != profile.active) or (refused_in is not None and status in refused_in):
+        return f"{operation_id} on a task that is {status!r} (its state does not allow it: documented 4xx)"
     return None
 
 
@@ -142,14 +157,14 @@ def _query_tokens(q: str) -> list[str]:
     return [*tokens, current] if current else tokens
 
 
-def invalid_status_values(url: str) -> list[str]:
-    """The values of ``status:`` filters in the request's q that are no task status."""
+def invalid_status_values(url: str, statuses: tuple[str, ...]) -> list[str]:
+    """The values of ``status:`` filters in the request's q that are none of `statuses`."""
     query = dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
     bad = []
     for token in _query_tokens(query.get("q", "")):
         key, sep, value = token.partition(":")
         value = value.strip('"')
-        if sep and key.strip('"') == "status" and ":" not in value and value not in TASK_STATUSES:
+        if sep and key.strip('"') == "status" and ":" not in value and value not in statuses:
             bad.append(value)
     return bad
 
@@ -160,7 +175,7 @@ def server_error(operation_id: str, case: Any, response: Any, probe: StateProbe)
     if reason is not None:
         return reason
     if operation_id == "listTasks" and response.status_code == 500 and invalid_status_values(
-            str(response.request.url)):
+            str(response.request.url), probe.profile.statuses):
         return ("500 for a status value that is no task status (Coder's own behaviour; the 400 is a SHOULD, "
                 "FILTER-BAD-STATUS-400)")
     return None
@@ -169,7 +184,7 @@ def server_error(operation_id: str, case: Any, response: Any, probe: StateProbe)
 def undocumented_status(operation_id: str, case: Any, response: Any, probe: StateProbe) -> str | None:
     """ST103: the same 500 is not in the contract's list of statuses either."""
     if operation_id == "listTasks" and response.status_code == 500 and invalid_status_values(
-            str(response.request.url)):
+            str(response.request.url), probe.profile.statuses):
         return "undocumented 500 for a status value that is no task status (see ST101; FILTER-BAD-STATUS-400)"
     return None
 

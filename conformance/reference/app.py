@@ -1,21 +1,23 @@
-"""The Starlette application: routing, authentication order, handlers and error answers.
+"""The Starlette application of the reference server: a conforming Tasks API of one Coder release.
 
-Every path is dispatched by one catch-all route so that the order Coder uses holds everywhere:
-under the API prefix authentication runs first (401 beats 404/405), then routing (404, 405), then the handler.
-No input produces a 500: an unexpected exception is recorded in ``unexpected_errors`` and answered 400.
+Every path is dispatched by one catch-all route, so that the order Coder uses holds everywhere: under the API
+prefix authentication runs first (401 beats 404/405), then routing (404, 405), then the handler. No input produces
+a 500: an unexpected exception is recorded in ``unexpected_errors`` and answered 400. What differs between Coder's
+generations (legacy, experimental, stable) the app asks its ``Generation`` (generation.py).
+
+This module is what a conforming server does. Faults and variations (faults.py, variations.py) change it only at
+the hook points below, where the app calls ``self.change(point, conforming value, **context)``:
 """
 
 from __future__ import annotations
 
-import gzip
 import json
 import logging
-import re
 import threading
 import traceback
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import unquote
 
@@ -28,81 +30,170 @@ from starlette.types import Receive, Scope, Send
 
 from .auth import SIGNED_OUT_MESSAGE, AuthFailure, authenticate, extract_token_source
 from .bodies import parse_object, string_field, uuid_field
-from .faults import ActiveFaults
+from .generation import Generation
 from .identities import Identities, User, parse_uuid
 from .names import generate_name, name_problem
-from .query import TASK_STATUSES, QueryError, QueryOptions, TaskFilter, Validation, parse_task_query
-from .responses import (
-    INVALID_JSON_MESSAGE,
-    JSON_CONTENT_TYPE,
-    NOT_FOUND_MESSAGE,
-    ApiError,
-    empty_response,
-    error_response,
-    json_response,
-)
-from .store import LogEntry, NameTaken, TaskNotActive, TaskStore, TaskView
-from .variations import ActiveVariations
-from .wire import WireOptions, log_json, task_json
+from .query import QueryError, QueryOptions, TaskFilter, Validation, parse_task_query
+from .responses import JSON_CONTENT_TYPE, NOT_FOUND_MESSAGE, ApiError, empty_response
+from .store import BuildActive, LogEntry, NameTaken, NotPaused, TaskNotActive, TaskStore, TaskView
+from .switches import Switches
+from .wire import Wire
 
 logger = logging.getLogger(__name__)
 
+HOOK_POINTS: dict[str, str] = {
+    # routing and authentication
+    "prefixes": "tuple[str, ...]: the API prefixes the server answers under",
+    "route_before_auth": "bool: answer an unknown route 404 before authenticating (rest: path segments)",
+    "route_not_found": "ApiError | Response: the answer to an unknown route",
+    "method_not_allowed": "ApiError: the answer to a known route with another method (route)",
+    "token_sources": "TokenRules: which token sources are read, in which order, with the secret checked",
+    "auth_failure": "ApiError | User: the answer to a request without a valid token (result, route, request)",
+    "www_authenticate": "str | None: the WWW-Authenticate header of a 401",
+    # addressing users and tasks
+    "resolve_user": "User | None: the user a {user} segment names (ref, caller)",
+    "unknown_user": "ApiError: the answer to a {user} segment that names no user (ref)",
+    "lookup": "Lookup: how a {task} segment is found (operation)",
+    "missing_task": "Response | None: the answer to a task that is not there, None for 404 (operation, ref)",
+    "task_access": "ApiError | None: refuse the caller this task, None to allow (operation, task, caller, owner)",
+    # answers
+    "status": "int: the success status of an operation (operation)",
+    "task_json": "dict: a Task on the wire (task)",
+    "log_json": "dict: a log entry on the wire (entry)",
+    "json_body": "Any: a JSON body as it is sent (status, kind: json, error or logs)",
+    "content_type": "str | None: the Content-Type of a JSON answer (kind: json, error or logs)",
+    "error_body": "dict: an error body (error)",
+    "error_as_text": "bool: send an error's message as plain text instead of JSON",
+    "finish": "Response: every answer, last (request)",
+    # list
+    "query": "str: the q parameter, before it is parsed (may raise ApiError)",
+    "query_options": "QueryOptions: how q is parsed",
+    "query_error": "ApiError: the answer to a q that does not parse",
+    "resolve_owner": "str | None: the user id an owner filter names (value, caller)",
+    "resolve_organization": "str | None: the organization id an organization filter names (value)",
+    "visible": "bool: whether the caller sees a task in the list (task, caller, task_filter)",
+    "filters": "Filters: which filters apply, and how they combine",
+    "listed": "list[TaskView]: the tasks of a list answer, newest first (q)",
+    "list_body": "dict: the list answer (tasks)",
+    # create, get, delete
+    "body_error": "ApiError: the answer to a body that is not a JSON object of the right types (is_json)",
+    "create_rules": "CreateRules: what create checks and how it names the task",
+    "template_error": "ApiError: the answer to an unknown or missing template version",
+    "create_for_other": "ApiError | None: the answer to a member creating a task for someone else",
+    "create_answer": "dict: the created Task as answered (task, request_body)",
+    "get_answer": "dict: the Task get answers (task)",
+    "delete_answer": "Response: the answer to an accepted delete",
+    # send and logs
+    "send_rules": "SendRules: what send checks and records",
+    "logs_rules": "LogsRules: what logs show",
+    "not_active": "ApiError | None: the answer to send/logs on a task that is not active; None: a stored snapshot "
+                  "(operation, status)",
+    "agent_busy": "bool: answer this send/logs that the agent is busy (task, operation)",
+    "snapshot_body": "dict: the logs answer of a task that is paused or starting (task)",
+    # the stable generation's input, pause and resume
+    "input_rules": "InputRules: what an input update checks and does",
+    "pause_rules": "PauseRules: what pause and resume check and do",
+    "build_answer": "dict: the answer of pause and resume (operation, task)",
+}
+__doc__ = (__doc__ or "") + "\n" + "\n".join(f"- ``{k}``: {v}" for k, v in HOOK_POINTS.items()) + "\n"
+
 _MAX_RECORDED_ERRORS = 100
-_LONG_NUMERIC_NAME = re.compile(r"^.{22,}[0-9]{8}$")  # the long-numeric-name-schema-violation fault
-_KNOWN_CREATE_FIELDS = {"input", "name", "template_version_id", "template_version_preset_id", "display_name"}
-_RESERVED_NAMES = ("new", "create")
-_NIL_UUID = "00000000-0000-0000-0000-000000000000"
-_NOBODY = "ffffffff-ffff-4fff-bfff-ffffffffffff"  # an owner/organization id no task has (the *-matches-nothing faults)
-_LOG_LAG = 0.3  # the logs-lag variation
-INVALID_QUERY_MESSAGE = "Invalid task search query."
-_HTML_404 = "<!DOCTYPE html><html><head><title>404 Not Found</title></head><body><h1>Not Found</h1></body></html>\n"
-# The error-wording variation: other words for the same answers (the documented query message stays).
-_REWORDED = {
-    SIGNED_OUT_MESSAGE: "Authentication required: the session token is missing, invalid or expired.",
-    NOT_FOUND_MESSAGE: "Task not found.",
-    INVALID_JSON_MESSAGE: "The request body could not be parsed as JSON.",
-    "Task input is required.": "The input must not be empty.",
-    "Task status must be active.": "The task is not running yet.",
-    "Unable to create a Task with the provided name.": "That task name is not allowed.",
-    "Route not found.": "No such endpoint.",
-    "Method not allowed.": "This endpoint does not support that method.",
-}
-# The extra-response-headers variation.
-_EXTRA_HEADERS = {
-    "X-Request-Id": "7f1d5c1e-reference",
-    "Cache-Control": "no-store, max-age=0",
-    "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "Access-Control-Allow-Origin": "*",
-    "Server": "coder-reference/2.28",
-    "Link": '</api/v2/docs>; rel="service-doc"',
-}
+_KNOWN_CREATE_FIELDS = {"input", "prompt", "name", "template_version_id", "template_version_preset_id",
+                        "display_name"}
+_DISPLAY_NAME_LIMIT = 64
 
 
 @dataclass(frozen=True)
-class _Route:
+class Routed:
     name: str
     methods: tuple[str, ...]
     params: dict[str, str]
 
 
-def _match(rest: list[str]) -> _Route | None:
+@dataclass(frozen=True)
+class TokenRules:
+    ignored: frozenset[str] = frozenset()  # sources not read (auth.SOURCES)
+    header_first: bool = False  # the header before the cookie
+    check_secret: bool = True
+    bearer_checks_secret: bool = True
+
+
+@dataclass(frozen=True)
+class Lookup:
+    include_deleted: bool = False
+    by_name: bool = True
+    case_sensitive_names: bool = False
+
+
+@dataclass(frozen=True)
+class Filters:
+    owner: bool = True
+    organization: bool = True
+    status: bool = True
+    name: bool = True
+    combine: Callable[[list[bool]], bool] = all
+
+
+@dataclass(frozen=True)
+class CreateRules:
+    require_template_version: bool = True
+    check_template_version: bool = True
+    require_ai_task: bool = True
+    require_name: bool = False
+    check_name: bool = True
+    allow_reserved_names: bool = False
+    unique_names: bool = True
+    case_sensitive_names: bool = False
+    trim_prompt: bool = False
+    refuse_empty_input: bool = False
+    limit_display_name: bool = True  # from display-name-limit
+    keep_display_name: bool = True
+    generate_display_name: bool = True
+
+
+@dataclass(frozen=True)
+class SendRules:
+    refuse_empty: bool = True
+    record_input: bool = True
+    logged_suffix: str = ""
+    accept_when_not_active: bool = False
+
+
+@dataclass(frozen=True)
+class InputRules:
+    paused_only: bool = True
+    refuse_blank: bool = True  # from input-update-blank-400
+    save: bool = True
+
+
+@dataclass(frozen=True)
+class PauseRules:
+    pause_stops: bool = True
+    resume_starts: bool = True
+    resume_paused_only: bool = True
+
+
+@dataclass(frozen=True)
+class LogsRules:
+    empty_when_not_active: bool = False
+    drop_outputs: bool = False
+    lag: float = 0.0
+
+
+def _match(rest: list[str], routes: tuple[str, ...]) -> Routed | None:
     """Match the path segments after the API prefix."""
     if not rest or rest[0] != "tasks" or any(segment == "" for segment in rest):
         return None
     if len(rest) == 1:
-        return _Route("list", ("GET",), {})
+        return Routed("list", ("GET",), {})
     if len(rest) == 2:
-        return _Route("create", ("POST",), {"user": rest[1]})
+        return Routed("create", ("POST",), {"user": rest[1]})
     params = {"user": rest[1], "task": rest[2]}
     if len(rest) == 3:
-        return _Route("task", ("GET", "DELETE"), params)
-    if len(rest) == 4 and rest[3] == "logs":
-        return _Route("logs", ("GET",), params)
-    if len(rest) == 4 and rest[3] == "send":
-        return _Route("send", ("POST",), params)
+        return Routed("task", ("GET", "DELETE"), params)
+    methods = {"logs": ("GET",), "send": ("POST",), "input": ("PATCH",), "pause": ("POST",), "resume": ("POST",)}
+    if len(rest) == 4 and rest[3] in routes:
+        return Routed(rest[3], methods[rest[3]], params)
     return None
 
 
@@ -134,19 +225,21 @@ class ReferenceApp:
         *,
         identities: Identities,
         store: TaskStore,
-        faults: ActiveFaults,
-        api_prefix: str = "/api/experimental",
-        variations: ActiveVariations | None = None,
+        generation: Generation,
+        faults: Switches,
+        variations: Switches,
+        api_prefix: str | None = None,
     ) -> None:
         self.identities = identities
         self.store = store
+        self.generation = generation
         self.faults = faults
-        self.variations = variations if variations is not None else ActiveVariations()
-        self.api_prefix = api_prefix
-        self._prefix_segments = api_prefix.strip("/").split("/")
+        self.variations = variations
+        self.served_prefixes = (api_prefix,) if api_prefix else generation.prefixes
+        self.wire = Wire(generation)
         self.unexpected_errors: list[str] = []
-        self._agent_woken: set[tuple[str, str]] = set()  # (task id, operation) past the agent-busy-first 502
-        self._agent_lock = threading.Lock()
+        self.agent_woken: set[tuple[str, str]] = set()  # (task id, operation): for variations with a memory
+        self.lock = threading.Lock()
         # An ASGI object (not a function) as endpoint: Starlette then passes every method through.
         # Starlette's own 404 (request targets that are not a path, like ``*``) answered in the error format.
         self._starlette = Starlette(
@@ -157,133 +250,41 @@ class ReferenceApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._starlette(scope, receive, send)
 
+    def change(self, point: str, value: Any, /, **context: Any) -> Any:
+        """The conforming value, as the switched-on faults and then variations change it at this hook point."""
+        value = self.faults.apply(point, value, app=self, **context)
+        return self.variations.apply(point, value, app=self, **context)
+
     async def _starlette_error(self, request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 400
         message = "Route not found." if status == 404 else str(getattr(exc, "detail", "Bad request."))
         return self._finish(request, self._error(ApiError(status, message)))
 
-    # -- plumbing ------------------------------------------------------------------------------------
+    # -- answers ---------------------------------------------------------------------------------------------
 
-    def _on(self, name: str) -> bool:
-        return self.faults.enabled(name)
-
-    def _varies(self, name: str) -> bool:
-        return self.variations.enabled(name)
-
-    def _wire(self) -> WireOptions:
-        return WireOptions(
-            omit_owner_name=self._on("missing-owner-name"),
-            omit_nulls=self._on("nullable-fields-omitted"),
-            bad_created_at=self._on("bad-created-at-format"),
-            inputs_as_output=self._on("logs-wrong-type"),
-            nano_offset_times=self._varies("timestamp-formats"),
-        )
-
-    def _task_json(self, task: TaskView, wire: WireOptions) -> dict[str, Any]:
-        body = task_json(task, wire)
-        # fuzz-only fault: a schema violation only long names ending in a digit run trigger
-        if self._on("long-numeric-name-schema-violation") and _LONG_NUMERIC_NAME.search(task.name):
-            body["workspace_name"] = None
-        if self._on("nullable-uuids-as-objects"):
-            for key in ("workspace_id", "workspace_agent_id", "workspace_app_id"):
-                if key in body:
-                    value = body[key]
-                    body[key] = {"uuid": value or _NIL_UUID, "valid": value is not None}
-        if self._on("template-icon-null"):
-            body["template_icon"] = None
-        if self._on("status-running-not-active") and body.get("status") == "active":
-            body["status"] = "running"
-        if self._on("created-at-changes"):
-            body["created_at"] = body["updated_at"]
-        if self._on("active-without-agent") and body.get("status") == "active":
-            body["workspace_agent_id"] = None
-        if self._varies("current-state-null"):
-            body["current_state"] = None
-        if self._varies("omitempty-fields-absent"):
-            body.pop("workspace_status", None)
-            body.pop("workspace_build_number", None)
-            if isinstance(body.get("workspace_agent_health"), dict):
-                body["workspace_agent_health"] = {"healthy": body["workspace_agent_health"]["healthy"]}
-        if self._varies("later-release-fields"):
-            body["display_name"] = f"Task {task.name}"
-        if self._varies("extra-response-fields"):
-            body["template_version_name"] = "v1.0.0"
-            body["reference_server"] = {"variation": "extra-response-fields", "fields": [1, 2, 3]}
-            if isinstance(body.get("current_state"), dict):
-                body["current_state"]["reference_note"] = "ignored by clients"
-        return body
-
-    def _log_json(self, entry: LogEntry, wire: WireOptions) -> dict[str, Any]:
-        body = log_json(entry, wire)
-        if self._on("log-id-as-string"):
-            body["id"] = str(body["id"])
-        if self._on("log-types-user-agent"):
-            body["type"] = {"input": "user", "output": "agent"}[body["type"]]
-        if self._varies("extra-response-fields"):
-            body["source"] = "agentapi"
-        return body
-
-    def _json(self, status: int, body: Any, *, content_type: bool = True) -> Response:
-        if isinstance(body, dict) and self._varies("extra-response-fields"):
-            body = {**body, "reference_extra": {"ignored": True}}
-        if self._varies("reordered-keys"):
-            body = _reversed_keys(body)
-        return json_response(
-            status,
-            body,
-            text_plain=self._on("json-without-content-type"),
-            content_type=self._json_content_type() if content_type else None,
-        )
-
-    def _json_content_type(self) -> str:
-        if self._varies("json-without-charset"):
-            return "application/json"
-        if self._varies("json-charset-uppercase"):
-            return "application/json;charset=UTF-8"
-        return JSON_CONTENT_TYPE
+    def json(self, status: int, body: Any, *, kind: str = "json") -> Response:
+        return self.wire.json(status, self.change("json_body", body, status=status, kind=kind),
+                              self.change("content_type", JSON_CONTENT_TYPE, kind=kind))
 
     def _error(self, error: ApiError) -> Response:
-        body: dict[str, Any] = error.body()
-        if self._varies("error-wording") and error.message != INVALID_QUERY_MESSAGE:
-            body["message"] = _REWORDED.get(error.message, f"Request failed: {error.message}")
-        if self._varies("omitempty-fields-absent"):
-            body.pop("detail", None)
-        if self._varies("extra-response-fields"):
-            body["reference_code"] = f"E{error.status}"
-            for validation in body.get("validations", []):
-                validation["reference_code"] = "invalid"
-        if self._on("error-key-renamed"):
-            body = {("error" if key == "message" else key): value for key, value in body.items()}
-        if self._varies("reordered-keys"):
-            body = _reversed_keys(body)
-        if error.status == 401 and self._varies("www-authenticate-on-401"):
-            error.headers.setdefault("WWW-Authenticate", 'Bearer realm="coder"')
-        content_type = "text/html; charset=utf-8" if self._on("errors-labelled-html") else self._json_content_type()
-        return error_response(
-            error,
-            text_plain=self._on("json-without-content-type"),
-            body_not_json=self._on("error-body-not-json"),
-            content_type=content_type,
-            body=body,
-        )
+        if error.status == 401:
+            challenge = self.change("www_authenticate", self.wire.www_authenticate())
+            if challenge:
+                error.headers.setdefault("WWW-Authenticate", challenge)
+        if self.change("error_as_text", False):
+            return self.wire.text(error.status, error.message + "\n", error.headers)
+        body = self.change("error_body", error.body(), error=error)
+        response = self.wire.json(error.status, self.change("json_body", body, status=error.status, kind="error"),
+                                  self.change("content_type", JSON_CONTENT_TYPE, kind="error"))
+        response.headers.update(error.headers)
+        return response
 
     def _finish(self, request: Request, response: Response) -> Response:
-        """Variations that touch every response: extra headers, gzip."""
-        if self._varies("extra-response-headers"):
-            response.headers.update(_EXTRA_HEADERS)
-        body = getattr(response, "body", b"")
-        if (
-            self._varies("gzip-responses")
-            and body
-            and "gzip" in request.headers.get("accept-encoding", "").lower()
-            and "content-encoding" not in response.headers
-        ):
-            compressed = gzip.compress(body)
-            response.body = compressed
-            response.headers["content-length"] = str(len(compressed))
-            response.headers["content-encoding"] = "gzip"
-            response.headers["vary"] = "Accept-Encoding"
-        return response
+        self.wire.headers(response, request)
+        return self.change("finish", response, request=request)
+
+    def task_json(self, task: TaskView) -> dict[str, Any]:
+        return self.change("task_json", self.wire.task(task), task=task)
 
     async def handle(self, request: Request) -> Response:
         try:
@@ -295,467 +296,344 @@ class ReferenceApp:
             logger.error("unexpected error in the reference server:\n%s", trace)
             if len(self.unexpected_errors) < _MAX_RECORDED_ERRORS:
                 self.unexpected_errors.append(trace)
-            response = self._error(
-                ApiError(
-                    400, "The reference server could not process this request.", detail="unexpected error"
-                )
-            )
+            response = self._error(ApiError(400, "The reference server could not process this request.",
+                                            detail="unexpected error"))
         return self._finish(request, response)
 
-    def _route_not_found(self) -> ApiError | Response:
-        if self._on("unknown-route-html"):
-            return Response(_HTML_404, status_code=404, media_type="text/html; charset=utf-8")
-        return ApiError(404, "Route not found.")
+    # -- routing and authentication ----------------------------------------------------------------------------
 
-    def _not_routed(self) -> Response:
-        outcome = self._route_not_found()
+    def not_routed(self) -> Response:
+        outcome = self.change("route_not_found", ApiError(404, "Route not found."))
         if isinstance(outcome, ApiError):
             raise outcome
         return outcome
 
-    def _authenticate(self, request: Request, route: _Route | None) -> User:
-        query = request.query_params.multi_items()
-        ignore: set[str] = set()
-        if self._on("cookie-token-ignored"):
-            ignore.add("cookie")
-        if self._on("query-token-ignored"):
-            ignore.add("query")
-        if self._on("header-token-get-only") and request.method != "GET":
-            ignore.add("header")
-        if self._varies("no-bearer-or-access-token"):
-            ignore |= {"bearer", "access_token"}
-        token, source = extract_token_source(
-            request.headers, query, header_first=self._on("token-precedence-reversed"), ignore=frozenset(ignore)
-        )
-        check_secret = not self._on("wrong-secret-accepted") and not (
-            source == "bearer" and self._on("bearer-skips-secret-check")
-        )
-        result = authenticate(token, self.identities, check_secret=check_secret)
-        if isinstance(result, AuthFailure):
-            if (
-                route is not None
-                and route.name == "task"
-                and request.method == "GET"
-                and self._on("get-skips-auth")
-            ):
-                return self.identities.admin
-            # fuzz-only fault: logs authenticate as the task's owner when the task exists
-            if route is not None and route.name == "logs" and self._on("logs-skips-auth"):
-                found = self.store.lookup(route.params["task"], "")
-                if found is not None:
-                    return found.owner
-            if result.kind == "malformed" and self._on("malformed-token-400"):
-                raise ApiError(400, "Invalid API key format.", detail=result.detail)
-            if result.kind == "unknown" and self._on("unknown-token-403"):
-                raise ApiError(403, "Forbidden.", detail=result.detail)
-            raise ApiError(401, SIGNED_OUT_MESSAGE, detail=result.detail)
-        return result
-
     async def _dispatch(self, request: Request) -> Response:
         segments = _segments(request.scope)
-        size = len(self._prefix_segments)
-        if segments is None or segments[:size] != self._prefix_segments:
-            return self._not_routed()
-        rest = segments[size:]
-        route = _match(rest)
-        if route is None and self._on("auth-after-routing"):
-            return self._not_routed()
-        if route is None and (not rest or rest[0] != "tasks") and self._varies("unknown-route-before-auth"):
-            return self._not_routed()
+        if segments is None:
+            return self.not_routed()
+        if segments == ["api", "v2", "buildinfo"] and request.method == "GET":
+            return self.json(200, self.wire.buildinfo())
+        prefixes = self.change("prefixes", self.served_prefixes)
+        prefix = next((p for p in prefixes if segments[:len(p.strip("/").split("/"))] == p.strip("/").split("/")),
+                      None)
+        if prefix is None:
+            return self.not_routed()
+        rest = segments[len(prefix.strip("/").split("/")):]
+        if not self.generation.serves_tasks:  # a release without the Tasks API: none of its routes exist
+            self._authenticate(request, None)
+            return self.not_routed()
+        route = _match(rest, self.generation.routes())
+        if route is None and self.change("route_before_auth", False, rest=rest):
+            return self.not_routed()
         caller = self._authenticate(request, route)
         if route is None:
-            return self._not_routed()
+            return self.not_routed()
         if request.method not in route.methods:
-            if self._on("wrong-method-404"):
-                raise ApiError(404, "Route not found.")
-            raise ApiError(405, "Method not allowed.", headers={"Allow": ", ".join(route.methods)})
+            raise self.change("method_not_allowed", ApiError(405, "Method not allowed.",
+                                                             headers={"Allow": ", ".join(route.methods)}), route=route)
         if route.name == "list":
             return self._list(request, caller)
         owner = self._resolve_user(route.params["user"], caller)
         if route.name == "create":
             return self._create(await request.body(), caller, owner)
         operation = {"task": "get" if request.method == "GET" else "delete"}.get(route.name, route.name)
-        raw = await request.body() if operation == "send" else b""
+        raw = await request.body() if operation in ("send", "input") else b""
         task = self._find_task(route.params["task"], owner, caller, operation)
-        if task is None:  # a fault answered for a task that does not exist
-            return self._missing_task_answer(operation, raw)
-        if operation == "get":
-            body = self._task_json(task, self._wire())
-            if self._on("get-trims-initial-prompt"):
-                body["initial_prompt"] = body["initial_prompt"].strip()
-            return self._json(200, body)
-        if operation == "delete":
-            return self._delete(task)
-        if operation == "logs":
-            return self._logs(task)
-        return self._send(raw, task)
+        if isinstance(task, Response):  # a switch answered for a task that is not there
+            return task
+        handler = {"get": self._get, "delete": self._delete, "logs": self._logs, "send": self._send,
+                   "input": self._update_input, "pause": self._pause, "resume": self._resume}[operation]
+        return handler(task, raw)
+
+    def _authenticate(self, request: Request, route: Routed | None) -> User:
+        rules = self.change("token_sources", TokenRules(
+            ignored=frozenset() if self.generation.has("bearer-token") else frozenset({"bearer", "access_token"})),
+            request=request)
+        token, source = extract_token_source(request.headers, request.query_params.multi_items(),
+                                             header_first=rules.header_first, ignore=rules.ignored)
+        check = rules.check_secret and (source != "bearer" or rules.bearer_checks_secret)
+        result = authenticate(token, self.identities, check_secret=check)
+        if isinstance(result, AuthFailure):
+            answer = self.change("auth_failure", ApiError(401, SIGNED_OUT_MESSAGE, detail=result.detail),
+                                 result=result, route=route, request=request)
+            if isinstance(answer, ApiError):
+                raise answer
+            return answer
+        return result
 
     def _resolve_user(self, ref: str, caller: User) -> User:
-        user = self.identities.resolve_user(ref, caller)
-        if (
-            user is not None
-            and self._on("username-user-segment-unsupported")
-            and ref.lower() != "me"
-            and parse_uuid(ref) is None
-        ):
-            user = None
+        user = self.change("resolve_user", self.identities.resolve_user(ref, caller), ref=ref, caller=caller)
         if user is None:
-            if self._on("unknown-user-500"):
-                raise ApiError(500, "Internal error fetching user.", detail="sql: no rows in result set")
-            if self._varies("unknown-user-404"):
-                raise ApiError(404, NOT_FOUND_MESSAGE, detail="no user matches the {user} path segment")
-            raise ApiError(
-                400,
-                '"user" must be an existing uuid or username.',
-                detail="no user matches the {user} path segment",
-            )
+            raise self.change("unknown_user", ApiError(400, '"user" must be an existing uuid or username.',
+                                                       detail=f"queried user={ref!r}".replace("'", '"')), ref=ref)
         return user
 
-    def _find_task(self, ref: str, owner: User, caller: User, operation: str) -> TaskView | None:
-        """The task the request addresses, or an ApiError; None when a fault answers for a missing task."""
-        if self._varies("no-name-lookup") and parse_uuid(ref) is None:
-            raise ApiError(400, 'Invalid "task" path parameter: not a uuid.', detail="task ids are uuids")
-        include_deleted = (operation == "get" and self._on("deleted-task-still-gettable")) or (
-            operation in ("logs", "send") and self._on("deleted-task-logs-send")
-        )
-        task = self.store.lookup(
-            ref,
-            owner.id,
-            include_deleted=include_deleted,
-            case_sensitive_names=self._on("get-by-name-case-sensitive"),
-        )
+    def _find_task(self, ref: str, owner: User, caller: User, operation: str) -> TaskView | Response:
+        """The task the request addresses; an ApiError when it is not there or not the caller's to see."""
+        name_lookup = self.generation.has("name-lookup") or self.generation.profile.name == "experimental"
+        lookup = self.change("lookup", Lookup(by_name=name_lookup), operation=operation, ref=ref)
+        if not lookup.by_name and parse_uuid(ref) is None:
+            raise ApiError(400, f"Invalid UUID {ref!r} for task ID.".replace("'", '"'))
+        task = self.store.lookup(ref, owner.id, include_deleted=lookup.include_deleted, by_name=lookup.by_name,
+                                 case_sensitive_names=lookup.case_sensitive_names)
         if task is None:
-            if self._missing_task_fault(operation, ref, owner.id):
-                return None
+            answer = self.change("missing_task", None, operation=operation, ref=ref, owner=owner)
+            if answer is not None:
+                return answer
             raise ApiError(404, NOT_FOUND_MESSAGE)
-        if self._varies("user-scoped-uuid-lookup") and task.owner.id != owner.id:
-            raise ApiError(404, NOT_FOUND_MESSAGE)
-        if caller.is_owner or task.owner.id == caller.id:
-            return task
-        if self._on(f"{operation}-other-members-task"):  # get-, logs-, send-, delete-other-members-task
-            return task
-        if operation == "get" and self._on("other-members-task-403"):
-            raise ApiError(403, "Forbidden.", detail="you do not have permission to read this task")
-        raise ApiError(404, NOT_FOUND_MESSAGE)
+        conforming = None if caller.is_owner or task.owner.id == caller.id else ApiError(404, NOT_FOUND_MESSAGE)
+        refusal = self.change("task_access", conforming, operation=operation, task=task, caller=caller, owner=owner)
+        if refusal is not None:
+            raise refusal
+        return task
 
-    def _missing_task_fault(self, operation: str, ref: str, owner_id: str) -> bool:
-        """Whether a fault answers (instead of 404) for a task that does not exist (or is gone)."""
-        if operation == "delete" and self._on("second-delete-succeeds"):
-            return self.store.lookup(ref, owner_id, include_deleted=True) is not None
-        fault = {
-            "get": "get-missing-task-400",
-            "logs": "logs-missing-task-200",
-            "send": "send-missing-task-204",
-            "delete": "delete-missing-task-202",
-        }[operation]
-        return self._on(fault)
-
-    def _missing_task_answer(self, operation: str, raw: bytes) -> Response:
-        if operation == "get":
-            raise ApiError(400, "Invalid task id.", detail="the task could not be loaded")
-        if operation == "logs":
-            return self._json(200, {"logs": []})
-        if operation == "send":
-            self._input(self._body(raw))
-            return empty_response(204)
-        return self._delete_answer()
-
-    # -- list ----------------------------------------------------------------------------------------
+    # -- list ------------------------------------------------------------------------------------------------------
 
     def _list(self, request: Request, caller: User) -> Response:
         params = request.query_params.multi_items()
-        q = next((value for key, value in params if key == "q"), "")
-        if self._on("query-double-space-500") and "  " in q.strip():  # fuzz-only fault
-            raise ApiError(500, "Internal error fetching tasks.", detail="empty search term")
-        if self._on("empty-query-400") and any(key == "q" for key, _ in params) and not q.strip():
-            raise ApiError(400, "Invalid task search query.", validations=[Validation("q", "q must not be empty")])
-        options = QueryOptions(
-            lowercase=not self._on("query-case-sensitive"),
-            bare_words_are_owner=not self._on("bare-word-owner-ignored"),
-            strip_quotes=not self._on("quotes-kept"),
-            reject_unknown_keys=not self._on("unknown-filter-key-ignored"),
-            reject_colon_edges=not self._on("colon-edge-accepted"),
-            reject_multi_colons=not self._on("multi-colon-accepted"),
-            validate_status=not (self._on("bad-status-500") or self._varies("coder-bad-status-500")),
-        )
+        q = self.change("query", next((value for key, value in params if key == "q"), ""), params=params)
+        gen = self.generation
+        options = self.change("query_options", QueryOptions(bare_words=gen.profile.bare_word,
+                                                            statuses=gen.profile.statuses))
         try:
-            task_filter = parse_task_query(
-                q,
-                resolve_owner=self._owner_resolver(caller, exact=not options.lowercase),
-                resolve_organization=self._resolve_organization,
-                options=options,
-            )
+            task_filter = parse_task_query(q, resolve_owner=lambda value: self._owner(value, caller, options),
+                                           resolve_organization=self._organization, options=options)
         except QueryError as error:
-            validations = None if self._on("query-error-without-validations") else error.validations
-            raise ApiError(400, "Invalid task search query.", validations=validations) from None
-        if task_filter.status is not None and task_filter.status not in TASK_STATUSES:  # bad-status-500
+            raise self.change("query_error", ApiError(400, gen.invalid_query_message,
+                                                      validations=error.validations)) from None
+        if task_filter.status is not None and task_filter.status not in gen.profile.statuses:
+            # only a switch that lets any status through gets here: Coder's database then fails
             raise ApiError(500, "Internal error fetching tasks.",
                            detail=f'pq: invalid input value for enum task_status: "{task_filter.status}"')
-        tasks = [
-            task
-            for task in self.store.all(include_deleted=self._on("deleted-task-still-listed"))
-            if self._visible_in_list(task, caller, task_filter) and self._matches(task, task_filter)
-        ]
-        if self._on("list-oldest-first"):
-            tasks.reverse()
-        if not tasks and q.strip() and self._on("empty-search-404"):
-            raise ApiError(404, "No tasks match the query.")
-        count = len(tasks) + (1 if self._on("list-count-off-by-one") else 0)
-        wire = self._wire()
-        listed: list[dict[str, Any]] | None = [self._task_json(task, wire) for task in tasks]
-        if not tasks and self._on("empty-list-null"):
-            listed = None
-        return self._json(200, {"tasks": listed, "count": count})
+        if task_filter.status is not None:  # legacy filters by workspace status: one no task of ours has matches none
+            task_filter = replace(task_filter, status=gen.status_from_query(task_filter.status) or "no such status")
+        filters = self.change("filters", Filters())
+        tasks = [task for task in self.store.all(include_deleted=self.change("lookup", Lookup(), operation="list")
+                                                 .include_deleted)
+                 if self.change("visible", task.owner.id == caller.id or caller.is_owner, task=task, caller=caller,
+                                task_filter=task_filter) and self._matches(task, task_filter, filters)]
+        tasks = self.change("listed", tasks, q=q)
+        body = {"tasks": [self.task_json(task) for task in tasks], "count": len(tasks)}
+        return self.json(200, self.change("list_body", body, tasks=tasks))
 
-    def _owner_resolver(self, caller: User, *, exact: bool) -> Callable[[str], str | None]:
-        def resolve(value: str) -> str | None:
-            if value == "me":
-                return caller.id
-            parsed = parse_uuid(value)
-            if parsed is not None and not self._on("owner-uuid-unsupported"):
-                return parsed
-            if exact:
-                user = next((u for u in self.identities.users.values() if u.username == value), None)
-            else:
-                user = self.identities.user_by_name(value)
-            if (
-                user is not None
-                and user.id != caller.id
-                and not caller.is_owner
-                and self._varies("member-username-lookup-refused")
-            ):
-                user = None
-            if user is None and self._on("unknown-owner-matches-nothing"):
-                return _NOBODY
-            return user.id if user is not None else None
+    def _owner(self, value: str, caller: User, options: QueryOptions) -> str | None:
+        if value == "me":
+            found: str | None = caller.id
+        elif parse_uuid(value) is not None:
+            found = parse_uuid(value)
+        else:
+            user = (self.identities.user_by_name(value) if options.lowercase else
+                    next((u for u in self.identities.users.values() if u.username == value), None))
+            found = user.id if user is not None else None
+        return self.change("resolve_owner", found, value=value, caller=caller)
 
-        return resolve
+    def _organization(self, value: str) -> str | None:
+        org = self.identities.organization_by_name(value)
+        found = parse_uuid(value) or (org.id if org is not None else None)
+        return self.change("resolve_organization", found, value=value)
 
-    def _resolve_organization(self, value: str) -> str | None:
-        parsed = parse_uuid(value)
-        if parsed is not None:
-            return parsed
-        org = None if self._on("organization-name-unsupported") else self.identities.organization_by_name(value)
-        if org is None and self._on("unknown-org-matches-nothing"):
-            return _NOBODY
-        return org.id if org is not None else None
-
-    def _visible_in_list(self, task: TaskView, caller: User, task_filter: TaskFilter) -> bool:
-        if task.owner.id == caller.id or self._on("member-sees-others-tasks"):
-            return True
-        if caller.is_owner:
-            return not self._on("admin-sees-only-own")
-        return task_filter.owner_id is not None and self._on("owner-filter-bypasses-visibility")
-
-    def _matches(self, task: TaskView, task_filter: TaskFilter) -> bool:
+    @staticmethod
+    def _matches(task: TaskView, task_filter: TaskFilter, filters: Filters) -> bool:
         checks: list[bool] = []
-        if task_filter.owner_id is not None and not self._on("owner-filter-ignored"):
+        if task_filter.owner_id is not None and filters.owner:
             checks.append(task.owner.id == task_filter.owner_id)
-        if task_filter.organization_id is not None and not self._on("organization-filter-ignored"):
+        if task_filter.organization_id is not None and filters.organization:
             checks.append(task.organization_id == task_filter.organization_id)
-        if task_filter.status is not None and not self._on("status-filter-ignored"):
+        if task_filter.status is not None and filters.status:
             checks.append(task.status == task_filter.status)
-        if not checks:
-            return True
-        return any(checks) if self._on("filters-or-combined") else all(checks)
+        if task_filter.name is not None and filters.name:
+            checks.append(task_filter.name in task.name.lower())
+        return filters.combine(checks) if checks else True
 
-    # -- create --------------------------------------------------------------------------------------
+    # -- create ----------------------------------------------------------------------------------------------------
 
-    def _body(self, raw: bytes) -> dict[str, Any]:
-        """The request body as a JSON object (faults may turn the 400 for a bad one into a 500)."""
+    def body(self, raw: bytes) -> dict[str, Any]:
+        """The request body as a JSON object."""
         try:
             return parse_object(raw)
-        except ApiError:
-            try:
-                json.loads(raw)
-                is_json = True
-            except (ValueError, RecursionError):
-                is_json = False
-            if (is_json and self._on("non-object-body-500")) or (not is_json and self._on("malformed-json-500")):
-                raise ApiError(500, "Internal error decoding the request.", detail="unexpected body") from None
-            raise
+        except ApiError as error:
+            raise self.change("body_error", error, is_json=_is_json(raw)) from None
 
-    def _input(self, body: dict[str, Any]) -> str:
+    def text_field(self, body: dict[str, Any], key: str) -> str:
         try:
-            return string_field(body, "input")
-        except ApiError:
-            if self._on("wrong-type-input-500"):
-                raise ApiError(500, "Internal error reading the input.", detail="input is not a string") from None
-            raise
+            return string_field(body, key)
+        except ApiError as error:
+            raise self.change("body_error", error, is_json=True, field=key) from None
 
     def _create(self, raw: bytes, caller: User, owner: User) -> Response:
-        body = self._body(raw)
-        prompt = self._input(body)
+        gen = self.generation
+        body = self.body(raw)
+        rules = self.change("create_rules", CreateRules())
+        prompt = self.text_field(body, "input") or (self.text_field(body, "prompt") if gen.legacy else "")
         name = string_field(body, "name")
+        display_name = string_field(body, "display_name").strip()
         version_id = uuid_field(body, "template_version_id")
         preset_id = uuid_field(body, "template_version_preset_id")
-        string_field(body, "display_name")  # later releases; validated for type, otherwise ignored
         if version_id is None:
-            if not self._on("missing-template-version-accepted"):
-                raise ApiError(
-                    400,
-                    "Template version not found or you do not have access to this resource",
-                    detail='"template_version_id" is required.',
-                )
-            version_id = self.identities.ai_template.version.id
-        template = self.identities.template_version(version_id)
-        if template is None and self._on("template-version-not-checked"):
+            if rules.require_template_version:
+                raise self.change("template_error", gen.unknown_template_version(
+                    detail='"template_version_id" is required.'))
             template = self.identities.ai_template
-        if template is None:
-            raise ApiError(400, "Template version not found or you do not have access to this resource")
-        if not template.version.has_ai_task and not self._on("non-ai-template-accepted"):
-            raise ApiError(400, 'Template does not have a valid "coder_ai_task" resource.')
+        else:
+            found = self.identities.template_version(version_id)
+            if found is None and rules.check_template_version:
+                raise self.change("template_error", gen.unknown_template_version())
+            template = found or self.identities.ai_template
+        if not template.version.has_ai_task and rules.require_ai_task:
+            raise gen.not_an_ai_template()
         if preset_id is not None and preset_id not in template.version.preset_ids:
-            raise ApiError(
-                400,
-                "Template version preset not found or does not belong to the template version.",
-                detail=f"preset {preset_id} is not a preset of template version {version_id}",
-            )
-        if not name and self._on("create-requires-name"):
+            raise ApiError(400, "Template version preset not found or does not belong to the template version.",
+                           detail=f"preset {preset_id} is not a preset of template version {version_id}")
+        if not name and rules.require_name:
             raise ApiError(400, "Validation failed.", validations=[Validation("name", "name is required")])
-        if name:
-            self._check_name(name)
-        if prompt == "" and self._varies("create-empty-input-400"):
+        if name and rules.check_name:
+            problem = name_problem(name)
+            if problem is not None and not (rules.allow_reserved_names and name.lower() in ("new", "create")):
+                raise ApiError(400, "Unable to create a Task with the provided name.", detail=f"name {problem}",
+                               validations=[Validation("name", f"Task name {problem}.")])
+        if gen.has("display-name-limit") and rules.limit_display_name and len(display_name) > _DISPLAY_NAME_LIMIT:
+            raise ApiError(400, "Display name must be 64 characters or less.",
+                           detail=f"the display name has {len(display_name)} characters")
+        if prompt == "" and rules.refuse_empty_input:
             raise ApiError(400, "Task input is required.", validations=[Validation("input", "input is required")])
-        if owner.id != caller.id and not caller.is_owner and not self._on("member-creates-for-others"):
-            if self._varies("create-for-other-404"):
-                raise ApiError(404, NOT_FOUND_MESSAGE)
-            raise ApiError(
-                403,
-                "Insufficient permissions to create a task for this user.",
-                detail="only owners may create tasks for other users",
-            )
-        case_sensitive = self._on("name-conflict-case-sensitive")
+        if owner.id != caller.id and not caller.is_owner:
+            refusal = self.change("create_for_other", ApiError(
+                403, "Insufficient permissions to create a task for this user.",
+                detail="only owners may create tasks for other users"))
+            if refusal is not None:
+                raise refusal
         if not name:
-            name = generate_name(
-                prompt,
-                lambda candidate: self.store.name_in_use(owner.id, candidate, case_sensitive=case_sensitive),
-            )
-        if self._on("initial-prompt-trimmed"):
-            prompt = prompt.strip()
+            name = generate_name(prompt, lambda candidate: self.store.name_in_use(
+                owner.id, candidate, case_sensitive=rules.case_sensitive_names))
+        if not rules.keep_display_name:
+            display_name = ""
+        if gen.has("display-name") and not display_name and rules.generate_display_name:
+            display_name = (prompt.strip().splitlines() or ["Task"])[0][:_DISPLAY_NAME_LIMIT] or name
         try:
-            task = self.store.create(
-                owner=owner,
-                organization_id=template.organization_id,
-                template=template,
-                name=name,
-                prompt=prompt,
-                preset_id=preset_id,
-                allow_duplicate_name=self._on("duplicate-name-accepted"),
-                case_sensitive_names=case_sensitive,
-            )
+            task = self.store.create(owner=owner, organization_id=template.organization_id, template=template,
+                                     name=name, prompt=prompt.strip() if rules.trim_prompt else prompt,
+                                     preset_id=preset_id, allow_duplicate_name=not rules.unique_names,
+                                     case_sensitive_names=rules.case_sensitive_names, display_name=display_name)
         except NameTaken:
-            raise ApiError(
-                409,
-                f'Task "{name}" already exists.',
-                detail="task names are unique per owner (case-insensitive)",
-                validations=[Validation("name", "This value is already in use and should be unique.")],
-            ) from None
-        status = 200 if self._on("create-returns-200") else 201
-        answer = self._task_json(task, self._wire())
-        if self._on("unknown-field-id-mismatch") and set(body) - _KNOWN_CREATE_FIELDS:  # fuzz-only fault
-            answer["id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, task.id))
-        if self._on("initial-status-unknown"):
-            answer["status"] = "unknown"
-        if self._varies("workspace-null-at-create") and answer.get("status") != "active":
-            answer.update(workspace_id=None, workspace_agent_id=None, workspace_agent_lifecycle=None,
-                          workspace_agent_health=None, workspace_app_id=None, current_state=None)
-            answer.pop("workspace_status", None)
-            answer.pop("workspace_build_number", None)
-        return self._json(status, answer)
+            raise ApiError(409, f'Task "{name}" already exists.',
+                           detail="task names are unique per owner (case-insensitive)",
+                           validations=[Validation("name", "This value is already in use and should be unique.")]
+                           ) from None
+        answer = self.change("create_answer", self.task_json(task), task=task, request_body=body)
+        return self.json(self.change("status", 201, operation="create"), answer)
 
-    def _check_name(self, name: str) -> None:
-        if self._on("invalid-name-accepted"):
-            return
-        problem = name_problem(name)
-        if problem is not None and name.lower() in _RESERVED_NAMES and self._on("reserved-name-accepted"):
-            return
-        if problem is not None:
-            raise ApiError(
-                400,
-                "Unable to create a Task with the provided name.",
-                detail=f"name {problem}",
-                validations=[Validation("name", f"Task name {problem}.")],
-            )
+    # -- task operations -----------------------------------------------------------------------------------------
 
-    # -- task operations -----------------------------------------------------------------------------
+    def _get(self, task: TaskView, raw: bytes) -> Response:
+        return self.json(200, self.change("get_answer", self.task_json(task), task=task))
 
-    def _delete(self, task: TaskView) -> Response:
-        if not self.store.delete(task.id) and not self._on("second-delete-succeeds"):
+    def _delete(self, task: TaskView, raw: bytes) -> Response:
+        if not self.store.delete(task.id):
             raise ApiError(404, NOT_FOUND_MESSAGE)
-        return self._delete_answer()
+        return self.change("delete_answer", empty_response(self.change("status", 202, operation="delete")))
 
-    def _delete_answer(self) -> Response:
-        status = 200 if self._on("delete-returns-200") else 202
-        if self._on("delete-returns-body"):
-            return self._json(status, {"message": "Task deletion started."})
-        return empty_response(status)
+    def _refusal(self, task: TaskView, operation: str, status: str) -> ApiError | None:
+        gen = self.generation
+        conforming = gen.send_refused(status) if operation == "send" else gen.logs_refused(status)
+        return self.change("not_active", conforming, operation=operation, status=status)
 
-    def _not_active(self, error: TaskNotActive) -> ApiError:
-        status = 409 if self._varies("not-active-409") else 400
-        return ApiError(status, "Task status must be active.", detail=f'Task status is "{error.status}".')
+    def _busy(self, task: TaskView, operation: str) -> None:
+        if task.status == "active" and self.change("agent_busy", False, task=task, operation=operation):
+            raise self.generation.agent_busy()
 
-    def _agent_busy(self, task: TaskView, operation: str) -> None:
-        """The agent-busy-first variation: the first send and the first logs of an active task answer 502."""
-        if not self._varies("agent-busy-first") or task.status != "active":
-            return
-        with self._agent_lock:
-            if (task.id, operation) in self._agent_woken:
-                return
-            self._agent_woken.add((task.id, operation))
-        raise ApiError(502, "Failed to reach the task's agent.", detail="the agent is busy; try again")
-
-    def _logs(self, task: TaskView) -> Response:
-        include_deleted = self._on("deleted-task-logs-send")
+    def _logs(self, task: TaskView, raw: bytes) -> Response:
+        rules = self.change("logs_rules", LogsRules())
+        lookup = self.change("lookup", Lookup(), operation="logs")
         try:
-            self._agent_busy(task, "logs")
-            entries = self.store.logs(
-                task.id, include_deleted=include_deleted, lag=_LOG_LAG if self._varies("logs-lag") else 0.0
-            )
+            self._busy(task, "logs")
+            entries = self.store.logs(task.id, include_deleted=lookup.include_deleted, lag=rules.lag)
         except TaskNotActive as error:
-            if self._on("logs-before-active-200"):
-                return self._json(200, {"logs": []})
-            if self._varies("logs-snapshot-when-not-active"):
-                snapshot_at = self._wire().time(task.created_at)
-                return self._json(200, {"logs": [], "snapshot": True, "snapshot_at": snapshot_at})
-            raise self._not_active(error) from None
+            if rules.empty_when_not_active:
+                return self.json(200, {"logs": []}, kind="logs")
+            refusal = self._refusal(task, "logs", error.status)
+            if refusal is not None:
+                raise refusal from None
+            return self._snapshot(task)
         except KeyError:
             raise ApiError(404, NOT_FOUND_MESSAGE) from None
-        if self._on("agent-never-replies"):
+        if rules.drop_outputs:
             entries = [entry for entry in entries if entry.type != "output"]
-        wire = self._wire()
-        body: dict[str, Any] = {"logs": [self._log_json(entry, wire) for entry in entries]}
-        if self._varies("later-release-fields"):
-            body.update({"snapshot": False, "snapshot_at": None})
-        return self._json(200, body, content_type=not self._on("logs-without-content-type"))
+        return self.json(200, {"logs": [self.log_json(entry) for entry in entries]}, kind="logs")
 
-    def _send(self, raw: bytes, task: TaskView) -> Response:
-        body = self._body(raw)
-        text = self._input(body)
-        if text == "" and not self._on("send-empty-input-accepted"):
+    def _snapshot(self, task: TaskView) -> Response:
+        """The logs of a paused or starting task: the snapshot stored when it was paused (none yet: empty)."""
+        body: dict[str, Any] = {"logs": [self.log_json(e) for e in task.snapshot or ()], "snapshot": True}
+        if task.snapshot_at is not None:
+            body["snapshot_at"] = self.wire.time(task.snapshot_at)
+        return self.json(200, self.change("snapshot_body", body, task=task), kind="logs")
+
+    def log_json(self, entry: LogEntry) -> dict[str, Any]:
+        return self.change("log_json", self.wire.log(entry), entry=entry)
+
+    def _send(self, task: TaskView, raw: bytes) -> Response:
+        rules = self.change("send_rules", SendRules())
+        text = self.text_field(self.body(raw), "input")
+        if text == "" and rules.refuse_empty:
             raise ApiError(400, "Task input is required.")
-        self._agent_busy(task, "send")
+        self._busy(task, "send")
+        lookup = self.change("lookup", Lookup(), operation="send")
         try:
-            self.store.send(
-                task.id,
-                text,
-                record_input=not self._on("send-drops-input"),
-                logged_text=text + "\n" if self._on("send-input-newline") else None,
-                include_deleted=self._on("deleted-task-logs-send"),
-            )
+            self.store.send(task.id, text, record_input=rules.record_input, logged_text=text + rules.logged_suffix,
+                            include_deleted=lookup.include_deleted)
         except TaskNotActive as error:
-            if self._on("send-before-active-accepted"):
+            if rules.accept_when_not_active:
                 return empty_response(204)
-            raise self._not_active(error) from None
+            refusal = self._refusal(task, "send", error.status)
+            raise refusal or ApiError(400, "Task status must be active.") from None
         except KeyError:
             raise ApiError(404, NOT_FOUND_MESSAGE) from None
-        return empty_response(200 if self._on("send-returns-200") else 204)
+        return empty_response(self.change("status", 204, operation="send"))
+
+    def _update_input(self, task: TaskView, raw: bytes) -> Response:
+        rules = self.change("input_rules", InputRules(refuse_blank=self.generation.has("input-update-blank-400")))
+        text = self.text_field(self.body(raw), "input")
+        if not text.strip() and rules.refuse_blank:
+            raise ApiError(400, "Task input is required.")
+        try:
+            self.store.update_input(task.id, text, paused_only=rules.paused_only, save=rules.save)
+        except NotPaused:
+            raise ApiError(409, "Unable to update task input, task must be paused.",
+                           detail="Please stop the task's workspace before updating the input.") from None
+        return empty_response(self.change("status", 204, operation="input"))
+
+    def _build(self, task: TaskView, number: int, transition: str) -> dict[str, Any]:
+        return {"id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{task.id}/{number}")), "workspace_id": task.workspace_id,
+                "build_number": number, "transition": transition, "status": "pending",
+                "created_at": self.wire.time(self.store.now())}
+
+    def _build_answer(self, task: TaskView, operation: str, number: int) -> Response:
+        body = {"workspace_build": self._build(task, number, "stop" if operation == "pause" else "start")}
+        answer = self.change("build_answer", body, operation=operation, task=task)
+        return self.json(self.change("status", 202, operation=operation), answer)
+
+    def _pause(self, task: TaskView, raw: bytes) -> Response:
+        rules = self.change("pause_rules", PauseRules())
+        try:
+            number = self.store.pause(task.id, effect=rules.pause_stops)
+        except BuildActive:
+            raise ApiError(409, "A workspace build is already active.") from None
+        return self._build_answer(task, "pause", number)
+
+    def _resume(self, task: TaskView, raw: bytes) -> Response:
+        rules = self.change("pause_rules", PauseRules())
+        try:
+            number = self.store.resume(task.id, effect=rules.resume_starts, paused_only=rules.resume_paused_only)
+        except NotPaused as error:
+            raise ApiError(409, "Task is not paused.",
+                           detail=f'Task status is "{error.status}"; only a paused task can be resumed.') from None
+        return self._build_answer(task, "resume", number)
 
 
-def _reversed_keys(value: Any) -> Any:
-    """The same JSON value with the keys of every object in reverse order."""
-    if isinstance(value, dict):
-        return {key: _reversed_keys(value[key]) for key in reversed(list(value))}
-    if isinstance(value, list):
-        return [_reversed_keys(item) for item in value]
-    return value
+def _is_json(raw: bytes) -> bool:
+    try:
+        json.loads(raw)
+    except (ValueError, RecursionError):
+        return False
+    return True
+

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 TASK_STATUSES = ("pending", "initializing", "active", "paused", "unknown", "error")
-_KEYS = ("owner", "organization", "status")
+_KEYS = ("owner", "organization", "status", "name")
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,7 @@ class TaskFilter:
     owner_id: str | None = None
     organization_id: str | None = None
     status: str | None = None
+    name: str | None = None  # legacy (the workspace search grammar): bare words match the name
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,8 @@ class QueryOptions:
     """Switches used to simulate faults."""
 
     lowercase: bool = True
-    bare_words_are_owner: bool = True
+    bare_words: str | None = "owner"  # the key bare words mean ("owner"; legacy: "name"); None: ignored
+    statuses: tuple[str, ...] = TASK_STATUSES  # the values `status:` accepts
     strip_quotes: bool = True
     reject_unknown_keys: bool = True
     reject_colon_edges: bool = True
@@ -110,8 +112,8 @@ def _terms(query: str, options: QueryOptions) -> dict[str, list[str]]:
             raise QueryError([Validation("q", f"Query element {_quote(token)} can only contain 1 ':'")])
         key, value = (part.strip(strip) for part in _split_outside_quotes(token, ":"))
         values.setdefault(key.lower() if options.lowercase else key, []).append(value)
-    if bare and options.bare_words_are_owner:
-        values.setdefault("owner", []).append(" ".join(bare))
+    if bare and options.bare_words:
+        values.setdefault(options.bare_words, []).append(" ".join(bare))
     return values
 
 
@@ -172,18 +174,19 @@ def parse_task_query(
             )
 
     status = _single(values, "status", errors) or None
-    if status is not None and status not in TASK_STATUSES and options.validate_status:
+    if status is not None and status not in options.statuses and options.validate_status:
         errors.append(
             Validation(
                 "status",
                 f'Query param "status" has invalid value: "{status}" is not a valid task status '
-                f"(one of {', '.join(TASK_STATUSES)})",
+                f"(one of {', '.join(options.statuses)})",
             )
         )
-
+    name = _single(values, "name", errors) if "name" in values and options.bare_words == "name" else None
     for key in values:
-        if key not in _KEYS and options.reject_unknown_keys:
+        known = _KEYS if options.bare_words == "name" else tuple(k for k in _KEYS if k != "name")
+        if key not in known and options.reject_unknown_keys:
             errors.append(Validation(key, f'Query param "{key}" is not a valid query param'))
     if errors:
         raise QueryError(errors)
-    return TaskFilter(owner_id=owner_id, organization_id=organization_id, status=status)
+    return TaskFilter(owner_id=owner_id, organization_id=organization_id, status=status, name=name)

@@ -12,6 +12,7 @@ from types import FrameType
 
 import tomli_w
 
+from conformance.contracts.profiles import PROFILE_NAMES
 from conformance.runner.config import EMBEDDED_DEFAULTS
 
 from .faults import ENV_VAR, list_faults, parse_fault_list
@@ -24,8 +25,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="port to listen on (default 0: any free port)")
     parser.add_argument(
-        "--api-prefix", default="/api/experimental", help="API prefix (default /api/experimental)"
-    )
+        "--profile", default="stable", choices=PROFILE_NAMES,
+        help="the generation of the Tasks API to serve (default stable): legacy (v2.27 and before), experimental "
+             "(v2.28), stable (v2.29 to v2.36)")
+    parser.add_argument(
+        "--version", default=None, metavar="V",
+        help="the Coder release to answer as, within the profile (default: legacy v2.27.1, experimental v2.28.0, "
+             "stable v2.34.0); features that came later in the line are absent; a stable release from v2.37 serves "
+             "no Tasks API (it was removed)")
+    parser.add_argument(
+        "--without-ai-tasks-flag", action="store_true",
+        help="answer as a v2.35/v2.36 server without CODER_ENABLE_AI_TASKS: no Tasks API routes")
+    parser.add_argument(
+        "--api-prefix", default=None,
+        help="serve under this API prefix only (default: the profile's; stable also answers under /api/experimental)")
     parser.add_argument(
         "--lifecycle-delay",
         type=float,
@@ -64,15 +77,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _print_faults() -> None:
-    faults = list_faults()
+def _print_faults(profile: str) -> None:
+    faults = list_faults(profile)
     width = max(len(fault.name) for fault in faults)
     for fault in faults:
         print(f"{fault.name:<{width}}  {fault.description}")
 
 
-def _print_variations() -> None:
-    variations = list_variations()
+def _print_variations(profile: str) -> None:
+    variations = list_variations(profile)
     width = max(len(variation.name) for variation in variations)
     for variation in variations:
         print(f"{variation.name:<{width}}  {variation.description}")
@@ -92,10 +105,10 @@ def _write_config(path: Path, server: ReferenceServer, lifecycle_delay: float) -
 
 def run(args: argparse.Namespace) -> int:
     if args.list_faults:
-        _print_faults()
+        _print_faults(args.profile)
         return 0
     if args.list_variations:
-        _print_variations()
+        _print_variations(args.profile)
         return 0
     fault_text = args.faults if args.faults is not None else os.environ.get(ENV_VAR, "")
     variation_text = args.variations if args.variations is not None else os.environ.get(VARIATIONS_ENV_VAR, "")
@@ -105,6 +118,9 @@ def run(args: argparse.Namespace) -> int:
         server = ReferenceServer(
             args.host,
             args.port,
+            profile=args.profile,
+            version=args.version,
+            ai_tasks_flag=not args.without_ai_tasks_flag,
             api_prefix=args.api_prefix,
             lifecycle_delay=args.lifecycle_delay,
             reply_delay=args.reply_delay,
@@ -127,7 +143,8 @@ def run(args: argparse.Namespace) -> int:
         except (RuntimeError, OSError) as error:
             print(f"tasks-conformance serve: error: {error}", file=sys.stderr)
             return 2
-        print(f"Reference server listening on {server.url} (API prefix {server.api_prefix})", flush=True)
+        print(f"Reference server listening on {server.url}: the {server.generation.describe()} Tasks API under "
+              f"{', '.join(server.app.served_prefixes)}", flush=True)
         if faults:
             print(f"Faults enabled: {', '.join(sorted(faults))}", flush=True)
         if variations:

@@ -8,17 +8,24 @@ import threading
 import time
 from collections.abc import Iterable
 from types import TracebackType
+from typing import Any
 
 import uvicorn
 
 from .app import ReferenceApp
 from .faults import ActiveFaults
+from .generation import Generation, generation
 from .identities import Identities
 from .store import TaskStore
 from .variations import ActiveVariations, variations_from_env
 
-SLOW_STARTUP_DELAY = 0.75  # seconds per lifecycle step with the slow-startup variation
-DELETE_DELAY = 0.5  # seconds a deleted task stays visible with the delayed-delete variation
+# The hook points of the server around the app (see app.HOOK_POINTS): switches change them like the app's.
+SERVER_HOOK_POINTS: dict[str, str] = {
+    "stuck_pending": "bool: tasks never leave pending",
+    "lifecycle_step": "float: the seconds a new task spends in each lifecycle step",
+    "delete_delay": "float: the seconds a deleted task stays visible",
+    "seed_tasks": "bool: every user has older tasks when the server starts",
+}
 
 _START_TIMEOUT = 10.0
 _STOP_TIMEOUT = 10.0
@@ -32,12 +39,15 @@ def _normalize_prefix(prefix: str) -> str:
 
 
 class ReferenceServer:
-    """An embedded reference implementation of the Coder AI Tasks API.
+    """An embedded reference implementation of the Coder AI Tasks API, of one generation and release.
 
-    >>> with ReferenceServer(lifecycle_delay=0) as server:
-    ...     config = server.target_config()   # url, api_prefix, tokens, template version ids
+    >>> with ReferenceServer(profile="stable", lifecycle_delay=0) as server:
+    ...     config = server.target_config()   # url, tokens, template version ids
 
-    ``faults`` and ``variations`` switch on named deviations (faults.py) and legitimate variations
+    ``profile`` and ``version`` choose the generation and the release it answers as (generation.py; the default
+    release of each generation in DEFAULT_VERSIONS; a stable release from v2.37, or v2.35/v2.36 with
+    ``ai_tasks_flag=False``, serves no Tasks API at all); ``api_prefix`` serves under one other prefix instead of the
+    generation's. ``faults`` and ``variations`` switch on named deviations (faults.py) and legitimate variations
     (variations.py). ``variations=None`` reads TASKS_CONFORMANCE_REFERENCE_VARIATIONS (ValueError on unknown names),
     which is how a suite run turns variations on for its embedded server.
     """
@@ -47,40 +57,53 @@ class ReferenceServer:
         host: str = "127.0.0.1",
         port: int = 0,
         *,
-        api_prefix: str = "/api/experimental",
+        profile: str = "stable",
+        version: str | None = None,
+        ai_tasks_flag: bool = True,
+        api_prefix: str | None = None,
         lifecycle_delay: float = 0.05,
         reply_delay: float = 0.05,
         faults: Iterable[str] = (),
         variations: Iterable[str] | None = None,
     ) -> None:
         self.host = host
-        self.api_prefix = _normalize_prefix(api_prefix)
+        self.generation: Generation = generation(profile, version, ai_tasks_flag=ai_tasks_flag)
+        self.api_prefix = _normalize_prefix(api_prefix) if api_prefix else self.generation.profile.prefix
         self.identities = Identities.create()
         self._faults = ActiveFaults(faults)
         self._variations = ActiveVariations(variations_from_env(os.environ) if variations is None else variations)
+        self._lifecycle_delay = lifecycle_delay
         self._store = TaskStore(
             lifecycle_delay=lifecycle_delay,
             reply_delay=reply_delay,
-            stuck_pending=lambda: self._faults.enabled("task-stuck-pending"),
-            delay_override=self._lifecycle_override,
-            delete_delay=lambda: DELETE_DELAY if self._variations.enabled("delayed-delete") else 0.0,
+            stuck_pending=lambda: bool(self._change("stuck_pending", False)),
+            delay_override=lambda: self._change("lifecycle_step", None),
+            delete_delay=lambda: self._change("delete_delay", 0.0),
+            task_is_workspace=self.generation.legacy,
         )
         self.app = ReferenceApp(
             identities=self.identities,
             store=self._store,
+            generation=self.generation,
             faults=self._faults,
-            api_prefix=self.api_prefix,
             variations=self._variations,
+            api_prefix=api_prefix and self.api_prefix,
         )
-        if self._variations.enabled("preexisting-tasks"):
-            self._seed_tasks()
+        self._seeded = False
+        self._seed_if_asked()
         self._requested_port = port
         self._port: int | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
-    def _seed_tasks(self) -> None:
-        """The preexisting-tasks variation: older tasks of every user, in states the suite never creates."""
+    def _change(self, point: str, value: Any) -> Any:
+        return self.app.change(point, value)
+
+    def _seed_if_asked(self) -> None:
+        """Older tasks of every user, in states the suite never creates (once, when a switch asks for them)."""
+        if self._seeded or not self._change("seed_tasks", False):
+            return
+        self._seeded = True
         ids = self.identities
         seeds = [
             (ids.alice, "paused", 86400.0), (ids.alice, "error", 7200.0), (ids.alice, "pending", 3600.0),
@@ -90,23 +113,13 @@ class ReferenceServer:
         for number, (owner, status, age) in enumerate(seeds, start=1):
             self._store.create(owner=owner, organization_id=ids.org.id, template=ids.ai_template,
                                name=f"older-{status}-{number}", prompt=f"An older {status} task", preset_id=None,
-                               age=age, fixed_status=status)
+                               age=age, fixed_status=status, display_name=f"An older {status} task")
 
     def set_variations(self, names: Iterable[str]) -> None:
         """Replace the enabled variations (ValueError on unknown names); takes effect for the next request
         (lifecycle variations for the next task created; preexisting tasks are added when switched on)."""
-        before = self._variations.enabled("preexisting-tasks")
         self._variations.set(names)
-        if self._variations.enabled("preexisting-tasks") and not before:
-            self._seed_tasks()
-
-    def _lifecycle_override(self) -> float | None:
-        """The lifecycle step of a new task when a variation sets it."""
-        if self._variations.enabled("instant-startup"):
-            return 0.0
-        if self._variations.enabled("slow-startup"):
-            return SLOW_STARTUP_DELAY
-        return None
+        self._seed_if_asked()
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
@@ -230,6 +243,7 @@ class ReferenceServer:
     def set_faults(self, names: Iterable[str]) -> None:
         """Replace the enabled faults (ValueError on unknown names); takes effect for the next request."""
         self._faults.set(names)
+        self._seed_if_asked()
 
     @property
     def faults(self) -> frozenset[str]:

@@ -5,6 +5,8 @@ a task is ``pending`` for ``lifecycle_delay`` seconds, ``initializing`` for as l
 (the delay is fixed per task when it is created; ``delay_override`` may choose another one for new tasks).
 Once active, the simulated agent receives the initial prompt; every input gets an ``output`` reply
 ``reply_delay`` seconds later. Log entries are materialized on access, in time order, with increasing ids.
+A pause stops the workspace: the task stays ``active`` for one lifecycle step, then is ``paused`` (the log at
+that moment is its stored snapshot); a resume starts it again from ``pending``.
 A delete takes effect at once, or ``delete_delay()`` seconds later (the task stays visible until then).
 """
 
@@ -30,6 +32,17 @@ class TaskNotActive(Exception):
 class NameTaken(Exception):
     """The owner already has a (non-deleted) task with that name."""
 
+
+class BuildActive(Exception):
+    """A pause or resume while the task's workspace is building (starting, or stopping)."""
+
+
+class NotPaused(Exception):
+    """A resume, or an input update, of a task that is not paused."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(f"task status is {status}")
+        self.status = status
 
 @dataclass(frozen=True)
 class LogEntry:
@@ -72,6 +85,9 @@ class TaskView:
     deleted: bool  # gone: the delete has taken effect
     seq: int
     deleting: bool = False  # a delete was accepted but has not taken effect yet
+    display_name: str = ""
+    snapshot: tuple[LogEntry, ...] | None = None  # the log stored when the task was paused
+    snapshot_at: float | None = None
 
 
 @dataclass
@@ -97,6 +113,11 @@ class _TaskRecord:
     delay: float
     gone_at: float | None = None  # when the accepted delete takes (took) effect
     fixed_status: str | None = None  # a task that stays in one status (the preexisting-tasks variation)
+    display_name: str = ""
+    started_at: float = 0.0  # when its workspace last started (creation, or a resume)
+    paused_at: float | None = None  # when a pause was accepted (the task is paused one step later)
+    snapshot: tuple[LogEntry, ...] | None = None
+    build_number: int = 1
     booted: bool = False
     logs: list[LogEntry] = field(default_factory=list)
     pending: list[_PendingReply] = field(default_factory=list)
@@ -117,6 +138,7 @@ class TaskStore:
         delay_override: Callable[[], float | None] = lambda: None,
         delete_delay: Callable[[], float] = lambda: 0.0,
         clock: Callable[[], float] = time.time,
+        task_is_workspace: bool = False,
     ) -> None:
         if lifecycle_delay < 0 or reply_delay < 0:
             raise ValueError("lifecycle_delay and reply_delay must be >= 0")
@@ -129,6 +151,7 @@ class TaskStore:
         self._delay_override = delay_override
         self._delete_delay = delete_delay
         self._clock = clock
+        self._task_is_workspace = task_is_workspace  # legacy: a task is its workspace (one id)
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
@@ -137,14 +160,17 @@ class TaskStore:
         delay = record.delay
         if record.fixed_status is not None:
             return record.fixed_status, record.created_at
+        if record.paused_at is not None:
+            stopped = record.paused_at + delay
+            return ("paused", stopped) if now >= stopped else ("active", record.paused_at)
         if self._stuck_pending():
-            return "pending", record.created_at
-        elapsed = now - record.created_at
+            return "pending", record.started_at
+        elapsed = now - record.started_at
         if delay <= 0 or elapsed >= 2 * delay:
-            return "active", record.created_at + 2 * delay
+            return "active", record.started_at + 2 * delay
         if elapsed >= delay:
-            return "initializing", record.created_at + delay
-        return "pending", record.created_at
+            return "initializing", record.started_at + delay
+        return "pending", record.started_at
 
     def _append(self, record: _TaskRecord, content: str, kind: str, at: float) -> None:
         record.logs.append(LogEntry(id=len(record.logs), content=content, type=kind, time=at))
@@ -197,6 +223,8 @@ class TaskStore:
             workspace_status = "failed"
             state = CurrentState(timestamp=since, state="failure", message="The workspace build failed")
         deleting = record.gone_at is not None and not self._gone(record, now)
+        if status == "paused" and record.snapshot is None:
+            record.snapshot = tuple(record.logs)
         return TaskView(
             id=record.id,
             organization_id=record.organization_id,
@@ -210,7 +238,7 @@ class TaskStore:
             workspace_id=record.workspace_id,
             workspace_name=record.name,
             workspace_status="deleting" if deleting else workspace_status,
-            workspace_build_number=2 if deleting else 1,
+            workspace_build_number=record.build_number + (1 if deleting else 0),
             workspace_agent_id=agent_id,
             workspace_agent_lifecycle=lifecycle,
             workspace_agent_health=health,
@@ -219,6 +247,9 @@ class TaskStore:
             deleted=self._gone(record, now),
             seq=record.seq,
             deleting=deleting,
+            display_name=record.display_name,
+            snapshot=record.snapshot,
+            snapshot_at=record.paused_at + record.delay if record.snapshot is not None and record.paused_at else None,
         )
 
     @staticmethod
@@ -226,6 +257,9 @@ class TaskStore:
         return record.gone_at is not None and now >= record.gone_at
 
     # -- queries and commands ------------------------------------------------------------------------
+
+    def now(self) -> float:
+        return self._clock()
 
     def name_in_use(self, owner_id: str, name: str, *, case_sensitive: bool = False) -> bool:
         def same(a: str, b: str) -> bool:
@@ -251,6 +285,7 @@ class TaskStore:
         case_sensitive_names: bool = False,
         age: float = 0.0,
         fixed_status: str | None = None,
+        display_name: str = "",
     ) -> TaskView:
         """A new task; ``age`` back-dates it, ``fixed_status`` keeps it in one status for good."""
         with self._lock:
@@ -259,8 +294,9 @@ class TaskStore:
             now = self._clock()
             self._seq += 1
             override = self._delay_override()
+            task_id = str(uuid.uuid4())
             record = _TaskRecord(
-                id=str(uuid.uuid4()),
+                id=task_id,
                 seq=self._seq,
                 organization_id=organization_id,
                 owner=owner,
@@ -268,12 +304,14 @@ class TaskStore:
                 template=template,
                 preset_id=preset_id,
                 initial_prompt=prompt,
-                workspace_id=str(uuid.uuid4()),
+                workspace_id=task_id if self._task_is_workspace else str(uuid.uuid4()),
                 agent_id=str(uuid.uuid4()),
                 app_id=str(uuid.uuid4()),
                 created_at=now - age,
                 delay=self._lifecycle_delay if override is None else override,
                 fixed_status=fixed_status,
+                display_name=display_name,
+                started_at=now - age,
             )
             self._tasks[record.id] = record
             return self._view(record, now)
@@ -324,6 +362,52 @@ class TaskStore:
             if record.gone_at is None:
                 record.gone_at = now + max(0.0, self._delete_delay())
             return True
+
+    def _live(self, task_id: str, now: float) -> _TaskRecord:
+        record = self._tasks.get(task_id)
+        if record is None or self._gone(record, now):
+            raise KeyError(task_id)
+        self._advance(record, now)
+        return record
+
+    def pause(self, task_id: str, *, effect: bool = True) -> int:
+        """Stop an active task's workspace (the stop build's number); BuildActive while it is building.
+        Without ``effect`` the build is counted but nothing stops."""
+        with self._lock:
+            now = self._clock()
+            record = self._live(task_id, now)
+            status = self._phase(record, now)[0]
+            if status in ("pending", "initializing") or (record.paused_at is not None and status == "active"):
+                raise BuildActive(status)
+            record.build_number += 1
+            if record.paused_at is None and effect:
+                record.paused_at, record.snapshot = now, None
+            return record.build_number
+
+    def resume(self, task_id: str, *, effect: bool = True, paused_only: bool = True) -> int:
+        """Start a paused task's workspace again (the start build's number); NotPaused otherwise.
+        Without ``effect`` the build is counted but nothing starts."""
+        with self._lock:
+            now = self._clock()
+            record = self._live(task_id, now)
+            status = self._phase(record, now)[0]
+            if status != "paused" and paused_only:
+                raise NotPaused(status)
+            record.build_number += 1
+            if status == "paused" and effect:
+                record.paused_at, record.started_at = None, now
+            return record.build_number
+
+    def update_input(self, task_id: str, text: str, *, paused_only: bool = True, save: bool = True) -> None:
+        """Replace a paused task's prompt; NotPaused otherwise."""
+        with self._lock:
+            now = self._clock()
+            record = self._live(task_id, now)
+            status = self._phase(record, now)[0]
+            if status != "paused" and paused_only:
+                raise NotPaused(status)
+            if save:
+                record.initial_prompt = text
 
     def _active_record(self, task_id: str, now: float, *, include_deleted: bool = False) -> _TaskRecord:
         record = self._tasks.get(task_id)

@@ -109,6 +109,7 @@ def _header(result: RunResult) -> str:
     rows = [
         ("Target", where),
         ("Server version", facts.server_version or "not reported by the server"),
+        ("Judged by", f"the {facts.profile} profile: {facts.profile_reason}"),
         ("Checks", f"{len(checks)} ran: {ran['passed']} passed, {ran['failed']} failed, "
                    f"{_plural(ran['warning'], 'warning')}, {ran['blocked']} blocked, {ran['skipped']} skipped"),
         ("Started", datetime.fromtimestamp(facts.started, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")),

@@ -64,6 +64,8 @@ def to_xml(result: RunResult) -> bytes:
         ("suite_version", facts.suite_version),
         ("target", f"{facts.target_url}{facts.api_prefix}"),
         ("server_version", facts.server_version or ""),
+        ("profile", facts.profile),
+        ("profile_reason", facts.profile_reason),
         ("seed", "" if facts.seed is None else str(facts.seed)),
         ("strict", str(facts.strict).lower()),
         ("read_only", str(facts.read_only).lower()),

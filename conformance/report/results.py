@@ -11,7 +11,7 @@ from typing import Any
 from conformance.runner.result import CheckResult, RunResult
 from conformance.runner.verdict import LEVELS, STATUS_ORDER, RequirementResult, json_status
 
-FORMAT_VERSION = 3  # 2: the "blocked" status; 3: stable check ids, waived, partial verdicts, cleanup, baseline
+FORMAT_VERSION = 4  # 2: "blocked"; 3: stable check ids, waived, partial verdicts, cleanup, baseline; 4: profiles
 RESULTS_FILE = "results.json"
 SCHEMA_FILE = "results.schema.json"
 CHECK_STATUSES = ("failed", "warning", "blocked", "passed", "skipped")
@@ -41,6 +41,8 @@ def to_dict(result: RunResult) -> dict[str, Any]:
             "api_prefix": facts.api_prefix,
             "embedded": facts.embedded,
             "server_version": facts.server_version,
+            "profile": facts.profile,
+            "profile_reason": facts.profile_reason,
             "reference_faults": list(facts.reference_faults),
             "reference_variations": list(facts.reference_variations),
         },
@@ -103,6 +105,7 @@ def _requirement_row(r: RequirementResult) -> dict[str, Any]:
         "checks": list(r.checks),
         "messages": list(r.messages),
         "note": r.note or None,
+        "promised": r.promised,
     }
 
 

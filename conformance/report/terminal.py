@@ -30,7 +30,8 @@ def _rows(head: str, detail: str, width: int, markup: tuple[str, ...]) -> list[L
 def summary(result: RunResult, width: int = 120) -> list[Line]:
     facts = result.facts
     out = [Line(f"target {facts.target_url}{facts.api_prefix}"
-                + (" (embedded reference server)" if facts.embedded else ""))]
+                + (" (embedded reference server)" if facts.embedded else "")),
+           Line(f"judged by the {facts.profile} profile: {facts.profile_reason}")]
     failed = [r for r in result.requirements if r.status == FAILED]
     warned = [r for r in result.requirements if r.status == WARNING]
     failed.sort(key=lambda r: LEVELS.index(r.requirement.level))

@@ -172,3 +172,12 @@ class ApiClient:
     def send_input(self, task: str, text: str, user: str = "me", **kw: Any) -> httpx.Response:
         return self.request("POST", f"/tasks/{segment(user)}/{segment(task)}/send", json={"input": text}, **kw)
 
+    def update_input(self, task: str, text: str, user: str = "me", **kw: Any) -> httpx.Response:
+        return self.request("PATCH", f"/tasks/{segment(user)}/{segment(task)}/input", json={"input": text}, **kw)
+
+    def pause_task(self, task: str, user: str = "me", **kw: Any) -> httpx.Response:
+        return self.request("POST", f"/tasks/{segment(user)}/{segment(task)}/pause", **kw)
+
+    def resume_task(self, task: str, user: str = "me", **kw: Any) -> httpx.Response:
+        return self.request("POST", f"/tasks/{segment(user)}/{segment(task)}/resume", **kw)
+

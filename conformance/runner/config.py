@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from conformance.contracts.profiles import AUTO, PROFILE_NAMES, RemovedApi, parse_version, profile_for
 from conformance.contracts.requirements import catalogue
 from conformance.runner.compare import ResultsFileError, Status, load_statuses
 from conformance.runner.transport import (
@@ -33,7 +34,6 @@ from conformance.runner.waivers import Waiver, WaiverError, load_waivers
 
 ENV_PREFIX = "TASKS_CONFORMANCE_"
 CONFIG_ENV = ENV_PREFIX + "CONFIG"
-DEFAULT_API_PREFIX = "/api/experimental"
 
 
 class ConfigError(Exception):
@@ -106,6 +106,12 @@ def _check_token(value: str) -> str | None:
     return None
 
 
+def _check_profile(value: str) -> str | None:
+    if value not in (AUTO, *PROFILE_NAMES):
+        return f"must be one of {AUTO}, {', '.join(PROFILE_NAMES)}"
+    return None
+
+
 def _check_prefix(value: str) -> str | None:
     if not value.startswith("/"):
         return "must start with '/'"
@@ -139,8 +145,11 @@ def _check_ca_bundle(value: str) -> str | None:
 SETTINGS: tuple[Setting, ...] = (
     Setting("url", "target", str, None, "server base URL, without the API prefix (default: the embedded "
             "reference server)", check=_check_url, flag_name="--target-url"),
-    Setting("api_prefix", "target", str, DEFAULT_API_PREFIX, "API prefix under the base URL",
-            check=_check_prefix),
+    Setting("profile", "target", str, AUTO, "the generation of the Tasks API to judge the target by: auto (from "
+            "the version the server reports; else from the prefix that answers), legacy (v2.27 and before), "
+            "experimental (v2.28) or stable (v2.29 to v2.36)", check=_check_profile),
+    Setting("api_prefix", "target", str, None, "API prefix under the base URL (default: the profile's: /api/v2 for "
+            "stable, /api/experimental for the others)", check=_check_prefix),
     Setting("token", "target", str, None, "session token of the primary member", secret=True, check=_check_token),
     Setting("second_token", "target", str, None, "session token of a second, different member", secret=True,
             check=_check_token),
@@ -201,6 +210,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("fuzz_seed", "run", int, None, "fuzzing seed (default: --seed, else fixed 0 for repeatable runs)"),
     Setting("fuzz_time_limit", "run", float, 60.0,
             "fuzzing: wall-clock cap in seconds for all fuzz tiers together", check=_check_positive),
+    Setting("reference_version", "run", str, None,
+            "embedded reference server only: the Coder release it serves (default: the profile's newest; "
+            "stable: v2.34.0)", check=lambda v: None if parse_version(v) else "must be a version like v2.31.4"),
     Setting("lifecycle_delay", "run", float, 0.05,
             "embedded reference server only: seconds per task lifecycle step", check=_check_non_negative),
     Setting("reference_faults", "run", str, "",
@@ -208,7 +220,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("reference_variations", "run", str, "",
             "embedded reference server only: comma-separated legitimate variations to enable"),
 )
-REFERENCE_ONLY = ("reference_faults", "reference_variations")
+REFERENCE_ONLY = ("reference_faults", "reference_variations", "reference_version")
 SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 TABLES: dict[str, set[str]] = {
     table: {s.name for s in SETTINGS if s.table == table} for table in ("target", "run")
@@ -220,13 +232,14 @@ class Target:
     """The server under test."""
 
     url: str | None
-    api_prefix: str
+    api_prefix: str | None  # None: the profile's
     token: str | None
     second_token: str | None
     admin_token: str | None
     template_version_id: str | None
     non_ai_template_version_id: str | None
     organization_name: str | None = None
+    profile: str = AUTO
 
     @property
     def embedded(self) -> bool:
@@ -259,6 +272,7 @@ class RunSettings:
     max_rps: float
     max_retries_429: int
     cleanup_timeout: float = 60.0
+    reference_version: str | None = None
     html: str | None = None
     junitxml: str | None = None
     bundle: str | None = None
@@ -298,6 +312,19 @@ class Config:
 
     def with_run(self, **changes: Any) -> Config:
         return dataclasses.replace(self, run=dataclasses.replace(self.run, **changes))
+
+    def embedded_profile(self) -> str:
+        """The generation the embedded server serves: the profile asked for, else the one of the reference release
+        asked for, else stable (the generation most deployments run)."""
+        if self.target.profile != AUTO:
+            return self.target.profile
+        version = parse_version(self.run.reference_version)
+        if version is None:
+            return "stable"
+        try:
+            return profile_for(version).name
+        except RemovedApi:
+            return "stable"  # the server then refuses the release, with the reason
 
     def for_embedded(self, values: Mapping[str, Any]) -> Config:
         """The configuration of a run against the embedded server, once it runs: its URL, tokens and template
@@ -469,10 +496,12 @@ def _assemble(values: dict[str, Any], sources: dict[str, str]) -> Config:
     url = values["url"]
     if url:
         url = url.rstrip("/")
-    prefix = "/" + values["api_prefix"].strip("/") if values["api_prefix"].strip("/") else ""
+    raw_prefix = values["api_prefix"]
+    prefix = ("/" + raw_prefix.strip("/") if raw_prefix.strip("/") else "") if raw_prefix is not None else None
     target = Target(
         url=url or None,
         api_prefix=prefix,
+        profile=values["profile"] or AUTO,
         token=values["token"] or None,
         second_token=values["second_token"] or None,
         admin_token=values["admin_token"] or None,
@@ -502,6 +531,7 @@ def _assemble(values: dict[str, Any], sources: dict[str, str]) -> Config:
         max_rps=values["max_rps"],
         max_retries_429=values["max_retries_429"],
         cleanup_timeout=values["cleanup_timeout"],
+        reference_version=values["reference_version"] or None,
         html=_path(values["html"]),
         junitxml=_path(values["junitxml"]),
         bundle=_path(values["bundle"]),

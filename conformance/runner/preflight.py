@@ -1,4 +1,5 @@
-"""The preflight: is the target there, is the prefix right, is every token accepted and someone else's?"""
+"""The preflight: which contract is the target judged by, is it there, is the prefix right, is every token
+accepted and someone else's?"""
 
 from __future__ import annotations
 
@@ -6,11 +7,11 @@ from typing import Any
 
 import httpx
 
+from conformance.contracts.profiles import Terms
 from conformance.runner.client import ApiClient, RateLimited, TransportError
+from conformance.runner.detect import DetectionError, choose_terms, removed_sentence
 from conformance.runner.evidence import EvidenceLog
 from conformance.runner.session import RunContext
-
-VERSION_HEADERS = ("x-coder-build-version", "x-server-version")
 
 
 class PreflightError(Exception):
@@ -20,18 +21,23 @@ class PreflightError(Exception):
 def run_preflight(run: RunContext) -> EvidenceLog:
     """Raise PreflightError on the first problem; return the preflight's exchanges as evidence."""
     log = EvidenceLog()
+    base = run.base_client("primary") or run.base_client("anonymous")
+    assert base is not None
+    target = run.config.target
+    try:
+        run.terms, run.server_version = choose_terms(target.profile, run.config.sources.get("profile", "default"),
+                                                     base, target.api_prefix, log)
+    except DetectionError as exc:
+        raise PreflightError(str(exc)) from None
     roles = [r for r in ("primary", "second", "admin") if run.client(r) is not None]
     for role in roles:
         client = run.client(role)
         assert client is not None
         response = _list(client, log)
-        _check_list_answer(client, role, response)
+        _check_list_answer(client, role, response, run.terms)
         listed = response.json().get("tasks")
-        run.ledger.note_existing(str(t.get("id")) for t in listed if isinstance(t, dict)) if isinstance(listed, list) \
-            else None
-        if run.server_version is None:
-            run.server_version = next((response.headers[h] for h in VERSION_HEADERS if h in response.headers),
-                                      None)
+        if isinstance(listed, list):
+            run.ledger.note_existing(str(t.get("id")) for t in listed if isinstance(t, dict))
     _check_distinct_users(run, roles, log)
     return log
 
@@ -49,14 +55,19 @@ def _setting(role: str) -> str:
     return {"primary": "token", "second": "second_token", "admin": "admin_token"}[role]
 
 
-def _check_list_answer(client: ApiClient, role: str, response: httpx.Response) -> None:
+def _check_list_answer(client: ApiClient, role: str, response: httpx.Response, terms: Terms) -> None:
     where = f"GET {client.api_prefix}/tasks"
+    removed = removed_sentence(terms, response)
+    if removed:
+        raise PreflightError(removed)
     if response.status_code == 401:
         raise PreflightError(f"token rejected: {where} with {_setting(role)} answered 401; check the token "
                              "(it is never printed) and that it has not expired")
     if response.status_code == 404:
-        raise PreflightError(f"API prefix looks wrong: {where} answered 404; check api_prefix "
-                             f"(now {client.api_prefix!r})")
+        raise PreflightError(f"API prefix looks wrong: {client.url('/tasks')} answered 404; check the URL and "
+                             f"api_prefix (now {client.api_prefix!r}, the {terms.describe} profile's)"
+                             + (": the URL itself ends with an API prefix" if _ends_with_prefix(client.base_url)
+                                else ""))
     if response.status_code in (301, 302, 303, 307, 308):
         raise PreflightError(f"{where} answered a redirect ({response.status_code}) to "
                              f"{response.headers.get('location', '?')!r}, which the suite does not follow (the token "
@@ -72,6 +83,10 @@ def _check_list_answer(client: ApiClient, role: str, response: httpx.Response) -
         raise PreflightError(f"{where} answered 200 but without a 'tasks' field; check the URL and api_prefix")
 
 
+def _ends_with_prefix(url: str) -> bool:
+    return url.rstrip("/").endswith(("/api/v2", "/api/experimental", "/api"))
+
+
 def _check_distinct_users(run: RunContext, roles: list[str], log: EvidenceLog) -> None:
     """Tokens must belong to different users. Asked of Coder's users/me where the target offers it."""
     seen: dict[str, str] = {}
@@ -79,7 +94,7 @@ def _check_distinct_users(run: RunContext, roles: list[str], log: EvidenceLog) -
         client = run.client(role)
         assert client is not None and run.config.target.url is not None
         try:
-            response = client.request("GET", "", raw_url=f"{run.config.target.url}/api/v2/users/me", log=log)
+            response = client.request("GET", "", raw_url=f"{client.base_url}/api/v2/users/me", log=log)
         except TransportError:
             return
         if response.status_code != 200:

@@ -40,6 +40,8 @@ class RunFacts:
     api_prefix: str
     embedded: bool
     server_version: str | None
+    profile: str  # the generation the target was judged by
+    profile_reason: str  # why that one (a flag, the server's release, the prefix that answered)
     seed: int | None
     run_prefix: str | None
     read_only: bool
@@ -124,12 +126,13 @@ class Cause:
 
 def build_result(outcomes: Iterable[CheckOutcome], facts: RunFacts, catalogue: Mapping[str, Requirement], *,
                  waivers: Iterable[Waiver] = (), baseline: Mapping[str, Status] | None = None,
-                 profile: str | None = None) -> RunResult:
-    """The one result of a run: requirement statuses (waivers applied), the verdict, the exit code."""
+                 unpromised: Mapping[str, str] | None = None) -> RunResult:
+    """The one result of a run: requirement statuses (waivers applied), the verdict, the exit code. `catalogue` is
+    the requirements of the profile the run judged by; `unpromised` those the server's release predates."""
     outcomes = list(outcomes)
     levels = {rid: r.level for rid, r in catalogue.items()}
-    requirements = requirement_results(outcomes, catalogue, facts.strict)
-    report = judge(waivers, {r.requirement.id: r.status for r in requirements}, facts.today, profile,
+    requirements = requirement_results(outcomes, catalogue, facts.strict, unpromised)
+    report = judge(waivers, {r.requirement.id: r.status for r in requirements}, facts.today, facts.profile,
                    facts.server_version, waivable=(FAILED, WARNING, BLOCKED))
     for r in requirements:
         waiver = report.waived.get(r.requirement.id)

@@ -28,6 +28,8 @@ from typing import Any
 import pytest
 
 import conformance
+from conformance.contracts.contract import use as use_contract
+from conformance.contracts.profiles import Terms
 from conformance.contracts.requirements import catalogue
 from conformance.runner import ledger, redact
 from conformance.runner.client import RateLimited, TransportError
@@ -39,6 +41,7 @@ from conformance.runner.outcome import check_id
 from conformance.runner.preflight import PreflightError, run_preflight
 from conformance.runner.recorder import Recorder, requirement_ids
 from conformance.runner.result import RunFacts, RunResult, build_result
+from conformance.runner.scope import Scope, scope_for, split
 from conformance.runner.session import RunContext
 
 # This many requests in a row without any response: the target stopped answering; the run stops (exit 3).
@@ -57,6 +60,7 @@ class ConformanceRun:
         self.run: RunContext | None = None
         self.result: RunResult | None = None
         self.preflight_error: str | None = None
+        self.scope: Scope | None = None  # what the run judges by, once the preflight knows the target
         self.interrupted: str | None = None  # "SIGINT" / "SIGTERM" once the run was interrupted
         self.stopped: str | None = None  # why the run stopped early on its own (the target stopped answering)
         self.started = time.time()
@@ -155,6 +159,16 @@ class ConformanceRun:
         except PreflightError as exc:
             self.preflight_error = self.run.redactor.text(str(exc))
             raise pytest.exit(f"preflight failed: {self.preflight_error}", returncode=EXIT_UNREACHABLE) from None
+        self._judge_by(session, self.run.terms)
+
+    def _judge_by(self, session: pytest.Session, terms: Terms) -> None:
+        """The profile's contract and requirements from now on; the checks outside them leave the run."""
+        use_contract(terms.profile.name)
+        self.scope = scope_for(terms)
+        keep, drop = split(session.items, self.scope)
+        if drop:
+            session.config.hook.pytest_deselected(items=drop)
+            session.items[:] = keep
 
     def _begin(self) -> RunContext:
         config, server = self.config, None
@@ -162,7 +176,8 @@ class ConformanceRun:
             from conformance.reference import ReferenceServer
 
             try:
-                server = ReferenceServer(lifecycle_delay=config.run.lifecycle_delay,
+                server = ReferenceServer(profile=config.embedded_profile(), version=config.run.reference_version,
+                                         lifecycle_delay=config.run.lifecycle_delay,
                                          api_prefix=config.target.api_prefix, faults=config.run.reference_faults,
                                          variations=config.run.reference_variations).start()
             except ValueError as exc:  # an unknown fault or variation name; the message says which
@@ -261,9 +276,11 @@ class ConformanceRun:
         facts = RunFacts(
             suite_version=conformance.__version__,
             target_url=display_url(config.target.url),
-            api_prefix=config.target.api_prefix,
+            api_prefix=run.api_prefix,
             embedded=run.server is not None,
             server_version=run.server_version,
+            profile=run.terms.profile.name,
+            profile_reason=run.terms.reason,
             seed=run.seed,
             run_prefix=run.prefix,
             read_only=config.run.read_only,
@@ -284,8 +301,9 @@ class ConformanceRun:
             rerun=self.config.rerun_command(run.seed),
             baseline=config.run.baseline,
         )
-        return build_result(self.recorder.outcomes, facts, catalogue(), waivers=config.waivers,
-                            baseline=config.baseline)
+        scope = self.scope or scope_for(run.terms)
+        return build_result(self.recorder.outcomes, facts, scope.catalogue, waivers=config.waivers,
+                            baseline=config.baseline, unpromised=scope.unpromised)
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
         run = self.config.run

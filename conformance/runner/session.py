@@ -8,6 +8,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from conformance.contracts.profiles import STABLE, Terms
 from conformance.runner.client import ApiClient
 from conformance.runner.config import Config
 from conformance.runner.evidence import EvidenceSink
@@ -34,6 +35,7 @@ class RunContext:
     seed: int
     rng: random.Random
     server_version: str | None = None
+    terms: Terms = Terms(STABLE, None, "not decided yet")  # what the server is judged by: the preflight decides
     server: Any = None  # the embedded ReferenceServer, when there is one
     ledger: TaskLedger = field(default_factory=lambda: TaskLedger("", {}))  # begin() makes the run's
     evidence: EvidenceSink = field(default_factory=EvidenceSink)  # the log of the check running now
@@ -70,18 +72,34 @@ class RunContext:
                 self._transport.watch(self.ledger.observe)
             return self._transport
 
+    @property
+    def api_prefix(self) -> str:
+        """The prefix the run's requests go to: the configured one, else the profile's (once the preflight chose)."""
+        configured = self.config.target.api_prefix
+        if configured is not None:
+            return configured
+        assert self.terms is not None, "the preflight chooses the profile before the checks run"
+        return self.terms.profile.prefix
+
     def client(self, role: str) -> ApiClient | None:
         """The client for 'primary', 'second', 'admin' (None if no admin token) or 'anonymous'."""
-        if role not in self._clients:
+        return self._client(role, self.api_prefix, role)
+
+    def base_client(self, role: str) -> ApiClient | None:
+        """A client of `role` whose paths start at the base URL (the preflight's probes: buildinfo, prefixes)."""
+        return self._client(role, "", f"{role}@base")
+
+    def _client(self, role: str, api_prefix: str, key: str) -> ApiClient | None:
+        if key not in self._clients:
             t = self.config.target
             token = {"primary": t.token, "second": t.second_token, "admin": t.admin_token,
                      "anonymous": None}[role]
             if role != "anonymous" and token is None:
                 return None
             assert t.url is not None, "the target URL is resolved before clients are made"
-            self._clients[role] = ApiClient(t.url, t.api_prefix, token, self.redactor, name=role,
-                                            transport=self.transport, evidence=self.evidence)
-        return self._clients[role]
+            self._clients[key] = ApiClient(t.url, api_prefix, token, self.redactor, name=role,
+                                           transport=self.transport, evidence=self.evidence)
+        return self._clients[key]
 
     def unique_name(self, label: str) -> str:
         """A valid task name (<= 32 chars) carrying the run prefix and a counter."""

@@ -7,15 +7,12 @@ from typing import Any
 
 import httpx
 
-from conformance.contracts.contract import task_statuses
+from conformance.contracts.profiles import LEGACY
 from conformance.runner import expect, ledger
 from conformance.runner.client import ApiClient
 from conformance.runner.evidence import parse_json
 from conformance.runner.ledger import CreatedTask
 from conformance.runner.session import RunContext
-
-ACTIVE = "active"
-STARTING = ("pending", "initializing")
 
 
 class TaskFactory:
@@ -28,10 +25,10 @@ class TaskFactory:
     def body(self, label: str = "task", *, name: str | None = None, prompt: str | None = None,
              with_name: bool = True) -> dict[str, Any]:
         """A valid create body with the run prefix in the name and the prompt."""
-        body: dict[str, Any] = {
-            "input": prompt if prompt is not None else f"{self.run.prefix} conformance check: {label}",
-            "template_version_id": self.run.config.target.template_version_id,
-        }
+        text = prompt if prompt is not None else f"{self.run.prefix} conformance check: {label}"
+        body: dict[str, Any] = {"input": text, "template_version_id": self.run.config.target.template_version_id}
+        if self.run.terms.profile is LEGACY:  # legacy releases read the prompt as `prompt` (later ones: `input`)
+            body["prompt"] = text
         if with_name:
             body["name"] = name or self.run.unique_name(label)
         return body
@@ -98,16 +95,17 @@ class TaskFactory:
         """Poll get until the task is active. Blocked (expect.Blocked) when it leaves the starting states, the
         deadline passes or get does not answer with it: the check cannot run without an active task."""
         settings = self.run.config.run
+        profile = self.run.terms.profile
 
         def done(t: dict[str, Any]) -> bool:
-            if t["status"] not in (ACTIVE, *STARTING):
-                message = f"task {t['id']} went from starting to {t['status']!r} instead of 'active'"
-                if t["status"] in task_statuses():
+            if t["status"] not in (profile.active, *profile.starting):
+                message = f"task {t['id']} went from starting to {t['status']!r} instead of {profile.active!r}"
+                if t["status"] in profile.statuses:
                     raise expect.blocked(message, "LIFE-REACHES-ACTIVE")
                 # A check that judges the get body (GET-SCHEMA) fails on this rather than being blocked by it.
-                raise expect.blocked(f"{message}, and {t['status']!r} is not a documented task status "
-                                     "(TaskStatus)", "LIFE-REACHES-ACTIVE", "GET-SCHEMA")
-            return bool(t["status"] == ACTIVE)
+                raise expect.blocked(f"{message}, and {t['status']!r} is not a task status of the {profile.name} "
+                                     "generation", "LIFE-REACHES-ACTIVE", "GET-SCHEMA")
+            return bool(t["status"] == profile.active)
 
         self._refuse_to_wait_again()
         started = time.monotonic()

@@ -52,11 +52,15 @@ class RequirementResult:
     checks: list[str] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
     note: str = ""  # what a waiver says about it
+    promised: bool = True  # False: the server's release predates it (skipped, with the reason in the note)
 
 
 def requirement_results(outcomes: Iterable[CheckOutcome], catalogue: Mapping[str, Requirement],
-                        strict: bool = False) -> list[RequirementResult]:
-    """Every catalogue requirement with its status, in catalogue order."""
+                        strict: bool = False, unpromised: Mapping[str, str] | None = None
+                        ) -> list[RequirementResult]:
+    """Every catalogue requirement with its status, in catalogue order; those `unpromised` names (the server's
+    release predates them) skipped, with the reason."""
+    unpromised = unpromised or {}
     results = {rid: RequirementResult(req, NOT_RUN) for rid, req in catalogue.items()}
     seen: dict[str, Counter[str]] = {rid: Counter() for rid in results}
     said: dict[str, dict[str, list[str]]] = {rid: {FAILED: [], BLOCKED: [], SKIPPED: []} for rid in results}
@@ -85,6 +89,9 @@ def requirement_results(outcomes: Iterable[CheckOutcome], catalogue: Mapping[str
             result.status = SKIPPED
         result.messages = list(dict.fromkeys(m for status in (FAILED, BLOCKED, SKIPPED) for m in said[rid][status]))
         result.checks = list(dict.fromkeys(result.checks))
+        if rid in unpromised and result.status == NOT_RUN:
+            result.status, result.promised, result.note = SKIPPED, False, unpromised[rid]
+            result.messages = [unpromised[rid]]
     return list(results.values())
 
 
@@ -126,7 +133,7 @@ def decide(results: list[RequirementResult], *, strict: bool = False, error: str
         reasons += [f"{r.requirement.id} {r.status}" for r in results if r.status == FAILED
                     or (r.status == BLOCKED and counts_for_verdict(r.requirement.level, strict))]
     status = FAIL if reasons else PASS
-    musts = [r for r in results if r.requirement.level == "MUST"]
+    musts = [r for r in results if r.requirement.level == "MUST" and r.promised]
     not_run = sum(1 for r in musts if r.status == NOT_RUN)
     skipped = sum(1 for r in musts if r.status == SKIPPED)
     partial = ""

@@ -1,0 +1,188 @@
+"""The generations of the Tasks API that Coder shipped, and which one a server's release promised.
+
+A `Profile` is a generation: its prefix, its OpenAPI document, its task statuses, and the features that arrived
+within it (each pinned to the Coder release and pull request that brought it). `Terms` is what one server is
+judged by: a profile at the server's release (when the server names it), and why that profile was chosen.
+
+    legacy        v2.27 and before      /api/experimental   a task is a workspace: workspace statuses, 18 fields
+    experimental  v2.28                 /api/experimental   the tasks data model (the project's original docs)
+    stable        v2.29 to v2.36        /api/v2             (and the same handlers under /api/experimental)
+    removed       v2.37 and later; v2.35/v2.36 without CODER_ENABLE_AI_TASKS: no tasks routes at all
+
+Release boundaries come from coder/coder: PR merge dates against release dates (notes of the research behind them
+are in CONTRIBUTING.md); where the exact release is uncertain, the later one is taken, so that a server is never
+held to a feature its release may not have had.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+Version = tuple[int, int, int]
+PROFILE_NAMES = ("legacy", "experimental", "stable")
+AUTO = "auto"
+TASK_STATUSES = ("pending", "initializing", "active", "paused", "unknown", "error")
+WORKSPACE_STATUSES = ("pending", "starting", "running", "stopping", "stopped", "failed", "canceling", "canceled",
+                      "deleting", "deleted")
+_VERSION = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)")
+
+
+def parse_version(text: str | None) -> Version | None:
+    """'v2.31.4+abc1234' -> (2, 31, 4); None for no version or a development build (v0.0.0-devel)."""
+    match = _VERSION.match((text or "").strip())
+    if match is None:
+        return None
+    version = (int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    return None if version == (0, 0, 0) else version
+
+
+def shown(version: Version) -> str:
+    return "v" + ".".join(str(n) for n in version)
+
+
+@dataclass(frozen=True)
+class Feature:
+    """Something that arrived within a generation: checked where the server's release has it."""
+
+    name: str
+    since: Version
+    source: str  # the pull request (and file) that brought it
+    title: str
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    releases: str  # in words, e.g. "v2.29 to v2.36"
+    prefix: str  # the API prefix its releases serve
+    aliases: tuple[str, ...]  # other prefixes the same handlers answer under
+    openapi: str  # its OpenAPI document, in conformance/contracts
+    statuses: tuple[str, ...]  # the values of a task's `status`
+    active: str  # the status of a task that takes input
+    starting: tuple[str, ...]  # the statuses of a task on its way to `active`
+    stopped: str  # the status of a task whose workspace is stopped (paused)
+    bare_word: str  # what a bare word of the list's q filters by: "owner", or "name" (legacy's workspace search)
+    invalid_query: str  # Coder's message for a q that does not parse (a SHOULD: wording differs between servers)
+    features: tuple[Feature, ...] = ()
+    first: Version = (0, 0, 0)  # the first release of the generation
+    last: Version = (99, 0, 0)  # the last one
+
+    def feature(self, name: str) -> Feature | None:
+        return next((f for f in self.features if f.name == name), None)
+
+
+_COMMON_FEATURES = (
+    Feature("www-authenticate", (2, 25, 0), "coder/coder#18644 (coderd/httpmw/apikey.go)",
+            "401 answers carry WWW-Authenticate: Bearer"),
+    Feature("bearer-token", (2, 25, 0), "coder/coder#18644 (coderd/httpmw/apikey.go APITokenFromRequest)",
+            "the token as Authorization: Bearer or in the access_token query parameter"),
+)
+_EXPERIMENTAL_FEATURES = (
+    Feature("name-lookup", (2, 28, 0), "coderd/httpmw/taskparam.go (a SHOULD in this generation)",
+            "{task} may be the task's name"),
+)
+_STABLE_FEATURES = (
+    Feature("name-lookup", (2, 29, 0), "coder/coder#20647 (coderd/httpmw/taskparam.go)",
+            "{task} may be the task's name"),
+    Feature("display-name", (2, 29, 0), "coder/coder#20856 (coderd/aitasks.go)", "display_name on create and Task"),
+    Feature("input-update", (2, 29, 0), "coder/coder#20811 (coderd/aitasks.go taskUpdateInput)",
+            "PATCH .../input"),
+    Feature("current-state-initializing", (2, 29, 0), "coder/coder#20692 (coderd/aitasks.go deriveTaskCurrentState)",
+            "current_state filled in while a task initializes"),
+    Feature("display-name-limit", (2, 31, 0), "coderd/aitasks.go tasksCreate (in the copy of Feb 2026)",
+            "display_name over 64 characters refused"),
+    Feature("input-update-blank-400", (2, 31, 0), "coderd/aitasks.go taskUpdateInput (in the copy of Feb 2026)",
+            "a blank input update refused"),
+    Feature("logs-snapshot", (2, 31, 0), "coder/coder#21771 (coderd/aitasks.go taskLogs)",
+            "logs of a paused or starting task are a stored snapshot; error/unknown 409"),
+    Feature("send-409", (2, 31, 0), "coder/coder#21887 (coderd/aitasks.go taskSend)",
+            "send to a pending, initializing or paused task is 409"),
+    Feature("pause-resume", (2, 32, 0), "coder/coder#21889, #21948, under /api/v2 from #22544",
+            "POST .../pause and .../resume"),
+    Feature("busy-409", (2, 32, 0), "coder/coder#23424 (coderd/aitasks.go taskSend)",
+            "send to an agent that is not ready is 409 (502 before)"),
+)
+
+LEGACY = Profile("legacy", "v2.27 and before", "/api/experimental", (), "openapi-legacy.yaml", WORKSPACE_STATUSES,
+                 "running", ("pending", "starting"), "stopped", "name",
+                 "Invalid workspace search query.", _COMMON_FEATURES, last=(2, 27, 99))
+EXPERIMENTAL = Profile("experimental", "v2.28", "/api/experimental", (), "openapi-experimental.yaml",
+                       TASK_STATUSES, "active", ("pending", "initializing"), "paused",
+                       "owner", "Invalid task search query.", _COMMON_FEATURES + _EXPERIMENTAL_FEATURES,
+                       first=(2, 28, 0),
+                       last=(2, 28, 99))
+STABLE = Profile("stable", "v2.29 to v2.36", "/api/v2", ("/api/experimental",), "openapi-stable.yaml", TASK_STATUSES,
+                 "active", ("pending", "initializing"), "paused", "owner", "Invalid task search query.",
+                 _COMMON_FEATURES + _STABLE_FEATURES, first=(2, 29, 0),
+                 last=(2, 36, 99))
+PROFILES = {p.name: p for p in (LEGACY, EXPERIMENTAL, STABLE)}
+ALL_STATUSES = tuple(dict.fromkeys(s for p in PROFILES.values() for s in p.statuses))
+
+
+def with_status(status: str) -> tuple[str, ...]:
+    """The profiles whose tasks may have this status."""
+    return tuple(p.name for p in PROFILES.values() if status in p.statuses)
+REMOVED_IN: Version = (2, 37, 0)  # coder/coder#28789
+FLAG_GATED_FROM: Version = (2, 35, 0)  # coder/coder#28008: CODER_ENABLE_AI_TASKS
+
+
+class RemovedApi(Exception):
+    """The server's release does not serve the Tasks API: one sentence saying so."""
+
+
+def profile_for(version: Version) -> Profile:
+    """The generation of a Coder release; RemovedApi for a release without the Tasks API."""
+    if version >= REMOVED_IN:
+        raise RemovedApi(f"Coder {shown(version)} does not have the Tasks API: it was removed in v2.37.0 "
+                         "(coder/coder#28789); check a server of an earlier release")
+    for profile in (LEGACY, EXPERIMENTAL, STABLE):
+        if version <= profile.last:
+            return profile
+    return STABLE  # pragma: no cover - every version below REMOVED_IN is in a generation
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What a server is judged by: a profile, at the server's release when it names one, and why."""
+
+    profile: Profile
+    version: Version | None = None
+    reason: str = ""
+    notes: tuple[str, ...] = field(default=())
+
+    def has(self, feature: str) -> bool:
+        """Whether the release promised the feature (a release that names no version: the latest of its line)."""
+        found = self.profile.feature(feature)
+        if found is None:
+            return False
+        return self.version is None or self.version >= found.since
+
+    def missing(self, feature: str) -> str:
+        """Why a feature is not checked: the reason a skip shows ("not in v2.29.4: arrived in v2.31 (...)")."""
+        found = self.profile.feature(feature)
+        if found is None:
+            return f"not in the {self.profile.name} generation ({self.profile.releases})"
+        return (f"not in {shown(self.version) if self.version else 'this release'}: {found.title} arrived in "
+                f"v{found.since[0]}.{found.since[1]} ({found.source})")
+
+    def refuses_starting(self, operation: str) -> tuple[int, ...]:
+        """The statuses the release answers `send` or `logs` with while a task is still starting; (200,) for logs
+        of a release that answers with the stored snapshot instead."""
+        if self.profile is LEGACY:  # no sidebar app yet (400), or it is initializing (503)
+            return (400, 503)
+        if self.has("send-409"):  # coder/coder#21887, #21771
+            return (200,) if operation == "logs" else (409,)
+        if self.profile is EXPERIMENTAL:  # 400 in v2.28; 409 is what later releases answer, tolerated
+            return (400, 409)
+        return (400,)
+
+    @property
+    def busy_codes(self) -> tuple[int, ...]:
+        """What send and logs answer while the task's agent is busy or unreachable (transient: retried)."""
+        return (409, 502) if self.has("busy-409") else (502,)
+
+    @property
+    def describe(self) -> str:
+        release = f" at {shown(self.version)}" if self.version else ""
+        return f"{self.profile.name}{release} ({self.reason})" if self.reason else f"{self.profile.name}{release}"

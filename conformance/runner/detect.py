@@ -1,0 +1,130 @@
+"""Which contract a server is judged by: its Coder release (from `X-Coder-Build-Version`, or `GET /api/v2/buildinfo`)
+picks the generation; a server that names no release gets the generation whose prefix answers. An explicit
+profile always wins. A release without the Tasks API stops the run with one sentence saying so."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from conformance.contracts.profiles import (
+    AUTO,
+    EXPERIMENTAL,
+    FLAG_GATED_FROM,
+    LEGACY,
+    PROFILES,
+    STABLE,
+    Profile,
+    RemovedApi,
+    Terms,
+    parse_version,
+    profile_for,
+    shown,
+)
+from conformance.runner.client import ApiClient, TransportError
+from conformance.runner.evidence import EvidenceLog, parse_json
+
+VERSION_HEADER = "x-coder-build-version"
+BUILDINFO = "/api/v2/buildinfo"
+ROUTE_NOT_FOUND = "Route not found."
+
+
+class DetectionError(Exception):
+    """The server cannot be judged by any generation: the sentence says why. (The preflight's error.)"""
+
+
+def server_version(client: ApiClient, log: EvidenceLog) -> tuple[str | None, str]:
+    """The release the server names, and where it said so: its buildinfo's `version`, or the version header of
+    any answer."""
+    try:
+        response = client.request("GET", BUILDINFO, log=log)
+    except TransportError:  # unreachable, or rate limited: the preflight's list says so in its own words
+        return None, ""
+    body: Any = None
+    if response.status_code == 200:
+        try:
+            body = parse_json(response.content)
+        except ValueError:
+            body = None
+    if isinstance(body, dict) and isinstance(body.get("version"), str) and parse_version(body["version"]):
+        return body["version"], f"GET {BUILDINFO}"
+    if parse_version(response.headers.get(VERSION_HEADER)):
+        return response.headers[VERSION_HEADER], "X-Coder-Build-Version"
+    return None, ""
+
+
+def choose_terms(profile_setting: str, source: str, base: ApiClient, api_prefix: str | None,
+                 log: EvidenceLog) -> tuple[Terms, str | None]:
+    """The terms of the run, and the version text the server reported (None: it named none)."""
+    text, where = server_version(base, log)
+    version = parse_version(text)
+    if profile_setting != AUTO:
+        profile = PROFILES[profile_setting]
+        notes: tuple[str, ...] = ()
+        if version is not None and not profile.first <= version <= profile.last:
+            notes = (f"The server reports Coder {text}, not a release of the {profile.name} generation "
+                     f"({profile.releases}); it is judged by the {profile.name} profile, as {source} asks.",)
+        return Terms(profile, version, f"profile {profile.name} set by {source}", notes), text
+    if version is not None:
+        try:
+            profile = profile_for(version)
+        except RemovedApi as exc:
+            raise DetectionError(str(exc)) from None
+        return Terms(profile, version, f"the server reports Coder {text} ({where})"), text
+    return _by_probing(base, api_prefix, log), text
+
+
+def _listed(base: ApiClient, prefix: str, log: EvidenceLog) -> tuple[int, Any]:
+    try:
+        response = base.request("GET", f"{prefix}/tasks", log=log)
+    except TransportError:
+        return 0, None
+    try:
+        return response.status_code, parse_json(response.content) if response.content else None
+    except ValueError:
+        return response.status_code, None
+
+
+def _by_probing(base: ApiClient, api_prefix: str | None, log: EvidenceLog) -> Terms:
+    """No release named: the generation whose prefix answers the list (the configured prefix, if one is set)."""
+    candidates = [api_prefix] if api_prefix is not None else [STABLE.prefix, EXPERIMENTAL.prefix]
+    for prefix in candidates:
+        status, body = _listed(base, prefix, log)
+        tasks = body.get("tasks") if isinstance(body, dict) else None
+        if status != 200 or not isinstance(tasks, list):
+            continue
+        profile, why = _by_tasks(prefix, [t for t in tasks if isinstance(t, dict)])
+        return Terms(profile, None, f"the server names no Coder version; {prefix}/tasks answered, and {why}")
+    # Nothing answered as a Tasks API: the preflight's own list says how (401, 404, unreachable).
+    profile = STABLE if (api_prefix or STABLE.prefix) == STABLE.prefix else EXPERIMENTAL
+    return Terms(profile, None, f"the server names no Coder version and no prefix answered the list; "
+                                f"{profile.name} is assumed")
+
+
+def _by_tasks(prefix: str, tasks: list[dict[str, Any]]) -> tuple[Profile, str]:
+    if prefix == STABLE.prefix or any("display_name" in t for t in tasks):
+        return STABLE, "that is the stable generation's prefix" if prefix == STABLE.prefix else \
+            "its tasks carry display_name (stable)"
+    if any(t.get("status") in ("starting", "running", "stopped") or "template_version_id" not in t for t in tasks):
+        return LEGACY, "its tasks are workspaces (workspace statuses, no template_version_id): legacy"
+    if tasks:
+        return EXPERIMENTAL, "its tasks have the experimental generation's fields"
+    return EXPERIMENTAL, "it lists no task to tell legacy from experimental by: experimental is assumed"
+
+
+def removed_sentence(terms: Terms, response: httpx.Response) -> str | None:
+    """The sentence for a list answered `404 Route not found.` by a release that may serve no Tasks API."""
+    if response.status_code != 404:
+        return None
+    try:
+        body = parse_json(response.content)
+    except ValueError:
+        return None
+    if not isinstance(body, dict) or body.get("message") != ROUTE_NOT_FOUND:
+        return None
+    if terms.version is not None and terms.version >= FLAG_GATED_FROM and terms.profile is STABLE:
+        return (f"this Coder {shown(terms.version)} server does not serve the Tasks API: CODER_ENABLE_AI_TASKS is "
+                "not set (from v2.35 the Tasks API is off unless it is, coder/coder#28008); set it on the server to "
+                "check the API")
+    return None
