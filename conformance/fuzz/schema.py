@@ -38,7 +38,8 @@ def query_pattern(profile: Profile) -> str:
     filter of the generation's statuses (any case), any spacing."""
     values = [*profile.statuses, profile.active.upper(), profile.active.capitalize(), profile.starting[0].capitalize()]
     status = r"(?:(?:status|STATUS|Status):(?:" + "|".join(values) + r"))"
-    return rf"^ *(?:{_OWNER}(?: +{status})?|{status}(?: +{_OWNER})?)? *$"
+    gap = r"(?: |  +)"  # one space or several, about as often: Coder splits on any run of spaces
+    return rf"^ *(?:{_OWNER}(?:{gap}{status})?|{status}(?:{gap}{_OWNER})?)? *$"
 
 
 STATEFUL_MAX_STEPS = 6

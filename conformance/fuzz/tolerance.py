@@ -32,10 +32,18 @@ from conformance.contracts.profiles import LEGACY, Profile
 
 SESSION_HEADER = "Coder-Session-Token"
 # Contract schema of each operation's request body, and the string fields Go zero-fills when absent.
-_BODY_SCHEMAS = {"createTask": "CreateTaskRequest", "sendTaskInput": "SendTaskInputRequest"}
-_GO_STRING_FIELDS = {"createTask": ("input", "prompt", "name"), "sendTaskInput": ("input",),
-                     "updateTaskInput": ("input",)}
+_BODY_SCHEMAS = {"createTask": "CreateTaskRequest", "sendTaskInput": "SendTaskInputRequest",
+                 "updateTaskInput": "UpdateTaskInputRequest"}
 _GO_UUID_FIELDS = ("template_version_id", "template_version_preset_id")
+
+
+def _string_fields(operation_id: str) -> tuple[str, ...]:
+    """The plain string fields of the operation's request body in the run's contract (Go decodes them as strings,
+    absent ones as "")."""
+    name = _BODY_SCHEMAS.get(operation_id)
+    schema = default_contract().schemas.get(name or "", {})
+    return tuple(key for key, prop in schema.get("properties", {}).items()
+                 if prop.get("type") == "string" and key not in _GO_UUID_FIELDS)
 NOT_ACTIVE_STATUSES = (400, 409, 503)  # 503: legacy, while the task's app initializes
 # The operations a task's state may refuse, and the statuses in which they are refused (None: any but active).
 _STATE_BOUND: dict[str, tuple[str, ...] | None] = {"getTaskLogs": None, "sendTaskInput": None,
@@ -69,7 +77,8 @@ def go_body(operation_id: str, raw: bytes | str | None) -> dict[str, Any] | None
         return None
     if not isinstance(value, dict):
         return None
-    known = (*_GO_STRING_FIELDS.get(operation_id, ()), *_GO_UUID_FIELDS)
+    strings = _string_fields(operation_id)
+    known = (*strings, *_GO_UUID_FIELDS)
     present = {key: item for key, item in value.items() if item is not None}  # null leaves the zero value
     body: dict[str, Any] = {}
     for key, item in present.items():
@@ -77,7 +86,7 @@ def go_body(operation_id: str, raw: bytes | str | None) -> dict[str, Any] | None
         if name != key and name in present:
             continue  # an exact match wins over a case-insensitive one
         body[name] = item
-    for name in _GO_STRING_FIELDS.get(operation_id, ()):
+    for name in strings:
         body.setdefault(name, "")
     for name in _GO_UUID_FIELDS:
         if isinstance(body.get(name), str):

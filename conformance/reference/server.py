@@ -68,7 +68,7 @@ class ReferenceServer:
     ) -> None:
         self.host = host
         self.generation: Generation = generation(profile, version, ai_tasks_flag=ai_tasks_flag)
-        self.api_prefix = _normalize_prefix(api_prefix) if api_prefix else self.generation.profile.prefix
+        self.api_prefix = _normalize_prefix(api_prefix) if api_prefix is not None else self.generation.profile.prefix
         self.identities = Identities.create()
         self._faults = ActiveFaults(faults)
         self._variations = ActiveVariations(variations_from_env(os.environ) if variations is None else variations)
@@ -87,7 +87,7 @@ class ReferenceServer:
             generation=self.generation,
             faults=self._faults,
             variations=self._variations,
-            api_prefix=api_prefix and self.api_prefix,
+            api_prefix=self.api_prefix if api_prefix is not None else None,
         )
         self._seeded = False
         self._seed_if_asked()

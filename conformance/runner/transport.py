@@ -30,6 +30,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 
 import httpx
@@ -422,6 +423,9 @@ class HttpTransport:
                                   pool=s.connect_timeout),
             follow_redirects=False,
             headers={"Accept-Encoding": ACCEPT_ENCODING},
+            # Every request carries what its check says and nothing else: cookies the server sets (Coder's CSRF
+            # cookie, or a session cookie a gateway hands out) are never sent back.
+            cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
         )
         _install_deadlines(client)
         with self._lock:
@@ -667,6 +671,7 @@ class TransportSession(requests.Session):
         super().__init__()
         self.trust_env = False
         self.max_redirects = 0
+        self.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))  # sends only the cases' own cookies
         adapter = TransportAdapter(transport)
         self.mount("http://", adapter)
         self.mount("https://", adapter)

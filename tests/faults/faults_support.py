@@ -76,22 +76,23 @@ def selection(requirements: tuple[str, ...]) -> str:
     return " or ".join(names)
 
 
-def musts(requirements: tuple[str, ...]) -> tuple[str, ...]:
-    known = catalogue()
+def musts(requirements: tuple[str, ...], profile: str) -> tuple[str, ...]:
+    known = catalogue(profile)
     return tuple(rid for rid in requirements if known[rid].level == "MUST")
 
 
-def fault_run_arguments(name: str, breaks: tuple[str, ...]) -> list[str]:
-    """The run that must catch a fault: only the checks of the requirements it breaks; fuzzing only when those are
-    fuzz requirements; --strict when it breaks no MUST (a SHOULD failure alone is a warning and exits 0)."""
-    args = ["--reference-faults", name, *FAULT_RUN_SETTINGS]
+def fault_run_arguments(name: str, breaks: tuple[str, ...], profile: str) -> list[str]:
+    """The run that must catch a fault on a server of `profile`: only the checks of the requirements it breaks;
+    fuzzing only when those are fuzz requirements; --strict when it breaks no MUST (a SHOULD failure alone is a
+    warning and exits 0)."""
+    args = ["--reference-faults", name, "--profile", profile, *FAULT_RUN_SETTINGS]
     pytest_args = ["-q", "-k", selection(breaks)]
     if not any(rid.startswith("FUZZ-") for rid in breaks):
         # Without fuzzing, Schemathesis's and Hypothesis's own pytest plugins (which the fuzz tiers do not use)
         # only cost start-up time: a second of the ~1.5 s a run takes.
         args += ["--fuzz-budget", "0"]
         pytest_args += ["-p", "no:schemathesis", "-p", "no:hypothesispytest"]
-    if not musts(breaks):
+    if not musts(breaks, profile):
         args.append("--strict")
     return [*args, "--", *pytest_args]
 

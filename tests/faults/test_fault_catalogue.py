@@ -16,17 +16,22 @@ from conformance.contracts.requirements import catalogue
 from conformance.reference.faults import FAULTS, Fault, list_faults
 
 MIN_FAULTS = 40
+MIN_STABLE_ONLY = 20
 AREAS = ("status codes", "body schemas", "content types", "error bodies", "authentication", "access control",
          "filtering", "lifecycle", "send and logs", "create and get", "delete", "list", "robustness",
+         "pause and resume", "input, logs and send while paused", "display name", "generations",
          "found by fuzzing")
+PROFILES = ("legacy", "experimental", "stable")
 
 
 def _declaration_problems(faults: list[Fault]) -> list[str]:
     known = catalogue()
-    problems = [f"{f.name} declares no requirement it breaks" for f in faults if not f.breaks]
+    problems = [f"{f.name} declares no requirement it breaks in {p}" for f in faults for p in f.profiles
+                if not f.breaks_in(p)]
     problems += [f"{f.name} declares unknown requirement {rid}" for f in faults for rid in f.breaks if rid not in known]
-    problems += [f"{f.name} declares only MAY requirements (a MAY failure never fails a run)" for f in faults
-                 if f.breaks and all(rid in known and known[rid].level == "MAY" for rid in f.breaks)]
+    problems += [f"{f.name} declares only MAY requirements in {p} (a MAY failure never fails a run)"
+                 for f in faults for p in f.profiles
+                 if all(catalogue(p)[rid].level == "MAY" for rid in f.breaks_in(p))]
     problems += [f"{f.name} has no known area" for f in faults if f.area not in AREAS]
     return problems
 
@@ -38,7 +43,9 @@ assert not _PROBLEMS, "; ".join(_PROBLEMS)
 
 def test_the_registry_has_enough_faults_in_every_area() -> None:
     faults = list_faults()
-    assert len(faults) >= MIN_FAULTS
+    assert all(len(list_faults(p)) >= MIN_FAULTS for p in PROFILES)
+    assert len([f for f in faults if f.profiles == ("stable",)]) >= MIN_STABLE_ONLY
+    assert [f for f in faults if f.profiles == ("legacy",)]
     assert len({f.name for f in faults}) == len(faults)
     assert {f.area for f in faults} == set(AREAS)
 
@@ -52,16 +59,19 @@ def test_every_declared_requirement_has_checks_to_run() -> None:
         assert selection(fault.breaks), fault.name
 
 
-@pytest.mark.parametrize("name", list(FAULTS))
-def test_the_suite_catches_the_fault(name: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("name", "profile"), [pytest.param(f.name, p, id=f"{p}-{f.name}")
+                                               for f in list_faults() for p in f.profiles])
+def test_the_suite_catches_the_fault(name: str, profile: str, tmp_path: Path) -> None:
     fault = FAULTS[name]
-    run = run_suite(*fault_run_arguments(name, fault.breaks), report_dir=tmp_path)
+    breaks = fault.breaks_in(profile)
+    run = run_suite(*fault_run_arguments(name, breaks, profile), report_dir=tmp_path)
     assert run.code == 1, f"{name}: expected exit code 1; {run.explain()}"
     statuses = run.statuses()
-    strict_needed = not musts(fault.breaks)
-    for rid in fault.breaks:
-        level = catalogue()[rid].level
+    strict_needed = not musts(breaks, profile)
+    for rid in breaks:
+        level = catalogue(profile)[rid].level
         wanted = ("failed",) if level == "MUST" or strict_needed else ("failed", "warning")
         assert statuses.get(rid) in wanted, f"{name}: expected {rid} {' or '.join(wanted)}, got " \
                                             f"{statuses.get(rid)}; {run.explain()}"
     assert run.results["target"]["reference_faults"] == [name]
+    assert run.results["target"]["profile"] == profile

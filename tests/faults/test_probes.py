@@ -13,6 +13,7 @@ import pytest
 from faults_support import run_suite, variation_env
 
 from conformance.contracts.requirements import catalogue
+from conformance.reference.generation import DEFAULT_VERSIONS
 from conformance.reference.variations import VARIATIONS, Variation, list_variations
 
 MIN_VARIATIONS = 20
@@ -22,8 +23,8 @@ def _declaration_problems(variations: list[Variation]) -> list[str]:
     known = catalogue()
     problems = [f"{v.name} may warn on unknown requirement {rid}" for v in variations for rid in v.warns
                 if rid not in known]
-    problems += [f"{v.name} may not break the MUST requirement {rid}" for v in variations for rid in v.warns
-                 if rid in known and known[rid].level == "MUST"]
+    problems += [f"{v.name} may not break the MUST requirement {rid} in {p}" for v in variations for p in v.profiles
+                 for rid in v.warns if rid in catalogue(p) and catalogue(p)[rid].level == "MUST"]
     problems += [f"{v.name} has no description or source" for v in variations if not (v.description and v.source)]
     return problems
 
@@ -34,15 +35,17 @@ assert not _PROBLEMS, "; ".join(_PROBLEMS)
 
 def test_the_variation_registry() -> None:
     variations = list_variations()
-    assert len(variations) >= MIN_VARIATIONS
+    assert all(len(list_variations(p)) >= MIN_VARIATIONS for p in ("legacy", "experimental", "stable"))
     assert len({v.name for v in variations}) == len(variations)
     assert _declaration_problems(variations) == []
 
 
-@pytest.mark.parametrize("name", list(VARIATIONS))
-def test_the_suite_accepts_the_variation(name: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("name", "profile"), [pytest.param(v.name, p, id=f"{p}-{v.name}")
+                                               for v in list_variations() for p in v.profiles])
+def test_the_suite_accepts_the_variation(name: str, profile: str, tmp_path: Path) -> None:
     variation = VARIATIONS[name]
-    run = run_suite("--", "-q", report_dir=tmp_path, env=variation_env(name))
+    run = run_suite("--reference-version", DEFAULT_VERSIONS[profile], "--", "-q", report_dir=tmp_path,
+                    env=variation_env(name))
     assert run.code == 0, f"{name}: expected exit code 0 (pass); {run.explain()}"
     broken = run.broken()
     failed = sorted(rid for rid, status in broken.items() if status == "failed")
@@ -51,3 +54,4 @@ def test_the_suite_accepts_the_variation(name: str, tmp_path: Path) -> None:
     assert not unexpected, f"{name}: undeclared warnings {unexpected}; {run.explain()}"
     assert run.results["verdict"] == "pass"
     assert run.results["target"]["embedded"] is True
+    assert run.results["target"]["profile"] == profile  # chosen from the server's release (auto)

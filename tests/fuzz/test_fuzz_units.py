@@ -12,10 +12,11 @@ import pytest
 from fuzz_support import fuzz_run, run_fuzz_suite
 
 from conformance.contracts.contract import default_contract
+from conformance.contracts.profiles import EXPERIMENTAL, LEGACY
 from conformance.contracts.requirements import catalogue
 from conformance.fuzz.driver import Tier, run_gate, run_stateful
 from conformance.fuzz.guard import AuthGuard
-from conformance.fuzz.schema import FAILURE_REQUIREMENTS, QUERY_PATTERN, fuzz_document, fuzz_seed
+from conformance.fuzz.schema import FAILURE_REQUIREMENTS, OPERATIONS, fuzz_document, fuzz_seed, query_pattern
 from conformance.fuzz.tolerance import go_body, tolerated
 from conformance.reference import ReferenceServer
 from conformance.runner import expect
@@ -29,7 +30,7 @@ def test_every_failure_code_maps_to_catalogued_requirements() -> None:
         assert ids and all(i in known and known[i].area == "fuzzing" for i in ids), code
 
 
-def test_go_reads_null_as_absent_and_missing_input_as_empty() -> None:
+def test_go_reads_null_as_absent_and_missing_input_as_empty(experimental_contract: None) -> None:
     body = go_body("createTask", json.dumps({"input": None, "name": None, "Template_Version_Id": "{"
                                              "0A6E2A4C-6E57-4A4A-9A55-3B1C1F9C2D10}"}))
     assert body == {"input": "", "name": "", "template_version_id": "0a6e2a4c-6e57-4a4a-9a55-3b1c1f9c2d10"}
@@ -42,17 +43,23 @@ def test_go_reads_null_as_absent_and_missing_input_as_empty() -> None:
 @pytest.mark.parametrize("q", ["", "   ", "owner:me", "  OWNER:ME   status:active ", 'status:Pending owner:"me"',
                                "ME", "status:error"])
 def test_the_query_pattern_accepts_valid_queries(q: str) -> None:
-    assert re.search(QUERY_PATTERN, q)
+    assert re.search(query_pattern(EXPERIMENTAL), q)
+
+
+@pytest.mark.parametrize("q", ["status:running", "owner:me status:stopped", "STATUS:RUNNING"])
+def test_the_query_pattern_follows_the_generation(q: str) -> None:
+    assert re.search(query_pattern(LEGACY), q)
+    assert not re.search(query_pattern(EXPERIMENTAL), q)
 
 
 @pytest.mark.parametrize("q", ["owner:me owner:me", "status:bogus", "me me", "owner:", "x:y"])
 def test_the_query_pattern_rejects_queries_a_server_may_refuse(q: str) -> None:
-    assert not re.search(QUERY_PATTERN, q)
+    assert not re.search(query_pattern(EXPERIMENTAL), q)
 
 
 def test_the_profile_leaves_the_contract_alone() -> None:
     before = json.dumps(default_contract().document, sort_keys=True)
-    doc = fuzz_document(default_contract().document, "11111111-1111-4111-8111-111111111111")
+    doc = fuzz_document(default_contract().document, "11111111-1111-4111-8111-111111111111", EXPERIMENTAL)
     assert json.dumps(default_contract().document, sort_keys=True) == before
     props = doc["components"]["schemas"]["CreateTaskRequest"]["properties"]
     assert props["template_version_id"]["enum"] == ["11111111-1111-4111-8111-111111111111"]
@@ -123,7 +130,7 @@ def test_read_only_mode_selects_only_the_operations_that_create_nothing(tmp_path
 def test_budget_zero_turns_fuzzing_off(tmp_path: Path) -> None:
     result = run_fuzz_suite("--fuzz-budget", "0", report_dir=tmp_path)
     assert result.code == 0, result.output
-    assert "7 skipped" in result.output
+    assert f"{len(OPERATIONS) + 1} skipped" in result.output  # every gate (a stable server) and the stateful tier
 
 
 def test_the_time_limit_stops_the_stateful_tier_cleanly(reference: ReferenceServer,
@@ -140,6 +147,7 @@ class _Probe:
     """A fake server state for the tolerance rules."""
 
     token = TOKEN
+    profile = EXPERIMENTAL
 
     def __init__(self, status: tuple[int, str | None] = (200, "active"), gone_after: float | None = 0.5) -> None:
         self.status, self.gone_after = status, gone_after

@@ -17,8 +17,10 @@ from conformance.reference import ReferenceServer  # noqa: E402
 
 @pytest.fixture(scope="module")
 def ref_server() -> Iterator[ReferenceServer]:
-    """A fresh, instant-lifecycle server per test module (modules do not see each other's tasks)."""
-    with ReferenceServer(lifecycle_delay=0, reply_delay=0) as server:
+    """A fresh, instant-lifecycle server per test module (modules do not see each other's tasks); of the
+    experimental generation, which the modules that do not name one describe (test_ref_generations.py: the
+    others)."""
+    with ReferenceServer(profile="experimental", lifecycle_delay=0, reply_delay=0) as server:
         yield server
         assert server.unexpected_errors == [], server.unexpected_errors
 
@@ -33,7 +35,7 @@ def api(ref_server: ReferenceServer) -> Iterator[Api]:
 @pytest.fixture(scope="module")
 def slow_server() -> Iterator[ReferenceServer]:
     """A server whose tasks take a while to become active and whose agent replies with a delay."""
-    with ReferenceServer(lifecycle_delay=0.3, reply_delay=0.5) as server:
+    with ReferenceServer(profile="experimental", lifecycle_delay=0.3, reply_delay=0.5) as server:
         yield server
         assert server.unexpected_errors == [], server.unexpected_errors
 
@@ -43,3 +45,30 @@ def slow_api(slow_server: ReferenceServer) -> Iterator[Api]:
     client = Api(slow_server)
     yield client
     client.close()
+
+
+class Servers:
+    """One server per generation, started when a test first asks for it."""
+
+    def __init__(self, **options: float) -> None:
+        self.options = options
+        self.started: dict[str, ReferenceServer] = {}
+
+    def __call__(self, profile: str) -> ReferenceServer:
+        if profile not in self.started:
+            self.started[profile] = ReferenceServer(profile=profile, **self.options).start()  # type: ignore[arg-type]
+        return self.started[profile]
+
+    def stop(self) -> None:
+        for server in self.started.values():
+            server.stop()
+            assert server.unexpected_errors == [], server.unexpected_errors
+
+
+@pytest.fixture(scope="module")
+def switch_servers() -> Iterator[Servers]:
+    """Servers for the switch probes: tasks stay pending for a moment (so null fields can be seen), the agent
+    answers at once."""
+    servers = Servers(lifecycle_delay=0.05, reply_delay=0)
+    yield servers
+    servers.stop()

@@ -111,12 +111,35 @@ class Api:
         body: dict[str, Any] = response.json()
         return body
 
+    @property
+    def active(self) -> str:
+        """The status of an active task in this server's generation ("running" in legacy)."""
+        return self.server.generation.profile.active
+
+    def wait_status(self, task_id: str, status: str, *, as_: str = "alice", timeout: float = 5.0) -> dict[str, Any]:
+        return poll(lambda: self.task(task_id, as_=as_), lambda t: t["status"] == status, timeout=timeout)
+
     def wait_active(self, task_id: str, *, as_: str = "alice", timeout: float = 5.0) -> dict[str, Any]:
-        return poll(lambda: self.task(task_id, as_=as_), lambda t: t["status"] == "active", timeout=timeout)
+        return self.wait_status(task_id, self.active, as_=as_, timeout=timeout)
 
     def create_active(self, *, as_: str = "alice", **body: Any) -> dict[str, Any]:
         task = self.create(as_=as_, **body)
-        return task if task["status"] == "active" else self.wait_active(task["id"], as_=as_)
+        return task if task["status"] == self.active else self.wait_active(task["id"], as_=as_)
+
+    def pause(self, task_id: str, *, as_: str = "alice", user: str = "me") -> httpx.Response:
+        return self.post(f"/tasks/{user}/{task_id}/pause", as_=as_)
+
+    def resume(self, task_id: str, *, as_: str = "alice", user: str = "me") -> httpx.Response:
+        return self.post(f"/tasks/{user}/{task_id}/resume", as_=as_)
+
+    def update_input(self, task_id: str, text: str, *, as_: str = "alice", user: str = "me") -> httpx.Response:
+        return self.request("PATCH", f"/tasks/{user}/{task_id}/input", as_=as_, json={"input": text})
+
+    def create_paused(self, *, as_: str = "alice", **body: Any) -> dict[str, Any]:
+        """A task of the stable generation, active and then paused."""
+        task = self.create_active(as_=as_, **body)
+        assert self.pause(task["id"], as_=as_).status_code == 202
+        return self.wait_status(task["id"], "paused", as_=as_)
 
     def list_tasks(self, q: str | None = None, *, as_: str = "alice") -> httpx.Response:
         params = {"q": q} if q is not None else None
@@ -166,6 +189,12 @@ class Probe:
     observe: Callable[[Api], Any]
     expected: Any
     reversible: bool = True  # switching it off again restores `expected`
+
+
+def home_profile(profiles: tuple[str, ...]) -> str:
+    """The generation a switch's probe runs on: experimental (the probes of the switches of every generation are
+    written for it), else the switch's own."""
+    return "experimental" if "experimental" in profiles else profiles[0]
 
 
 def switched_api(server: ReferenceServer, switch: Callable[[list[str]], None]) -> Iterator[Api]:

@@ -8,11 +8,19 @@ observation) and with only that fault on (must give something else). A fault wit
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from ref_support import RFC3339, Api, Probe, assert_switch_changes_the_answer, poll, switched_api, unique
+from ref_support import (
+    RFC3339,
+    Api,
+    Probe,
+    assert_switch_changes_the_answer,
+    home_profile,
+    poll,
+    switched_api,
+    unique,
+)
 
 from conformance.reference import FAULTS, ReferenceServer
 from conformance.reference.faults import ActiveFaults, faults_from_env, parse_fault_list, validate_fault_names
@@ -395,31 +403,111 @@ PROBES.update({
 })
 
 
-@pytest.fixture(scope="module")
-def fault_server() -> Iterator[ReferenceServer]:
-    """Tasks stay pending for a moment (so null fields can be seen) and the agent answers at once."""
-    with ReferenceServer(lifecycle_delay=0.05, reply_delay=0) as server:
-        yield server
-        assert server.unexpected_errors == [], server.unexpected_errors
+def _paused(api: Api, as_: str = "alice") -> dict[str, Any]:
+    return api.create_paused(as_=as_, input="")
 
 
-@pytest.fixture()
-def fault_api(fault_server: ReferenceServer) -> Iterator[Api]:
-    yield from switched_api(fault_server, fault_server.set_faults)
+def _takes_effect(api: Api, task_id: str, status: str) -> bool:
+    try:
+        api.wait_status(task_id, status, timeout=1.0)
+    except AssertionError:
+        return False
+    return True
+
+
+def _pause_takes_effect(api: Api) -> bool:
+    task = _active(api)
+    assert api.pause(task["id"]).status_code == 202
+    return _takes_effect(api, task["id"], "paused")
+
+
+def _resume_takes_effect(api: Api) -> bool:
+    task = _paused(api)
+    assert api.resume(task["id"]).status_code == 202
+    return _takes_effect(api, task["id"], "active")
+
+
+def _input_saved(api: Api) -> bool:
+    task = _paused(api)
+    assert api.update_input(task["id"], "a new prompt").status_code == 204
+    return bool(api.task(task["id"])["initial_prompt"] == "a new prompt")
+
+
+def _status_once_started(api: Api) -> str:
+    task = api.create()
+    started = poll(lambda: api.task(task["id"]), lambda t: t["status"] not in ("pending", "starting", "initializing"))
+    return str(started["status"])
+
+
+def _found_by_bare_name(api: Api) -> bool:
+    task = api.create(name=unique("bare"))
+    response = api.list_tasks(task["name"])
+    return response.status_code == 200 and task["id"] in [t["id"] for t in response.json()["tasks"]]
+
+
+PROBES.update({
+    # pause and resume (stable)
+    "pause-stops-nothing": Probe(_pause_takes_effect, True),
+    "resume-starts-nothing": Probe(_resume_takes_effect, True),
+    "resume-not-paused-accepted": Probe(lambda api: api.resume(_active(api)["id"]).status_code, 409),
+    "pause-returns-200": Probe(lambda api: api.pause(_active(api)["id"]).status_code, 202),
+    "resume-returns-200": Probe(lambda api: api.resume(_paused(api)["id"]).status_code, 202),
+    "pause-body-empty": Probe(lambda api: "workspace_build" in api.pause(_active(api)["id"]).json(), True),
+    "resume-build-id-only": Probe(lambda api: "workspace_build" in api.resume(_paused(api)["id"]).json(), True),
+    "pause-other-members-task": Probe(
+        lambda api: api.pause(_bobs_active(api)["id"], user="bob", as_="alice").status_code, 404),
+    "resume-other-members-task": Probe(
+        lambda api: api.resume(_paused(api, as_="bob")["id"], user="bob", as_="alice").status_code, 404),
+    "pause-skips-auth": Probe(lambda api: api.post(f"/tasks/alice/{api.create()['id']}/pause", as_=None).status_code,
+                              401),
+    # input, logs and send while paused (stable)
+    "input-accepted-while-active": Probe(lambda api: api.update_input(_active(api)["id"], "x").status_code, 409),
+    "input-blank-accepted": Probe(lambda api: api.update_input(_paused(api)["id"], "  ").status_code, 400),
+    "input-not-saved": Probe(_input_saved, True),
+    "input-update-returns-200": Probe(lambda api: api.update_input(_paused(api)["id"], "x").status_code, 204),
+    "input-other-members-task": Probe(
+        lambda api: api.update_input(_bobs_active(api)["id"], "x", user="bob", as_="alice").status_code, 404),
+    "send-paused-400": Probe(lambda api: api.send(_paused(api)["id"], "x").status_code, 409),
+    "send-starting-400": Probe(lambda api: api.send(api.create()["id"], "early").status_code, 409),
+    "snapshot-missing-while-paused": Probe(
+        lambda api: api.get(f"/tasks/me/{_paused(api)['id']}/logs").status_code, 200),
+    "snapshot-flag-missing": Probe(
+        lambda api: api.get(f"/tasks/me/{_paused(api)['id']}/logs").json().get("snapshot"), True),
+    "live-logs-marked-snapshot": Probe(
+        lambda api: "snapshot" in api.get(f"/tasks/me/{_active(api)['id']}/logs").json(), False),
+    # display name (stable)
+    "display-name-too-long-accepted": Probe(
+        lambda api: api.create_raw(name=unique(), display_name="d" * 65).status_code, 400),
+    "display-name-ignored": Probe(lambda api: api.create(display_name="Given name")["display_name"], "Given name"),
+    "display-name-not-generated": Probe(lambda api: bool(api.create()["display_name"]), True),
+    "display-name-missing": Probe(lambda api: "display_name" in api.create(), True),
+    # generations
+    "experimental-aliases-missing": Probe(
+        lambda api: api.get("/api/experimental/tasks", prefixed=False).status_code, 200),
+    "name-lookup-missing": Probe(lambda api: api.get(f"/tasks/me/{api.create()['name']}").status_code, 200),
+    "legacy-status-of-task-model": Probe(_status_once_started, "running"),
+    "legacy-id-not-workspace": Probe(lambda api: (lambda t: t["workspace_id"] == t["id"])(api.create()), True),
+    "legacy-unknown-template-400": Probe(
+        lambda api: api.create_raw(template_version_id=_nobody(), name=unique()).status_code, 404),
+    "legacy-filters-task-statuses": Probe(lambda api: api.list_tasks("status:running").status_code, 200),
+    "legacy-bare-word-owner": Probe(_found_by_bare_name, True),
+})
+
+
+@pytest.mark.parametrize("name", list(FAULTS))
+def test_fault_changes_the_answer(switch_servers: Any, name: str) -> None:
+    server = switch_servers(home_profile(FAULTS[name].profiles))
+    for api in switched_api(server, server.set_faults):
+        assert_switch_changes_the_answer("fault", name, PROBES.get(name), api, server.set_faults,
+                                         lambda: server.faults)
 
 
 def test_every_fault_has_a_probe() -> None:
     assert sorted(PROBES) == sorted(FAULTS), "faults without probes (or probes without faults)"
 
 
-@pytest.mark.parametrize("name", list(FAULTS))
-def test_fault_changes_the_answer(fault_server: ReferenceServer, fault_api: Api, name: str) -> None:
-    assert_switch_changes_the_answer("fault", name, PROBES.get(name), fault_api, fault_server.set_faults,
-                                     lambda: fault_server.faults)
-
-
 def test_faults_from_the_constructor() -> None:
-    with ReferenceServer(lifecycle_delay=0, faults=["create-returns-200"]) as server:
+    with ReferenceServer(profile="experimental", lifecycle_delay=0, faults=["create-returns-200"]) as server:
         client = Api(server)
         try:
             assert client.create_raw(name=unique()).status_code == 200

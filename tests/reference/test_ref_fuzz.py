@@ -60,7 +60,7 @@ methods = st.sampled_from(["GET", "POST", "DELETE", "PUT", "PATCH", "OPTIONS", "
 
 @pytest.fixture(scope="module")
 def fuzz_api() -> Iterator[Api]:
-    with ReferenceServer(lifecycle_delay=0, reply_delay=0) as server:
+    with ReferenceServer(profile="experimental", lifecycle_delay=0, reply_delay=0) as server:
         client = Api(server)
         yield client
         client.close()

@@ -14,7 +14,7 @@ LOAD = LoadConfig(clients=8, requests_per_client=260, seed=20251107, time_budget
 
 
 def test_reference_server_holds_up_under_mixed_concurrent_load() -> None:
-    with ReferenceServer(lifecycle_delay=0, reply_delay=0) as server:
+    with ReferenceServer(profile="experimental", lifecycle_delay=0, reply_delay=0) as server:
         result = run_load(server, LOAD)
         final_problems = verify(server, result)
         unexpected = server.unexpected_errors

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from ref_support import CONFIG_KEYS, poll
 
-from conformance.reference import FAULTS
+from conformance.reference.faults import list_faults
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -86,7 +86,7 @@ def test_serve_writes_config_serves_and_stops_cleanly(
     stop_later.append(proc)
     target = _wait_for_config(proc, config_path)
     assert set(target) >= CONFIG_KEYS and all(isinstance(v, str) for v in target.values())
-    assert target["url"].startswith("http://127.0.0.1:") and target["api_prefix"] == "/api/experimental"
+    assert target["url"].startswith("http://127.0.0.1:") and target["api_prefix"] == "/api/v2"  # stable
     assert config_path.stat().st_mode & 0o077 == 0  # tokens inside: private file
 
     base = target["url"] + target["api_prefix"]
@@ -120,7 +120,7 @@ def test_serve_writes_config_serves_and_stops_cleanly(
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=15)
     assert proc.returncode == 0, (out, err)
-    assert target["url"] in out and "/api/experimental" in out
+    assert target["url"] in out and "stable v2.34.0" in out and "/api/v2, /api/experimental" in out
     assert str(config_path) in out
     for secret in (target["token"], target["second_token"], target["admin_token"]):
         assert secret not in out and secret not in err
@@ -132,9 +132,11 @@ def test_list_faults() -> None:
     result = _run("--list-faults")
     assert result.returncode == 0
     lines = result.stdout.strip().splitlines()
-    assert len(lines) == len(FAULTS)
-    for line, fault in zip(lines, FAULTS.values(), strict=True):
+    assert len(lines) == len(list_faults("stable"))  # the default profile's
+    for line, fault in zip(lines, list_faults("stable"), strict=True):
         assert line.startswith(fault.name) and fault.description in line
+    legacy = _run("--list-faults", "--profile", "legacy").stdout
+    assert "legacy-id-not-workspace" in legacy and "pause-stops-nothing" not in legacy
 
 
 @pytest.mark.parametrize(

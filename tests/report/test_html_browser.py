@@ -84,7 +84,8 @@ def _common_checks(page: Page, run: SuiteRun, verdict: str) -> None:
     assert shown.split(" (partial:")[0] == verdict
     assert ("(partial:" in shown) == bool(run.results()["partial"])  # the subset of checks says so
     assert pg.locator("#tc-matrix").is_visible()
-    assert pg.locator("table.tc-matrix tbody tr").count() == len(catalogue())
+    assert pg.locator("table.tc-matrix tbody tr").count() == len(catalogue(run.results()["target"]["profile"]))
+    assert f"the {run.results()['target']['profile']} profile" in pg.locator("header, dl").first.inner_text()
     assert pg.locator("table.tc-endpoints tbody tr").count() >= 6  # one row per operation (and "all")
     assert pg.locator("script").count() == 0  # a static page: nothing to run, one set of counts
     # laptop width: nothing wider than the window
@@ -123,7 +124,7 @@ def test_failing_report_renders_and_its_evidence_expands(failing_run: SuiteRun, 
     exchange.locator("summary").click()
     assert request_block.is_visible()
     text = request_block.inner_text()
-    assert re.match(r"(GET|POST|DELETE) http://127\.0\.0\.1:\d+/api/experimental/", text)
+    assert re.match(r"(GET|POST|DELETE|PATCH) http://127\.0\.0\.1:\d+/api/(v2|experimental)/", text)
     assert "coder-session-token: [REDACTED]" in text
     assert exchange.locator("pre.tc-response").inner_text().startswith("HTTP ")
     assert exchange.locator("pre.tc-curl").inner_text().startswith("curl ")

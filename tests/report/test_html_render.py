@@ -19,7 +19,8 @@ def _exchange(i: int, body: str = "{}") -> Exchange:
 
 def _facts() -> RunFacts:
     return RunFacts(suite_version="0", target_url="http://h", api_prefix="/api/experimental", embedded=False,
-                    server_version=HOSTILE, seed=1, run_prefix="ct-abc", read_only=False, strict=False,
+                    server_version=HOSTILE, profile="experimental", profile_reason=HOSTILE,
+                    seed=1, run_prefix="ct-abc", read_only=False, strict=False,
                     fuzz_budget=0, started=0.0, finished=1.0, config={"target": {"url": HOSTILE}}, sources={})
 
 

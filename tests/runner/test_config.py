@@ -25,7 +25,8 @@ def write(tmp_path: Path, text: str) -> str:
 def test_defaults_mean_the_embedded_server() -> None:
     config = load_config({}, environ={})
     assert config.target.embedded
-    assert config.target.api_prefix == "/api/experimental"
+    assert config.target.api_prefix is None  # the profile's, once the preflight knows it
+    assert config.target.profile == "auto"
     assert config.run.read_only is False
     assert config.sources["url"] == "default"
 

@@ -146,7 +146,8 @@ def test_errors_and_interrupts_decide_the_exit_code() -> None:
 
 def _facts(**changes: object) -> RunFacts:
     base: dict = {"suite_version": "0", "target_url": "http://t", "api_prefix": "/api", "embedded": False,
-                  "server_version": "v2.31.4+abc", "seed": 1, "run_prefix": "ct-x", "read_only": False,
+                  "server_version": "v2.31.4+abc", "profile": "stable", "profile_reason": "set by a test",
+                  "seed": 1, "run_prefix": "ct-x", "read_only": False,
                   "strict": False, "fuzz_budget": 0, "started": 0.0, "finished": 1.0, "config": {}, "sources": {},
                   "today": TODAY}
     base.update(changes)
@@ -176,10 +177,10 @@ def test_a_waiver_for_another_profile_or_server_version_does_not_apply() -> None
     later = TODAY + dt.timedelta(days=30)
     for waiver in (Waiver("LIST-COUNT", "r", later, server_version="v2.30.*"),
                    Waiver("LIST-COUNT", "r", later, profile="legacy")):
-        result = build_result(failing, _facts(), catalogue(), waivers=[waiver], profile="stable")
+        result = build_result(failing, _facts(), catalogue(), waivers=[waiver])
         assert result.verdict.status == "fail", waiver
     matching = Waiver("LIST-COUNT", "r", later, server_version="v2.31.*", profile="stable")
-    assert build_result(failing, _facts(), catalogue(), waivers=[matching], profile="stable").verdict.status == "pass"
+    assert build_result(failing, _facts(), catalogue(), waivers=[matching]).verdict.status == "pass"
 
 
 def test_a_baseline_fails_only_on_regressions() -> None:
@@ -193,3 +194,16 @@ def test_a_baseline_fails_only_on_regressions() -> None:
     assert regressed.comparison is not None and regressed.comparison.regressed == ["LIST-COUNT: passed -> failed"]
     fixed = build_result(every_must_passes(), _facts(), catalogue(), baseline=known)
     assert fixed.comparison is not None and fixed.comparison.fixed == ["LIST-COUNT: failed -> passed"]
+
+
+def test_a_requirement_the_release_predates_is_skipped_with_the_reason_and_the_run_is_not_partial() -> None:
+    stable = catalogue("stable")
+    reason = "not in v2.29.0: POST .../pause and .../resume arrived in v2.32 (coder/coder#22544)"
+    passing = [outcome(f"c{i}", (rid,), PASSED) for i, rid in enumerate(stable) if rid != "PAUSE-202"]
+    result = build_result(passing, _facts(), stable, unpromised={"PAUSE-202": reason})
+    pause = next(r for r in result.requirements if r.requirement.id == "PAUSE-202")
+    assert (pause.status, pause.promised, pause.messages, pause.note) == (SKIPPED, False, [reason], reason)
+    assert result.verdict.label == "PASS"
+    promised = build_result(passing, _facts(), stable)  # the same outcomes, the release promising it
+    assert promised.verdict.label.startswith("PASS (partial: 1 of ")
+    assert "not run" in promised.verdict.label
