@@ -147,7 +147,8 @@ def test_the_dockerfile_builds_and_its_image_runs_the_suite(tmp_path: Path) -> N
                           text=True, timeout=300, stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert json.loads((root / "work" / "reports" / "results.json").read_text())["verdict"] == "pass"
-    assert (site / "conformance" / "contracts" / "openapi.yaml").is_file()  # the package, with its data, was built
+    for profile in ("legacy", "experimental", "stable"):  # the package, with its data, was built
+        assert (site / "conformance" / "contracts" / f"openapi-{profile}.yaml").is_file()
     imported = subprocess.run([sys.executable, "-c", "import conformance; print(conformance.__file__)"],
                               env={**base, "PYTHONPATH": str(site)}, capture_output=True, text=True, cwd=tmp_path)
     assert imported.stdout.startswith(str(site)), imported.stdout
