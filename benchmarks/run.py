@@ -46,7 +46,7 @@ sys.path.insert(0, str(HERE))
 
 from bench_counting import install_counter  # noqa: E402
 
-OPENAPI = REPO / "openapi.yaml"
+PROFILE = ["stable"]  # the generation benchmarked (--profile): its document, its server, its faults and variations
 DEFAULT_OUT = REPO / "reports" / "benchmark.json"
 COMMITTED_COPY = HERE / "results" / "benchmark.json"
 ST_PHASES = "examples,coverage,fuzzing,stateful"
@@ -112,7 +112,7 @@ def list_variations() -> list[Any]:
     for attr in ("list_variations", "all_variations"):
         func = getattr(module, attr, None)
         if callable(func):
-            return list(func())
+            return list(func(PROFILE[0]))
     for attr in ("VARIATIONS", "_REGISTRY", "REGISTRY"):
         value = getattr(module, attr, None)
         if isinstance(value, dict):
@@ -127,7 +127,7 @@ def collect_cases(only_faults: bool, only: Sequence[str]) -> list[Case]:
 
     cases = [Case("baseline", "(none)", "the reference server with no fault and no variation")]
     cases += [Case("fault", f.name, f.description, tuple(getattr(f, "breaks", ()) or ()), str(getattr(f, "area", "")))
-              for f in list_faults()]
+              for f in list_faults(PROFILE[0])]
     if not only_faults:
         cases += [Case("probe", str(v.name), str(getattr(v, "description", "")),
                        warns=tuple(getattr(v, "warns", ()) or ())) for v in list_variations()]
@@ -141,9 +141,8 @@ def make_server(case: Case) -> Any:
 
     # An explicit variations list, so that TASKS_CONFORMANCE_REFERENCE_VARIATIONS in the environment cannot leak in.
     variations = [case.name] if case.kind == "probe" else []
-    if _variations_module() is None:
-        return ReferenceServer(faults=[case.name] if case.kind == "fault" else [])
-    return ReferenceServer(faults=[case.name] if case.kind == "fault" else [], variations=variations)
+    return ReferenceServer(profile=PROFILE[0], faults=[case.name] if case.kind == "fault" else [],
+                           variations=variations)
 
 
 # --- running one case --------------------------------------------------------------------------------------------
@@ -241,7 +240,10 @@ def run_schemathesis(case: Case, seed: int, work: Path) -> ToolRun:
     report_dir = work / "schemathesis"
     try:
         target = server.target_config()
-        argv = [schemathesis_bin(), "run", str(OPENAPI), "--url", f"{target['url']}{target['api_prefix']}",
+        from conformance.contracts.contract import openapi_path
+
+        argv = [schemathesis_bin(), "run", str(openapi_path(PROFILE[0])), "--url",
+                f"{target['url']}{target['api_prefix']}",
                 "-H", f"Coder-Session-Token: {target['token']}", "--seed", str(seed), "--checks", "all",
                 "--phases", ST_PHASES, "--workers", "1", "--report", "ndjson", "--report-dir", str(report_dir),
                 "--no-color"]
@@ -571,6 +573,8 @@ def print_table(results: list[dict[str, Any]], summary: dict[str, Any], overhead
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profile", choices=("legacy", "experimental", "stable"), default="stable",
+                        help="the generation to benchmark: its reference server, document, faults, variations")
     parser.add_argument("--only-faults", action="store_true", help="skip the probes (variations)")
     parser.add_argument("--only", action="append", default=[], metavar="NAME",
                         help="run only this fault/probe (repeatable; the baseline always runs; no committed copy)")
@@ -582,6 +586,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--from-json", type=Path, metavar="PATH",
                         help="run nothing: summarize the cases and overhead of an earlier output again")
     args = parser.parse_args(argv)
+    PROFILE[0] = args.profile
     if args.from_json:
         data = json.loads(args.from_json.read_text())
         data["summary"] = summarize(data["cases"])

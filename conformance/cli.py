@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from conformance import __version__
 from conformance.runner.exitcodes import EXIT_FAIL, EXIT_PASS, EXIT_SIGNAL_BASE, EXIT_USAGE
@@ -38,7 +39,7 @@ Conformance suite for the Coder AI Tasks API.
   tasks-conformance run --target-url https://coder.example.com --token ... --second-token ... \\
       --template-version-id ...     check a real server
   tasks-conformance serve           run the reference server in the foreground
-  tasks-conformance requirements    print the requirement catalogue
+  tasks-conformance requirements    print the requirement catalogue (--profile P: one generation's)
   tasks-conformance diff OLD NEW    compare two results.json files
 """
 
@@ -79,6 +80,8 @@ def build_parser(with_serve_arguments: bool = True) -> argparse.ArgumentParser:
 
     req = sub.add_parser("requirements", help="print the requirement catalogue and the checks of each")
     req.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    req.add_argument("--profile", choices=("legacy", "experimental", "stable"), default=None,
+                     help="only the requirements of one generation, with its levels (default: every requirement)")
 
     diff = sub.add_parser("diff", help="compare two results.json files: what regressed, was fixed, changed",
                           description="Compare two results.json files. Exit 0: no regression; 1: something "
@@ -100,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return serve_module.run(args)
     if args.command == "requirements":
-        return print_requirements(as_json=args.json)
+        return print_requirements(as_json=args.json, profile=args.profile)
     if args.command == "diff":
         return diff_results(args.old, args.new, as_json=args.json)
     parser.print_help()
@@ -155,13 +158,15 @@ def run_suite(args: argparse.Namespace) -> int:
     return code
 
 
-def print_requirements(as_json: bool) -> int:
+def print_requirements(as_json: bool, profile: str | None = None) -> int:
     from conformance.checks.index import checks_by_requirement
     from conformance.contracts.requirements import catalogue
 
     checks = checks_by_requirement()
-    rows = [{"id": r.id, "level": r.level, "area": r.area, "endpoint": r.endpoint, "title": r.title,
-             "source": r.source, "checks": checks.get(r.id, [])} for r in catalogue().values()]
+    rows: list[dict[str, Any]] = [
+        {"id": r.id, "level": r.level, "area": r.area, "endpoint": r.endpoint, "title": r.title, "source": r.source,
+         "profiles": list(r.profiles), "feature": r.feature, "checks": checks.get(r.id, [])}
+        for r in catalogue(profile).values()]
     if as_json:
         print(json.dumps(rows, indent=2))
         return 0
@@ -169,8 +174,11 @@ def print_requirements(as_json: bool) -> int:
     print(f"{'ID':{width}}  LEVEL   CHECKS  TITLE / SOURCE")
     for r in rows:
         print(f"{r['id']:{width}}  {r['level']:6}  {len(r['checks']):6}  {r['title']}")
-        print(f"{'':{width}}  {'':6}  {'':6}  source: {r['source']}")
-    print(f"{len(rows)} requirements")
+        where = "" if profile or len(r["profiles"]) == 3 else f" (profiles: {', '.join(r['profiles'])})"
+        print(f"{'':{width}}  {'':6}  {'':6}  source: {r['source']}{where}")
+    counts = {level: sum(1 for r in rows if r["level"] == level) for level in ("MUST", "SHOULD", "MAY")}
+    print(f"{len(rows)} requirements{f' of the {profile} profile' if profile else ''}: "
+          + ", ".join(f"{n} {level}" for level, n in counts.items()))
     return 0
 
 

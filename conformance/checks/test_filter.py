@@ -140,6 +140,14 @@ def test_owner_me(request: pytest.FixtureRequest, member: str) -> None:
     _owner_filter(request, member, member, lambda ident: "owner:me", by_name=False)
 
 
+@pytest.mark.requirement("FILTER-OWNER-ME")
+def test_owner_me_as_admin(admin_api: ApiClient, active_task: Task, second_active_task: Task, me: Identity,
+                           second_me: Identity) -> None:
+    # The admin sees every member's tasks: owner:me must narrow that to the admin's own (none of the members').
+    members = (me.id, second_me.id)
+    expect_filtered(admin_api, "owner:me", lambda t: t.get("owner_id") not in members, "are the admin's own")
+
+
 @pytest.mark.requirement("FILTER-OWNER-USERNAME")
 @pytest.mark.parametrize(("viewer", "owner"), OWNER_VIEWS)
 def test_owner_username(request: pytest.FixtureRequest, viewer: str, owner: str) -> None:
@@ -250,6 +258,12 @@ def test_filters_combine_with_and_admin(run: RunContext, admin_api: ApiClient, s
     expect_filtered(admin_api, f"owner:{second_me.username} status:{active}",
                     _both(_owned_by(second_me), _has_status(active)), f"are {second_me.username!r}'s and {active}",
                     include=(second_active_task["id"],))
+
+
+@pytest.mark.requirement("FILTER-QUOTED")
+def test_quoted_username_as_admin(admin_api: ApiClient, second_active_task: Task, second_me: Identity) -> None:
+    expect_filtered(admin_api, f'owner:"{second_me.username}"', _owned_by(second_me),
+                    f"are owned by {second_me.username!r}", include=(second_active_task["id"],))
 
 
 @pytest.mark.requirement("FILTER-QUOTED")

@@ -199,10 +199,15 @@ def undocumented_status(operation_id: str, case: Any, response: Any, probe: Stat
 
 
 def deleted_still_visible(operation_id: str, case: Any, response: Any, probe: StateProbe) -> str | None:
-    """ST301: an asynchronous delete may take a moment; poll until the task is gone."""
+    """ST301: an asynchronous delete may take a moment; poll until the task is gone. A legacy task is a workspace:
+    deleted, it shows its delete build's status."""
     task_id = str(case.path_parameters.get("task", ""))
     if not task_id:
         return None
+    if probe.profile is LEGACY:
+        status_code, status = probe.task_status(task_id)
+        if status_code == 200 and status in ("deleting", "deleted"):
+            return f"a deleted legacy task is a workspace being deleted (status {status!r})"
     took = probe.wait_gone(task_id)
     if took is None:
         return None

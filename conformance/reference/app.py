@@ -44,6 +44,7 @@ logger = logging.getLogger(__name__)
 HOOK_POINTS: dict[str, str] = {
     # routing and authentication
     "prefixes": "tuple[str, ...]: the API prefixes the server answers under",
+    "buildinfo": "dict | None: the answer of GET /api/v2/buildinfo (None: no such route)",
     "route_before_auth": "bool: answer an unknown route 404 before authenticating (rest: path segments)",
     "route_not_found": "ApiError | Response: the answer to an unknown route",
     "method_not_allowed": "ApiError: the answer to a known route with another method (route)",
@@ -313,7 +314,8 @@ class ReferenceApp:
         if segments is None:
             return self.not_routed()
         if segments == ["api", "v2", "buildinfo"] and request.method == "GET":
-            return self.json(200, self.wire.buildinfo())
+            info = self.change("buildinfo", self.wire.buildinfo())
+            return self.json(200, info) if info is not None else self.not_routed()
         prefixes = self.change("prefixes", self.served_prefixes)
         prefix = next((p for p in prefixes if segments[:len(p.strip("/").split("/"))] == p.strip("/").split("/")),
                       None)
@@ -394,8 +396,8 @@ class ReferenceApp:
         params = request.query_params.multi_items()
         q = self.change("query", next((value for key, value in params if key == "q"), ""), params=params)
         gen = self.generation
-        options = self.change("query_options", QueryOptions(bare_words=gen.profile.bare_word,
-                                                            statuses=gen.profile.statuses))
+        options = self.change("query_options", QueryOptions(
+            bare_words=gen.profile.bare_word, workspace_keys=gen.legacy, statuses=gen.profile.statuses))
         try:
             task_filter = parse_task_query(q, resolve_owner=lambda value: self._owner(value, caller, options),
                                            resolve_organization=self._organization, options=options)
@@ -444,6 +446,8 @@ class ReferenceApp:
             checks.append(task.status == task_filter.status)
         if task_filter.name is not None and filters.name:
             checks.append(task_filter.name in task.name.lower())
+        if task_filter.template is not None:
+            checks.append(task.template.name.lower() == task_filter.template)
         return filters.combine(checks) if checks else True
 
     # -- create ----------------------------------------------------------------------------------------------------

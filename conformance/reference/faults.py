@@ -49,12 +49,15 @@ class Fault(Switch):
     area: str = ""
     profiles: tuple[str, ...] = PROFILE_NAMES
 
+    only_in: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)  # breaks where it differs
+
     def breaks_in(self, profile: str) -> tuple[str, ...]:
-        """The requirements it breaks on a server of this profile (those of `breaks` the profile has)."""
+        """The requirements it breaks on a server of this profile: `only_in[profile]` where given, else those of
+        `breaks` the profile has."""
         from conformance.contracts.requirements import catalogue
 
         known = catalogue(profile)
-        return tuple(rid for rid in self.breaks if rid in known)
+        return tuple(rid for rid in self.only_in.get(profile, self.breaks) if rid in known)
 
 
 # -- small builders of changes ---------------------------------------------------------------------------------------
@@ -186,12 +189,13 @@ def _body_500(when_json: bool, field: str | None = None) -> Change:
     return change
 
 
-FaultRow = tuple[Any, ...]  # name, description, breaks, changes[, profiles]
+FaultRow = tuple[Any, ...]  # name, description, breaks, changes[, profiles[, breaks by profile where they differ]]
 
 
 def _area(area: str, *faults: FaultRow, profiles: tuple[str, ...] = PROFILE_NAMES) -> tuple[Fault, ...]:
     """The faults of one area; a row's own profiles (a fifth element) win over the area's."""
-    return tuple(Fault(row[0], row[1], dict(row[3]), row[2], area, row[4] if len(row) > 4 else profiles)
+    return tuple(Fault(row[0], row[1], dict(row[3]), row[2], area, row[4] if len(row) > 4 else profiles,
+                       row[5] if len(row) > 5 else {})
                  for row in faults)
 
 
@@ -401,7 +405,7 @@ _REGISTRY: tuple[Fault, ...] = (
         ("owner-uuid-unsupported", "owner:<uuid> is looked up as a username (400)", ("FILTER-OWNER-UUID",),
          {"resolve_owner": _uuid_owner_unsupported}, NOT_LEGACY),
         ("organization-filter-ignored", "list ignores the organization: filter of q",
-         ("FILTER-ORGANIZATION-ID", "FILTER-ORGANIZATION-NAME"), {"filters": rules(organization=False)}),
+         ("FILTER-ORGANIZATION-ID",), {"filters": rules(organization=False)}),
         ("organization-name-unsupported", "organization:<name> is refused; only uuids are understood",
          ("FILTER-ORGANIZATION-NAME",), {"resolve_organization": _org_name_unsupported}),
         ("quotes-kept", "double quotes are not stripped from filter values, so owner:\"alice\" is refused",
@@ -463,13 +467,13 @@ _REGISTRY: tuple[Fault, ...] = (
         ("reserved-name-accepted", "create accepts the reserved names new and create", ("CREATE-NAME-INVALID-400",),
          {"create_rules": rules(allow_reserved_names=True)}),
         ("template-version-not-checked", "create accepts an unknown template_version_id",
-         ("CREATE-TEMPLATE-UNKNOWN-400", "CREATE-TEMPLATE-UNKNOWN-404"),
-         {"create_rules": rules(check_template_version=False)}),
+         ("CREATE-TEMPLATE-UNKNOWN-400",), {"create_rules": rules(check_template_version=False)}, PROFILE_NAMES,
+         {"legacy": ("CREATE-TEMPLATE-UNKNOWN-404",)}),
         ("non-ai-template-accepted", "create accepts a template version without an AI task",
          ("CREATE-TEMPLATE-NO-AI-400",), {"create_rules": rules(require_ai_task=False)}),
         ("missing-template-version-accepted", "create without template_version_id uses a default template",
-         ("CREATE-MISSING-FIELDS-400", "CREATE-TEMPLATE-UNKNOWN-404"),
-         {"create_rules": rules(require_template_version=False)}),
+         ("CREATE-MISSING-FIELDS-400",), {"create_rules": rules(require_template_version=False)}, PROFILE_NAMES,
+         {"legacy": ("CREATE-TEMPLATE-UNKNOWN-404",)}),  # legacy answers a missing template version 404
         ("initial-prompt-trimmed", "initial_prompt is the input with surrounding whitespace trimmed",
          ("CREATE-FIELDS",), {"create_rules": rules(trim_prompt=True)}),
         ("get-trims-initial-prompt", "get shows initial_prompt trimmed while create echoed it unchanged",

@@ -13,7 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 TASK_STATUSES = ("pending", "initializing", "active", "paused", "unknown", "error")
-_KEYS = ("owner", "organization", "status", "name")
+_KEYS = ("owner", "organization", "status")
+_WORKSPACE_KEYS = (*_KEYS, "name", "template")  # legacy lists with Coder's workspace search (a part of its keys)
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class TaskFilter:
     organization_id: str | None = None
     status: str | None = None
     name: str | None = None  # legacy (the workspace search grammar): bare words match the name
+    template: str | None = None  # legacy: the template's name
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class QueryOptions:
 
     lowercase: bool = True
     bare_words: str | None = "owner"  # the key bare words mean ("owner"; legacy: "name"); None: ignored
+    workspace_keys: bool = False  # legacy: the keys of the workspace search
     statuses: tuple[str, ...] = TASK_STATUSES  # the values `status:` accepts
     strip_quotes: bool = True
     reject_unknown_keys: bool = True
@@ -182,11 +185,13 @@ def parse_task_query(
                 f"(one of {', '.join(options.statuses)})",
             )
         )
-    name = _single(values, "name", errors) if "name" in values and options.bare_words == "name" else None
+    known = _WORKSPACE_KEYS if options.workspace_keys else _KEYS
+    name = _single(values, "name", errors) if "name" in values and "name" in known else None
+    template = _single(values, "template", errors) if "template" in values and "template" in known else None
     for key in values:
-        known = _KEYS if options.bare_words == "name" else tuple(k for k in _KEYS if k != "name")
         if key not in known and options.reject_unknown_keys:
             errors.append(Validation(key, f'Query param "{key}" is not a valid query param'))
     if errors:
         raise QueryError(errors)
-    return TaskFilter(owner_id=owner_id, organization_id=organization_id, status=status, name=name)
+    return TaskFilter(owner_id=owner_id, organization_id=organization_id, status=status, name=name,
+                      template=template)

@@ -135,6 +135,12 @@ def _extra_headers(response: Response, **_: Any) -> Response:
     return response
 
 
+def _without_version(response: Response, **_: Any) -> Response:
+    if "x-coder-build-version" in response.headers:
+        del response.headers["x-coder-build-version"]
+    return response
+
+
 def _gzip(response: Response, *, request: Any, **_: Any) -> Response:
     body = getattr(response, "body", b"")
     if body and "gzip" in request.headers.get("accept-encoding", "").lower() and \
@@ -199,9 +205,9 @@ def _busy_once(busy: bool, *, app: Any, task: Any, operation: str, **_: Any) -> 
     return True
 
 
-def _build_id_only(body: dict[str, Any], **_: Any) -> dict[str, Any]:
+def _build_id_only(body: dict[str, Any], *, operation: str, **_: Any) -> dict[str, Any]:
     build = body.get("workspace_build")
-    return {"workspace_build_id": build["id"]} if isinstance(build, dict) else body
+    return {"workspace_build_id": build["id"]} if operation == "pause" and isinstance(build, dict) else body
 
 
 def _v(name: str, description: str, changes: Mapping[str, Change], *, warns: tuple[str, ...] = (),
@@ -240,6 +246,9 @@ _REGISTRY: tuple[Variation, ...] = (
        {"finish": _extra_headers}, source="HTTP: clients ignore headers they do not know"),
     _v("gzip-responses", "JSON responses are gzip-compressed when the client accepts gzip", {"finish": _gzip},
        source="HTTP content coding (Coder compresses API responses)"),
+    _v("no-build-version", "the server names no Coder release: no X-Coder-Build-Version header, no buildinfo",
+       {"finish": _without_version, "buildinfo": lambda info, **_: None},
+       source="forks, gateways and mocks: the profile then comes from the prefix that answers (README: profiles)"),
     # --- error answers ---------------------------------------------------------------------------------------------
     _v("error-wording", "every error message worded differently (a fork, a gateway, a later release)",
        {"error_body": _reword},
@@ -303,7 +312,7 @@ _REGISTRY: tuple[Variation, ...] = (
        {"lookup": _rules(by_name=False)}, warns=("GET-BY-NAME",),
        source="docs: the docs say uuid; name lookup is a Coder extension", profiles=("experimental",)),
     # --- the stable generation ------------------------------------------------------------------------------------
-    _v("pause-answers-build-id", "pause and resume answer {\"workspace_build_id\"} instead of the whole build",
+    _v("pause-answers-build-id", "pause answers {\"workspace_build_id\"} instead of the whole build",
        {"build_answer": _build_id_only},
        source="shared docs: PauseTaskResponse is documented both ways across the stable line",
        profiles=("stable",)),

@@ -14,10 +14,12 @@ from conformance.contracts.profiles import (
     FLAG_GATED_FROM,
     LEGACY,
     PROFILES,
+    REMOVED_IN,
     STABLE,
     Profile,
     RemovedApi,
     Terms,
+    Version,
     parse_version,
     profile_for,
     shown,
@@ -95,6 +97,8 @@ def _by_probing(base: ApiClient, api_prefix: str | None, log: EvidenceLog) -> Te
         if status != 200 or not isinstance(tasks, list):
             continue
         profile, why = _by_tasks(prefix, [t for t in tasks if isinstance(t, dict)])
+        if profile is None:
+            profile, why = _by_search_grammar(base, prefix, log)
         return Terms(profile, None, f"the server names no Coder version; {prefix}/tasks answered, and {why}")
     # Nothing answered as a Tasks API: the preflight's own list says how (401, 404, unreachable).
     profile = STABLE if (api_prefix or STABLE.prefix) == STABLE.prefix else EXPERIMENTAL
@@ -102,7 +106,8 @@ def _by_probing(base: ApiClient, api_prefix: str | None, log: EvidenceLog) -> Te
                                 f"{profile.name} is assumed")
 
 
-def _by_tasks(prefix: str, tasks: list[dict[str, Any]]) -> tuple[Profile, str]:
+def _by_tasks(prefix: str, tasks: list[dict[str, Any]]) -> tuple[Profile | None, str]:
+    """The generation the listed tasks show; None when there is no task to tell legacy from experimental by."""
     if prefix == STABLE.prefix or any("display_name" in t for t in tasks):
         return STABLE, "that is the stable generation's prefix" if prefix == STABLE.prefix else \
             "its tasks carry display_name (stable)"
@@ -110,7 +115,25 @@ def _by_tasks(prefix: str, tasks: list[dict[str, Any]]) -> tuple[Profile, str]:
         return LEGACY, "its tasks are workspaces (workspace statuses, no template_version_id): legacy"
     if tasks:
         return EXPERIMENTAL, "its tasks have the experimental generation's fields"
-    return EXPERIMENTAL, "it lists no task to tell legacy from experimental by: experimental is assumed"
+    return None, ""
+
+
+# A key of Coder's workspace search that the task search does not have (an unknown key there is 400).
+_WORKSPACE_ONLY_KEY = "template"
+
+
+def _by_search_grammar(base: ApiClient, prefix: str, log: EvidenceLog) -> tuple[Profile, str]:
+    """No task to look at: legacy lists with the workspace search (which knows `template:`), later releases with
+    the task search (which refuses it)."""
+    try:
+        response = base.request("GET", f"{prefix}/tasks", params={"q": f"{_WORKSPACE_ONLY_KEY}:ct-no-such"}, log=log)
+    except TransportError:
+        return EXPERIMENTAL, "nothing tells legacy from experimental: experimental is assumed"
+    if response.status_code == 200:
+        return LEGACY, (f"it lists no task, and its search knows {_WORKSPACE_ONLY_KEY}: (the workspace search): "
+                        "legacy")
+    return EXPERIMENTAL, (f"it lists no task, and its search refuses {_WORKSPACE_ONLY_KEY}: (the task search): "
+                          "experimental")
 
 
 def removed_sentence(terms: Terms, response: httpx.Response) -> str | None:
@@ -123,8 +146,19 @@ def removed_sentence(terms: Terms, response: httpx.Response) -> str | None:
         return None
     if not isinstance(body, dict) or body.get("message") != ROUTE_NOT_FOUND:
         return None
+    if terms.version is not None and terms.version >= REMOVED_IN:
+        return profile_for_removed(terms.version)
     if terms.version is not None and terms.version >= FLAG_GATED_FROM and terms.profile is STABLE:
         return (f"this Coder {shown(terms.version)} server does not serve the Tasks API: CODER_ENABLE_AI_TASKS is "
                 "not set (from v2.35 the Tasks API is off unless it is, coder/coder#28008); set it on the server to "
                 "check the API")
     return None
+
+
+def profile_for_removed(version: Version) -> str:
+    """The sentence for a release that removed the Tasks API (profile_for's)."""
+    try:
+        profile_for(version)
+    except RemovedApi as exc:
+        return str(exc)
+    return ""  # pragma: no cover - only called for releases from REMOVED_IN

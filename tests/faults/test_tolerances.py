@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from conformance.contracts.profiles import EXPERIMENTAL, LEGACY
 from conformance.fuzz.tolerance import invalid_status_values, tolerated
 
 BASE = "http://127.0.0.1:1/api/experimental"
@@ -17,9 +18,13 @@ TOKEN = "abcdefghij-" + "k" * 22
 
 class _Probe:
     token = TOKEN
+    profile = EXPERIMENTAL
+
+    def __init__(self, status: tuple[int, str | None] = (200, "active")) -> None:
+        self.status = status
 
     def task_status(self, task_id: str) -> tuple[int, str | None]:
-        return 200, "active"
+        return self.status
 
     def wait_gone(self, task_id: str) -> float | None:
         return None
@@ -53,7 +58,24 @@ def test_a_create_with_input_must_not_be_refused() -> None:
                                         ("status:active", []), ("owner:me", []), ("status:a:b", []),
                                         ('owner:"status:x"', [])])
 def test_invalid_status_values_are_found_as_coder_parses_q(q: str, bad: list[str]) -> None:
-    assert invalid_status_values(f"{BASE}/tasks?{urlencode({'q': q})}") == bad
+    assert invalid_status_values(f"{BASE}/tasks?{urlencode({'q': q})}", EXPERIMENTAL.statuses) == bad
+
+
+def test_the_statuses_are_the_generations() -> None:
+    url = f"{BASE}/tasks?{urlencode({'q': 'status:running status:active'})}"
+    assert invalid_status_values(url, LEGACY.statuses) == ["active"]
+    assert invalid_status_values(url, EXPERIMENTAL.statuses) == ["running"]
+
+
+def test_a_deleted_legacy_task_may_show_its_delete_build() -> None:
+    case = SimpleNamespace(path_parameters={"task": "1b0c73e6-beef-44df-93eb-198a25d8bcf8"})
+    legacy = _Probe((200, "deleting"))
+    legacy.profile = LEGACY
+    assert tolerated("ST301", "getTask", case, _response(200, f"{BASE}/tasks/me/x"), legacy) is not None
+    running = _Probe((200, "running"))
+    running.profile = LEGACY
+    assert tolerated("ST301", "getTask", case, _response(200, f"{BASE}/tasks/me/x"), running) is None
+    assert tolerated("ST301", "getTask", case, _response(200, f"{BASE}/tasks/me/x"), _Probe((200, "deleting"))) is None
 
 
 def test_a_500_for_an_invalid_status_value_is_left_to_the_should() -> None:

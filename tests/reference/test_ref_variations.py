@@ -91,6 +91,8 @@ PROBES: dict[str, Probe] = {
     "timestamp-formats": Probe(lambda api: api.create()["created_at"].endswith("+00:00"), False),
     "extra-response-headers": Probe(lambda api: "x-frame-options" in api.list_tasks().headers, False),
     "gzip-responses": Probe(lambda api: api.list_tasks().headers.get("content-encoding"), None),
+    "no-build-version": Probe(lambda api: ("x-coder-build-version" in api.list_tasks().headers,
+                                           api.get("/api/v2/buildinfo", prefixed=False).status_code), (True, 200)),
     "error-wording": Probe(lambda api: error_message(api.get(f"/tasks/me/{uuid.uuid4()}")), NOT_FOUND),
     "not-active-409": Probe(lambda api: api.send(api.create()["id"], "early").status_code, 400),
     "unknown-user-404": Probe(lambda api: api.get(f"/tasks/nobody-at-all/{uuid.uuid4()}").status_code, 400),

@@ -1,0 +1,61 @@
+"""Each generation's clean reference passes, judged by the profile `auto` picks from its release; a release that
+predates a feature has that feature's requirements skipped with the reason, not failed; a release without the
+Tasks API stops the run with one sentence (exit 3)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from faults_support import run_suite
+
+from conformance.contracts.requirements import catalogue
+from conformance.reference.generation import DEFAULT_VERSIONS
+
+
+@pytest.mark.parametrize("profile", list(DEFAULT_VERSIONS))
+def test_each_generations_clean_reference_passes(profile: str, tmp_path: Path) -> None:
+    version = DEFAULT_VERSIONS[profile]
+    run = run_suite("--reference-version", version, report_dir=tmp_path)
+    assert run.code == 0, run.explain()
+    target = run.results["target"]
+    assert (target["profile"], run.results["verdict"], run.results["partial"]) == (profile, "pass", None)
+    assert version in target["profile_reason"]
+    assert f"judged by the {profile} profile" in run.output
+    assert [r["id"] for r in run.results["requirements"]] == list(catalogue(profile))
+    assert all(r["status"] == "passed" for r in run.results["requirements"] if r["level"] == "MUST")
+
+
+def test_a_release_before_pause_skips_its_requirements_with_the_reason(tmp_path: Path) -> None:
+    run = run_suite("--reference-version", "v2.29.0", "--fuzz-budget", "0", "--", "-k", "pause or display_name",
+                    report_dir=tmp_path)
+    assert run.code == 0, run.explain()
+    by_id = {r["id"]: r for r in run.results["requirements"]}
+    for rid in ("PAUSE-202", "RESUME-202", "SEND-PAUSED-409", "DISPLAY-NAME-TOO-LONG-400"):
+        assert (by_id[rid]["status"], by_id[rid]["promised"]) == ("skipped", False), rid
+        assert by_id[rid]["note"].startswith("not in v2.29.0: "), by_id[rid]["note"]
+    assert "v2.32" in by_id["PAUSE-202"]["note"] and "#22544" in by_id["PAUSE-202"]["note"]
+    assert by_id["DISPLAY-NAME-GIVEN"]["status"] == "passed"  # display_name came in v2.29 itself
+    assert by_id["INPUT-UPDATE-NOT-PAUSED-409"]["status"] == "passed"
+    assert not run.results["checks"] or all("pause" not in c["id"] or "input" in c["id"] or "resume" in c["id"]
+                                            or c["outcome"] != "failed" for c in run.results["checks"])
+
+
+@pytest.mark.parametrize(("args", "sentence"), [
+    (("--reference-version", "v2.37.0"), "Coder v2.37.0 does not have the Tasks API: it was removed in v2.37.0"),
+    (("--reference-version", "v2.40.1", "--profile", "stable"),
+     "Coder v2.40.1 does not have the Tasks API: it was removed in v2.37.0"),
+], ids=["auto", "explicit-profile"])
+def test_a_release_without_the_tasks_api_stops_the_run(args: tuple[str, ...], sentence: str, tmp_path: Path) -> None:
+    run = run_suite(*args, report_dir=tmp_path)
+    assert run.code == 3, run.explain()
+    assert sentence in run.output
+    assert "API prefix looks wrong" not in run.output
+    assert sentence in (run.results.get("error") or "")
+
+
+def test_an_explicit_profile_that_is_not_the_servers_says_so(tmp_path: Path) -> None:
+    run = run_suite("--reference-version", "v2.34.0", "--profile", "stable", "--fuzz-budget", "0", "--", "-k",
+                    "test_list_count", report_dir=tmp_path)
+    assert run.code == 0, run.explain()
+    assert run.results["target"]["profile_reason"] == "profile stable set by flag --profile"
