@@ -99,8 +99,8 @@ HOOK_POINTS: dict[str, str] = {
 __doc__ = (__doc__ or "") + "\n" + "\n".join(f"- ``{k}``: {v}" for k, v in HOOK_POINTS.items()) + "\n"
 
 _MAX_RECORDED_ERRORS = 100
-_KNOWN_CREATE_FIELDS = {"input", "prompt", "name", "template_version_id", "template_version_preset_id",
-                        "display_name"}
+CREATE_FIELDS = frozenset({"input", "prompt", "name", "template_version_id", "template_version_preset_id",
+                           "display_name"})  # the fields of a create body the server reads
 _DISPLAY_NAME_LIMIT = 64
 
 

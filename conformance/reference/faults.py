@@ -23,6 +23,7 @@ from starlette.responses import Response
 
 from conformance.contracts.profiles import PROFILE_NAMES
 
+from .app import CREATE_FIELDS
 from .identities import parse_uuid
 from .query import Validation
 from .responses import ApiError, empty_response
@@ -32,8 +33,6 @@ ENV_VAR = "TASKS_CONFORMANCE_REFERENCE_FAULTS"
 NOBODY = "ffffffff-ffff-4fff-bfff-ffffffffffff"  # an owner/organization id no task has (the *-matches-nothing faults)
 _HTML_404 = "<!DOCTYPE html><html><head><title>404 Not Found</title></head><body><h1>Not Found</h1></body></html>\n"
 _LONG_NUMERIC_NAME = re.compile(r"^.{22,}[0-9]{8}$")
-_KNOWN_CREATE_FIELDS = {"input", "prompt", "name", "template_version_id", "template_version_preset_id",
-                        "display_name"}
 
 
 NOT_LEGACY = ("experimental", "stable")
@@ -255,7 +254,7 @@ def _org_name_unsupported(found: str | None, *, value: str, **_: Any) -> str | N
 
 
 def _id_mismatch(answer: dict[str, Any], *, request_body: dict[str, Any], task: Any, **_: Any) -> dict[str, Any]:
-    if set(request_body) - _KNOWN_CREATE_FIELDS:
+    if set(request_body) - CREATE_FIELDS:
         return {**answer, "id": str(uuid.uuid5(uuid.NAMESPACE_URL, task.id))}
     return answer
 
