@@ -82,7 +82,7 @@ def test_parser_options_simulating_faults() -> None:
     with pytest.raises(QueryError):
         _parse("status:ACTIVE", QueryOptions(lowercase=False))
     assert _parse("bob", QueryOptions(bare_words=None)) == TaskFilter()
-    assert _parse("bob", QueryOptions(bare_words="name")) == TaskFilter(name="bob")
+    assert _parse("bob", QueryOptions(bare_words="name", workspace_keys=True)) == TaskFilter(name="bob")
 
 
 def test_colon_inside_quotes_is_part_of_the_value() -> None:
