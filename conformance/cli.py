@@ -41,6 +41,7 @@ Conformance suite for the Coder AI Tasks API.
   tasks-conformance serve           run the reference server in the foreground
   tasks-conformance requirements    print the requirement catalogue (--profile P: one generation's)
   tasks-conformance diff OLD NEW    compare two results.json files
+  tasks-conformance audit FILE...   judge recorded traffic (HAR, VCR cassettes) against the contracts
 """
 
 
@@ -83,6 +84,13 @@ def build_parser(with_serve_arguments: bool = True) -> argparse.ArgumentParser:
     req.add_argument("--profile", choices=("legacy", "experimental", "stable"), default=None,
                      help="only the requirements of one generation, with its levels (default: every requirement)")
 
+    from conformance.audit import command as audit_command
+
+    audit = sub.add_parser("audit", help="judge recorded traffic (HAR files, VCR cassettes) against the contracts",
+                           description=audit_command.DESCRIPTION, epilog=audit_command.EPILOG,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    audit_command.add_arguments(audit)
+
     diff = sub.add_parser("diff", help="compare two results.json files: what regressed, was fixed, changed",
                           description="Compare two results.json files. Exit 0: no regression; 1: something "
                           "regressed; 2: a file cannot be read.")
@@ -104,6 +112,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve_module.run(args)
     if args.command == "requirements":
         return print_requirements(as_json=args.json, profile=args.profile)
+    if args.command == "audit":
+        from conformance.audit import command as audit_command
+
+        return audit_command.run(args)
     if args.command == "diff":
         return diff_results(args.old, args.new, as_json=args.json)
     parser.print_help()

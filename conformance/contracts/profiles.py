@@ -120,6 +120,10 @@ PROFILES = {p.name: p for p in (LEGACY, EXPERIMENTAL, STABLE)}
 ALL_STATUSES = tuple(dict.fromkeys(s for p in PROFILES.values() for s in p.statuses))
 
 
+# The operations a generation's release may lack: the feature that brought each.
+OPERATION_FEATURES = {"updateTaskInput": "input-update", "pauseTask": "pause-resume", "resumeTask": "pause-resume"}
+
+
 def with_status(status: str) -> tuple[str, ...]:
     """The profiles whose tasks may have this status."""
     return tuple(p.name for p in PROFILES.values() if status in p.statuses)

@@ -20,13 +20,11 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.contracts.profiles import Profile
+from conformance.contracts.profiles import OPERATION_FEATURES, Profile
 from conformance.runner.session import RunContext
 
 OPERATIONS = ("listTasks", "createTask", "getTask", "deleteTask", "getTaskLogs", "sendTaskInput",
               "updateTaskInput", "pauseTask", "resumeTask")
-# The operations a generation's release may lack: the feature (contracts/profiles.py) that brought each.
-OPERATION_FEATURES = {"updateTaskInput": "input-update", "pauseTask": "pause-resume", "resumeTask": "pause-resume"}
 # Operations that create nothing, whatever the generated data (a get with a random uuid finds nothing).
 READ_ONLY_OPERATIONS = ("listTasks", "getTask", "getTaskLogs")
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from conformance.contracts.profiles import OPERATION_FEATURES
 from conformance.fuzz.driver import FuzzRun, run_gate
-from conformance.fuzz.schema import OPERATION_FEATURES, OPERATIONS, READ_ONLY_OPERATIONS, gate_requirements
+from conformance.fuzz.schema import OPERATIONS, READ_ONLY_OPERATIONS, gate_requirements
 
 
 @pytest.mark.parametrize("operation_id", [

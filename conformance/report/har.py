@@ -12,10 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from conformance.runner.evidence import Exchange
+from conformance.runner.evidence import CUT_COMMENT, Exchange
 from conformance.runner.result import RunResult
-
-CUT_COMMENT = "body cut by tasks-conformance (longer than its evidence keeps)"
 
 
 def _iso(ts: float) -> str:

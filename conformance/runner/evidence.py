@@ -13,6 +13,8 @@ from typing import Any
 from conformance.runner.redact import Redactor
 
 BODY_LIMIT = 64 * 1024  # characters of a body kept as evidence (cut after redaction; the HTML shows less)
+# evidence.har marks a cut body with this comment, so that an audit does not take the cut for the server's
+CUT_COMMENT = "body cut by tasks-conformance (longer than its evidence keeps)"
 
 
 @dataclass(frozen=True)

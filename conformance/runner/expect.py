@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from conformance.contracts.contract import default_contract
+from conformance.contracts.contract import Contract, default_contract
 from conformance.runner import redact
 from conformance.runner.evidence import parse_json
 from conformance.runner.interrupts import interrupts
@@ -79,10 +79,10 @@ def json_body(response: httpx.Response) -> Any:
                    f"({response.status_code}){snippet(response)}") from None
 
 
-def schema(response: httpx.Response, schema_name: str) -> Any:
-    """Require a JSON body that conforms to the named contract schema; return it."""
+def schema(response: httpx.Response, schema_name: str, contract: Contract | None = None) -> Any:
+    """Require a JSON body that conforms to the named schema of the contract (the run's when none is given)."""
     body = json_body(response)
-    errors = default_contract().errors(schema_name, body)
+    errors = (contract or default_contract()).errors(schema_name, body)
     if errors:
         raise fail(f"the {response.status_code} body of {describe(response)} does not match the {schema_name} "
                    f"schema: " + "; ".join(redact.active().cut(error, SCHEMA_ERROR) for error in errors))

@@ -269,6 +269,12 @@ class _Decoder:
         return data
 
 
+def decode_body(data: bytes, content_encoding: str, max_bytes: int) -> bytes:
+    """A whole body decoded by its Content-Encoding (gzip, deflate, stacked; others left as they are), at most
+    `max_bytes` out (BodyTooLarge past it); zlib.error for bytes that are not what the header says."""
+    return _Decoder(content_encoding).feed(data, max_bytes)
+
+
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKETS = bytes.maketrans(b"{}", b"[]")
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")

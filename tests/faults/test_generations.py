@@ -9,8 +9,11 @@ from pathlib import Path
 import pytest
 from faults_support import run_suite
 
+from conformance.audit.command import audit
+from conformance.contracts.profiles import OPERATION_FEATURES
 from conformance.contracts.requirements import catalogue
 from conformance.reference.generation import DEFAULT_VERSIONS
+from conformance.runner.redact import Redactor
 
 
 @pytest.mark.parametrize("profile", list(DEFAULT_VERSIONS))
@@ -24,6 +27,20 @@ def test_each_generations_clean_reference_passes(profile: str, tmp_path: Path) -
     assert f"judged by the {profile} profile" in run.output
     assert [r["id"] for r in run.results["requirements"]] == list(catalogue(profile))
     assert all(r["status"] == "passed" for r in run.results["requirements"] if r["level"] == "MUST")
+    _assert_its_evidence_audits_clean(tmp_path / "evidence.har", profile)
+
+
+def _assert_its_evidence_audits_clean(har: Path, profile: str) -> None:
+    """The run's own evidence, judged again offline (`tasks-conformance audit`), agrees: every exchange with an
+    operation of the profile passes, judged by that profile; what is ignored is what the suite sends outside the
+    operations on purpose (unknown routes, wrong methods)."""
+    tally = audit([har], None, Redactor())
+    assert (tally.exit_code(), tally.outcomes["fail"]) == (0, 0), [j.problems for j in tally.failures]
+    assert tally.judged > 200 and tally.outcomes["ignored"] < 0.05 * tally.exchanges, tally.ignored
+    assert all(basis.startswith(profile + " ") for basis in tally.bases), tally.bases
+    core = {"listTasks", "createTask", "getTask", "deleteTask", "getTaskLogs", "sendTaskInput"}
+    extra = set(OPERATION_FEATURES) if profile == "stable" else set()
+    assert set(tally.operations) == core | extra
 
 
 def test_a_release_before_pause_skips_its_requirements_with_the_reason(tmp_path: Path) -> None:
