@@ -73,6 +73,7 @@ class TaskLedger:
         self._roles = {token: role for role, token in tokens.items() if token}
         self._tasks: dict[str, CreatedTask] = {}
         self._existing: set[str] = set()
+        self._in_flight: dict[int, str] = {}  # creates sent and not answered yet: id(request) -> the name it asked
         self._lock = threading.Lock()
         self.creates_seen = 0
 
@@ -90,12 +91,25 @@ class TaskLedger:
         return ((isinstance(name, str) and name.lower().startswith(self.prefix + "-"))
                 or (isinstance(prompt, str) and prompt.startswith(self.prefix)))
 
+    def sending(self, request: httpx.Request) -> None:
+        """The transport's watcher, before a request goes: a create is in flight until its answer comes."""
+        if request.method == "POST" and _is_create_path(request.url.path):
+            with self._lock:
+                self._in_flight[id(request)] = _asked_name(request)
+
+    def in_flight(self) -> list[str]:
+        """The names (or "" when none was given) that creates asked for and whose answers never came: an interrupted
+        run may have created them."""
+        with self._lock:
+            return list(self._in_flight.values())
+
     def observe(self, request: httpx.Request, response: httpx.Response) -> None:
-        """The transport's watcher: claim the task a create answered with."""
+        """The transport's watcher, for each answer: claim the task a create answered with."""
         if request.method != "POST" or not _is_create_path(request.url.path):
             return
         with self._lock:
             self.creates_seen += 1
+            self._in_flight.pop(id(request), None)
         if 200 <= response.status_code < 300:
             try:
                 answer = parse_json(response.content)
@@ -130,6 +144,15 @@ class TaskLedger:
             entry = self._tasks.setdefault(task["id"], CreatedTask(task["id"], str(task.get("name") or ""), role,
                                                                     found_by="prefix"))
             return entry
+
+
+def _asked_name(request: httpx.Request) -> str:
+    try:
+        body = parse_json(request.content)
+    except (ValueError, httpx.RequestNotRead):
+        return ""
+    name = body.get("name") if isinstance(body, dict) else None
+    return name if isinstance(name, str) else ""
 
 
 def _is_create_path(path: str) -> bool:
@@ -191,10 +214,10 @@ def sweep(ledger: TaskLedger, clients: Mapping[str, ApiClient], *, confirm_secon
 
     The caller bounds it in time (the transport's cutoff: no request, and no wait for a 429, past cleanup_timeout).
     `confirm_seconds` is how long a task whose delete was accepted may take to go (the run's active_timeout)."""
-    _find_unknown(ledger, clients)
+    listed_all = _find_unknown(ledger, clients)
     if rescan_after is not None:
         interrupts.sleep(rescan_after)
-        _find_unknown(ledger, clients)
+        listed_all = _find_unknown(ledger, clients)
     swept = []
     for entry in ledger.pending():
         client = clients.get(entry.owner) or clients.get("admin")
@@ -213,21 +236,30 @@ def sweep(ledger: TaskLedger, clients: Mapping[str, ApiClient], *, confirm_secon
         else:
             why = f"its delete was answered {entry.delete_answer}" if entry.delete_answer else "not deleted"
         result.left.append(f"{entry.label} ({why})")
+    if not listed_all:  # a create whose answer never came may have made a task no list could show
+        known = {e.name for e in ledger.entries()}
+        result.left += [f"{name or 'a task without a name'} (its create was interrupted before the answer came, and "
+                        "no list could show whether it exists)" for name in ledger.in_flight() if name not in known]
     return result
 
 
-def _find_unknown(ledger: TaskLedger, clients: Mapping[str, ApiClient]) -> None:
+def _find_unknown(ledger: TaskLedger, clients: Mapping[str, ApiClient]) -> bool:
     """Tasks carrying the prefix that the ledger does not know (a create still in flight when the run was
-    interrupted, an answer that could not be read): at most as many as the run sent creates, plus a few."""
-    room = ledger.creates_seen + PREFIX_SLACK - len(ledger.entries())
+    interrupted, an answer that could not be read): at most as many as the run sent creates, plus a few. Whether
+    every role's list could be read."""
+    room = ledger.creates_seen + len(ledger.in_flight()) + PREFIX_SLACK - len(ledger.entries())
+    every_list = True
     for role in ROLES:
         client = clients.get(role)
-        if client is None or room <= 0:
+        if client is None:
             continue
-        for task in listed(client) or []:
+        tasks = listed(client)
+        every_list = every_list and tasks is not None
+        for task in tasks or []:
             if room > 0 and ledger.carries_prefix(task) and ledger.get(task["id"]) is None:
                 ledger.add_found(role, task)
                 room -= 1
+    return every_list
 
 
 def _confirm(ledger: TaskLedger, clients: Mapping[str, ApiClient], seconds: float) -> None:

@@ -69,7 +69,7 @@ class RunContext:
         with self._lock:
             if self._transport is None:
                 self._transport = HttpTransport(self.config.run.http)
-                self._transport.watch(self.ledger.observe)
+                self._transport.watch(self.ledger)
             return self._transport
 
     @property

@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from http.cookiejar import CookieJar, DefaultCookiePolicy
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import requests
@@ -399,7 +399,12 @@ class TransportStats:
 
 
 Observer = Callable[[httpx.Response | None, float, str | None], None]
-Watcher = Callable[[httpx.Request, httpx.Response], None]
+class Watcher(Protocol):
+    """Sees every request this transport sends, before it goes, and every answer it receives."""
+
+    def sending(self, request: httpx.Request) -> None: ...
+
+    def observe(self, request: httpx.Request, response: httpx.Response) -> None: ...
 
 
 class HttpTransport:
@@ -457,6 +462,8 @@ class HttpTransport:
         retries = 0
         while True:
             self.limiter.wait()
+            for watcher in self._watchers:
+                watcher.sending(request)
             started = time.monotonic()
             try:
                 response = self._send_once(client, request)
@@ -474,7 +481,7 @@ class HttpTransport:
             if observe is not None:
                 observe(response, time.monotonic() - started, None)
             for watcher in self._watchers:
-                watcher(request, response)
+                watcher.observe(request, response)
             if response.status_code != 429:
                 return response
             wait = retry_after(response, retries)
@@ -486,8 +493,8 @@ class HttpTransport:
             retries += 1
 
     def watch(self, watcher: Watcher) -> None:
-        """Call `watcher(request, response)` with every answer this transport receives, whoever sent the request
-        (the run's ledger claims the tasks creates answer with)."""
+        """Tell `watcher` of every request this transport sends and every answer it receives, whoever sent the
+        request (the run's ledger claims the tasks creates answer with, and knows the creates still in flight)."""
         self._watchers.append(watcher)
 
     @contextlib.contextmanager
