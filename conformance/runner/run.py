@@ -324,13 +324,13 @@ class ConformanceRun:
 
 def _keep_hypothesis_out_of_the_working_directory() -> None:
     """Hypothesis keeps caches (Unicode tables) in `./.hypothesis` unless told otherwise: a run leaves nothing in
-    the directory it was started from; they go to the user's cache directory, where the next run finds them."""
+    the directory it was started from; they go to the user's cache directory, where the next run finds them.
+    Hypothesis reads its documented HYPOTHESIS_STORAGE_DIRECTORY when it first touches storage, so a run that does
+    not fuzz never imports it."""
     if os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
         return
-    from hypothesis.configuration import set_hypothesis_home_dir
-
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tasks-conformance" / "hypothesis"
-    set_hypothesis_home_dir(cache)
+    os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = str(cache)
 
 
 def _redacted_config(config: Config) -> dict[str, dict[str, Any]]:
