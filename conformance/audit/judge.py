@@ -147,9 +147,9 @@ def _problems(contract: Contract, operation_id: str, exchange: Recorded, path: s
     if status not in documented:
         problems.append(f"status {status} is not documented for {operation_id} ({expect.describe(response)}); "
                         f"documented: {', '.join(map(str, documented))}")
-    spec = operation.responses.get(str(status), {})
+    documented_response = contract.response(operation_id, status)
     schema = contract.response_schema_name(operation_id, status) or ("Error" if status >= 400 else None)
-    bodiless = status in documented and not spec.get("content")
+    bodiless = documented_response is not None and not documented_response.get("content")
     if not exchange.body_complete:
         return problems, "body cut in the recording: not judged"
     try:

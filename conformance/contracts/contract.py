@@ -84,13 +84,18 @@ class Contract:
                 break
         return found
 
+    def response(self, operation_id: str, status: int) -> dict[str, Any] | None:
+        """The documented response of an operation for a status ($ref resolved), or None when undocumented."""
+        response = self.operations[operation_id].responses.get(str(status))
+        if response is not None and "$ref" in response:
+            response = self._resolve(response["$ref"])
+        return response
+
     def response_schema_name(self, operation_id: str, status: int) -> str | None:
         """The component schema name documented for an operation's response, if it has a JSON body."""
-        response = self.operations[operation_id].responses.get(str(status))
+        response = self.response(operation_id, status)
         if response is None:
             return None
-        if "$ref" in response:
-            response = self._resolve(response["$ref"])
         schema = response.get("content", {}).get("application/json", {}).get("schema")
         if not schema:
             return None
