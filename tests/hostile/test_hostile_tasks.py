@@ -64,7 +64,7 @@ def test_a_create_answered_with_someone_elses_task_never_deletes_it(reference: R
 
 def test_every_task_an_interrupted_fuzz_run_created_carries_the_prefix_and_is_removed(
         reference: ReferenceServer, proxy: HostileProxy, proxied_config: Callable[..., Path], tmp_path: Path) -> None:
-    config = proxied_config(fuzz_budget="10")
+    config = proxied_config(fuzz_budget="100")  # more than it gets to spend: the signal comes mid-fuzz
     watch_config(config)
     report_dir = tmp_path / "reports"
     proc = subprocess.Popen(suite_command(config, report_dir, "--", "-k", "test_gate or test_stateful"),
