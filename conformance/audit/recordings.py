@@ -118,10 +118,14 @@ def _scalar(event: yaml.ScalarEvent) -> Any:
     tag = event.tag
     if tag in (None, "!"):
         tag = _CONSTRUCTOR.resolve(yaml.ScalarNode, event.value, event.implicit)
-    node = yaml.ScalarNode(tag, event.value, style=event.style)
+    # The safe loader's constructor for the tag, called directly: construct_object would remember every node it
+    # built (its cache lives as long as the loader), and the file would no longer stream.
+    construct = yaml.SafeLoader.yaml_constructors.get(tag)
+    if construct is None:  # a tag the safe loader does not know (e.g. !!python/unicode): the text as it is
+        return event.value
     try:
-        return _CONSTRUCTOR.construct_object(node, deep=True)
-    except yaml.constructor.ConstructorError:  # a tag the safe loader does not know (e.g. !!python/unicode)
+        return construct(_CONSTRUCTOR, yaml.ScalarNode(tag, event.value, style=event.style))
+    except (yaml.constructor.ConstructorError, ValueError):
         return event.value
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from audit_support import audit, write_har
 
 from conformance.audit.recordings import RecordingError, read
@@ -105,6 +106,21 @@ def test_exchanges_stream_before_the_end_of_the_file_is_read(tmp_path: Path) -> 
     assert seen == [200, 200, 200]
     result = audit(path)
     assert result.code == 2 and "3 judged: 3 passed" in result.output
+
+
+def test_cassette_interactions_stream_too(tmp_path: Path) -> None:
+    item = {"request": {"method": "GET", "uri": "https://coder.example.com/api/v2/tasks", "headers": {}, "body": None},
+            "response": {"status": {"code": 200, "message": "OK"},
+                         "headers": {"Content-Type": ["application/json"]},
+                         "body": {"string": json.dumps(EMPTY_LIST)}}}
+    text = yaml.safe_dump({"interactions": [item] * 3, "version": 1})
+    path = tmp_path / "broken-tail.yaml"
+    path.write_text(text.replace("version: 1", "version: [1"), encoding="utf-8")
+    seen = []
+    with pytest.raises(RecordingError):
+        for exchange in read(path):
+            seen.append(exchange.status)
+    assert seen == [200, 200, 200]
 
 
 def test_base64_har_content_and_a_large_file(tmp_path: Path) -> None:
