@@ -1,7 +1,8 @@
 """`tasks-conformance audit FILE...`: the lines of what failed, a summary, `--json`, the exit code.
 
-Exit 0: every judged exchange passed; 1: one failed; 2: a file could not be read as a recording, or none of the
-files had an exchange with the Tasks API (the wrong file, most likely). Secrets the recordings carry (tokens in
+Exit 0: every judged exchange passed; 1: one failed; 2: a file named on the command line could not be read as a
+recording (in a directory given, files that are no recordings are skipped), or no exchange of the files could be
+judged (the wrong file, most likely). Secrets the recordings carry (tokens in
 headers, cookies, query parameters) are learned as they are read and masked, with their encoded forms, in
 everything printed; server-supplied text never reaches the terminal raw.
 """
@@ -43,7 +44,7 @@ EPILOG = """\
 exit codes:
   0    every judged exchange passed
   1    an exchange failed
-  2    a file is not a readable HAR file or cassette, or no file had Tasks API traffic
+  2    a file named is not a readable HAR file or cassette, or no exchange could be judged
 """
 
 
@@ -60,6 +61,7 @@ class Tally:
 
     files: list[str] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # files in a directory given that are no recordings
     exchanges: int = 0
     outcomes: Counter[str] = field(default_factory=Counter)
     operations: dict[str, Counter[str]] = field(default_factory=dict)
@@ -97,15 +99,12 @@ def learn_secrets(exchange: Recorded, redactor: redact.Redactor) -> None:
     values: list[str] = list(exchange.cookies)
     for name, value in (*exchange.request_headers, *exchange.response_headers):
         low = name.lower()
-        if low not in redact.SECRET_HEADERS:
-            continue
-        values.append(value)
         if low == "cookie":
             values.extend(part.split("=", 1)[-1] for part in value.split(";"))
-        elif low == "set-cookie":
+        elif low == "set-cookie":  # the value only: its attributes (Expires) change from answer to answer
             values.append(value.split(";", 1)[0].split("=", 1)[-1])
-        else:
-            values.append(value.split(" ", 1)[-1])  # "Bearer <token>"
+        elif low in redact.SECRET_HEADERS:
+            values.append(value.split(" ", 1)[-1])  # "Bearer <token>", or the token itself
     try:
         query = urlsplit(exchange.url).query
     except ValueError:
@@ -113,7 +112,7 @@ def learn_secrets(exchange: Recorded, redactor: redact.Redactor) -> None:
     values.extend(v for k, v in parse_qsl(query) if k.lower() in redact.SECRET_QUERY_KEYS)
     for value in values:
         value = value.strip()
-        if len(value) >= _MIN_SECRET and value != redact.MASK:
+        if len(value) >= _MIN_SECRET and value != redact.MASK and value not in redactor.secrets:
             redactor.add(value)
 
 
@@ -124,17 +123,22 @@ def audit(paths: Iterable[Path], profile: str | None, redactor: redact.Redactor,
 
     tally = Tally()
     last = time.monotonic()
-    for path in expand(paths):
-        tally.files.append(str(path))
+    for path, named in expand(paths):
+        read_before = tally.exchanges
         try:
             for exchange in read(path):
                 learn_secrets(exchange, redactor)
                 tally.add(judge(exchange, profile))
                 if progress is not None and time.monotonic() - last > PROGRESS_EVERY:
                     last = time.monotonic()
-                    print(f"audit: {tally.exchanges} exchanges read ({path.name})", file=progress, flush=True)
+                    print(f"audit: {tally.exchanges} exchanges read ({redactor.text(path.name)})", file=progress,
+                          flush=True)
         except RecordingError as exc:
+            if not named and tally.exchanges == read_before:  # e.g. the results.json next to an evidence.har
+                tally.skipped.append(str(path))
+                continue
             tally.unreadable.append(str(exc))
+        tally.files.append(str(path))
     return tally
 
 
@@ -151,7 +155,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _shown(judgement: Judgement, redactor: redact.Redactor) -> dict[str, Any]:
     data = asdict(judgement)
-    data["path"] = redactor.text(judgement.path)
+    for key in ("source", "path", "note", "basis"):
+        data[key] = redactor.text(judgement.__dict__[key])
     data["problems"] = [redactor.text(p) for p in judgement.problems]
     return data
 
@@ -160,6 +165,7 @@ def as_json(tally: Tally, redactor: redact.Redactor) -> dict[str, Any]:
     return {
         "files": [redactor.text(f) for f in tally.files],
         "unreadable": [redactor.text(u) for u in tally.unreadable],
+        "skipped": [redactor.text(f) for f in tally.skipped],
         "exchanges": tally.exchanges, "judged": tally.judged, "passed": tally.outcomes[PASSED],
         "failed": tally.outcomes[FAILED], "ignored": tally.outcomes[IGNORED],
         "ignored_by_reason": dict(tally.ignored.most_common()),
@@ -176,8 +182,8 @@ def as_json(tally: Tally, redactor: redact.Redactor) -> dict[str, Any]:
 def as_text(tally: Tally, redactor: redact.Redactor) -> Iterator[str]:
     for judgement in tally.failures:
         shown = _shown(judgement, redactor)
-        yield (f"FAIL  {judgement.source}  {judgement.method} {shown['path']} -> {judgement.status}  "
-               f"{judgement.operation}  [judged by {judgement.basis}]")
+        yield (f"FAIL  {shown['source']}  {redactor.text(judgement.method)} {shown['path']} -> {judgement.status}  "
+               f"{judgement.operation}  [judged by {shown['basis']}]")
         for problem in shown["problems"]:
             yield f"      {problem}"
     if tally.outcomes[FAILED] > len(tally.failures):
@@ -185,6 +191,8 @@ def as_text(tally: Tally, redactor: redact.Redactor) -> Iterator[str]:
     for problem in tally.unreadable:
         yield f"UNREADABLE  {redactor.text(problem)}"
     files = f"{len(tally.files)} file{'s' if len(tally.files) != 1 else ''}"
+    if tally.skipped:
+        files += f" ({len(tally.skipped)} more in the directories given are no recordings: skipped)"
     yield (f"audited {files}: {tally.exchanges} exchanges; {tally.judged} judged: {tally.outcomes[PASSED]} passed, "
            f"{tally.outcomes[FAILED]} failed; {tally.outcomes[IGNORED]} ignored")
     for note, count in tally.ignored.most_common(8):
@@ -196,8 +204,8 @@ def as_text(tally: Tally, redactor: redact.Redactor) -> Iterator[str]:
     for basis, count in tally.bases.most_common():
         yield f"  judged by {redactor.text(basis)}: {count}"
     for note, count in tally.notes.most_common():
-        yield f"  in part {count:6}  {note}"
+        yield f"  in part {count:6}  {redactor.text(note)}"
     if not tally.judged and not tally.unreadable:
-        yield "nothing to audit: no exchange with the Tasks API in the files given"
+        yield "nothing to audit: no exchange in the files given has an operation of a contract to judge it by"
     verdict = {EXIT_PASS: "PASS", EXIT_FAIL: "FAIL"}.get(tally.exit_code(), "INCOMPLETE")
     yield f"audit: {verdict}"

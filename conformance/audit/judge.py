@@ -25,18 +25,23 @@ from conformance.audit import FAILED, IGNORED, PASSED
 from conformance.audit.recordings import Recorded
 from conformance.contracts.contract import Contract, contract_for
 from conformance.contracts.profiles import (
+    EXPERIMENTAL,
     OPERATION_FEATURES,
     PROFILES,
+    REMOVED_IN,
+    STABLE,
     RemovedApi,
     Terms,
     parse_version,
     profile_for,
+    shown,
 )
 from conformance.runner import expect
 from conformance.runner.detect import VERSION_HEADER
 from conformance.runner.transport import MAX_JSON_DEPTH, json_too_deep
 
-_TASKS_PATH = re.compile(r"(/api/(?:v2|experimental))(/tasks(?:/.*)?)$")
+_PREFIXES = sorted({prefix for p in PROFILES.values() for prefix in (p.prefix, *p.aliases)}, key=len, reverse=True)
+_TASKS_PATH = re.compile("(" + "|".join(map(re.escape, _PREFIXES)) + r")(/tasks(?:/.*)?)$")
 _DROPPED_HEADERS = ("content-encoding", "content-length", "transfer-encoding")  # the body is already decoded
 
 
@@ -74,13 +79,16 @@ def route(url: str) -> Route | None:
 
 
 def terms_for(headers_version: str, prefix: str, explicit: str | None) -> Terms:
-    """The contract one exchange is judged by; RemovedApi when its release has no Tasks API."""
-    if explicit:
-        return Terms(PROFILES[explicit], reason="set by --profile")
+    """The contract one exchange is judged by; RemovedApi when its release has no Tasks API. An explicit profile
+    keeps the recorded release, as a run's does (runner/detect.py): features the release predates are not judged."""
     version = parse_version(headers_version)
+    if version is not None and version >= REMOVED_IN:
+        profile_for(version)  # raises RemovedApi with the sentence
+    if explicit:
+        return Terms(PROFILES[explicit], version, "set by --profile")
     if version is not None:
         return Terms(profile_for(version), version, "from X-Coder-Build-Version")
-    profile = PROFILES["stable" if prefix == "/api/v2" else "experimental"]
+    profile = STABLE if prefix == STABLE.prefix else EXPERIMENTAL  # as a run probing the prefixes would
     return Terms(profile, reason=f"no release recorded: the generation of {prefix}")
 
 
@@ -120,7 +128,7 @@ def judge(exchange: Recorded, explicit_profile: str | None = None) -> Judgement:
     try:
         terms = terms_for(version, found.prefix, explicit_profile)
     except RemovedApi as exc:
-        return replace(base, note=str(exc).split(":")[0] + " (removed in v2.37.0)")
+        return replace(base, note=f"{str(exc).split(':')[0]} (removed in {shown(REMOVED_IN)})")
     profile = terms.profile
     if found.prefix not in (profile.prefix, *profile.aliases):
         return replace(base, basis=terms.describe,
@@ -132,7 +140,11 @@ def judge(exchange: Recorded, explicit_profile: str | None = None) -> Judgement:
     feature = OPERATION_FEATURES.get(operation)
     if feature and not terms.has(feature):
         return replace(base, operation=operation, basis=terms.describe, note=terms.missing(feature))
-    problems, note = _problems(contract_for(profile.name), operation, exchange, found.path)
+    try:
+        problems, note = _problems(contract_for(profile.name), operation, exchange, found.path)
+    except (httpx.InvalidURL, UnicodeError, ValueError) as exc:  # a recording is read, not trusted
+        return replace(base, operation=operation, basis=terms.describe,
+                       note=f"could not be judged: {type(exc).__name__}")
     return replace(base, outcome=FAILED if problems else PASSED, operation=operation, basis=terms.describe,
                    problems=tuple(problems), note=note)
 
@@ -151,7 +163,7 @@ def _problems(contract: Contract, operation_id: str, exchange: Recorded, path: s
     schema = contract.response_schema_name(operation_id, status) or ("Error" if status >= 400 else None)
     bodiless = documented_response is not None and not documented_response.get("content")
     if not exchange.body_complete:
-        return problems, "body cut in the recording: not judged"
+        return problems, "body not (wholly) in the recording: not judged"
     try:
         if bodiless:
             expect.empty_body(response)
@@ -169,8 +181,9 @@ def _problems(contract: Contract, operation_id: str, exchange: Recorded, path: s
 
 def _response(exchange: Recorded, path: str) -> httpx.Response:
     """The recorded answer as the checks see one (its body already decoded)."""
-    kept = [(k, v) for k, v in exchange.response_headers if k.lower() not in _DROPPED_HEADERS]
-    request = httpx.Request(exchange.method or "GET", _url(path))
+    kept = [(k.encode("utf-8", "surrogatepass"), v.encode("utf-8", "surrogatepass"))
+            for k, v in exchange.response_headers if k.lower() not in _DROPPED_HEADERS]
+    request = httpx.Request(exchange.method or "GET", _url("/" + path.lstrip("/")))
     return httpx.Response(exchange.status, headers=kept, content=exchange.body, request=request)
 
 

@@ -26,6 +26,7 @@ import yaml
 from conformance.runner.evidence import CUT_COMMENT
 from conformance.runner.transport import DEFAULT_MAX_BODY_BYTES, BodyTooLarge, decode_body
 
+_BOM = b"\xef\xbb\xbf"
 MAX_BODY_BYTES = DEFAULT_MAX_BODY_BYTES  # the most of one body an audit reads, as a run does
 RECORDING_SUFFIXES = (".har", ".json", ".yaml", ".yml")  # the files taken from a directory
 
@@ -49,17 +50,19 @@ class Recorded:
     cookies: tuple[str, ...] = ()  # cookie values the recording lists apart from the headers (HAR)
 
     def response_header(self, name: str) -> str:
-        return next((v for k, v in self.response_headers if k.lower() == name), "")
+        return _header(self.response_headers, name)
 
 
-def expand(paths: Iterable[Path]) -> Iterator[Path]:
-    """The files to read: each file given, and the recordings under each directory given (sorted, recursively:
-    pytest-recording keeps one cassette per test under `cassettes/<module>/`)."""
+def expand(paths: Iterable[Path]) -> Iterator[tuple[Path, bool]]:
+    """The files to read, each with whether it was named (not found in a directory): each file given, and the
+    files under each directory given with a recording's suffix (sorted, recursively: pytest-recording keeps one
+    cassette per test under `cassettes/<module>/`)."""
     for path in paths:
         if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in RECORDING_SUFFIXES)
+            for found in sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in RECORDING_SUFFIXES):
+                yield found, False
         else:
-            yield path
+            yield path, True
 
 
 def read(path: Path) -> Iterator[Recorded]:
@@ -71,11 +74,12 @@ def read(path: Path) -> Iterator[Recorded]:
     with handle:
         if not path.is_file():
             raise RecordingError(f"{path}: not a regular file")
-        first = handle.read(1024).lstrip()[:1]
-        handle.seek(0)
+        head = handle.read(1024)
+        start = len(_BOM) if head.startswith(_BOM) else 0  # some exporters on Windows write one
+        handle.seek(start)
         try:
-            if first in (b"{", b"["):
-                yield from _json_records(path, handle)
+            if head[start:].lstrip()[:1] in (b"{", b"["):
+                yield from _json_records(path, handle, start)
             else:
                 yield from _yaml_records(path, handle)
         except (ijson.JSONError, yaml.YAMLError, UnicodeDecodeError) as exc:
@@ -94,7 +98,7 @@ def _where(exc: Exception) -> str:
 _JSON_LISTS = {"log.entries": "har", "interactions": "vcr", "": "vcr"}  # "": a top-level list (older cassettes)
 
 
-def _json_records(path: Path, handle: IO[bytes]) -> Iterator[Recorded]:
+def _json_records(path: Path, handle: IO[bytes], start: int) -> Iterator[Recorded]:
     """Find where the exchanges are (a first look that stops there), then build them with ijson's C backend."""
     kind, items = "", ""
     for prefix, event, _ in ijson.parse(handle):
@@ -103,7 +107,7 @@ def _json_records(path: Path, handle: IO[bytes]) -> Iterator[Recorded]:
             break
     if not kind:
         raise RecordingError(f"{path}: neither a HAR file (log.entries) nor a VCR cassette (interactions)")
-    handle.seek(0)
+    handle.seek(start)
     build = _har_entry if kind == "har" else _interaction
     for number, item in enumerate(ijson.items(handle, items, use_float=True), 1):
         yield build(f"{path.name}#{number}", item)
@@ -207,6 +211,19 @@ def _pairs(headers: Any) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
+def _status(value: Any) -> int:
+    """A recorded status code (an int, or digits in a string); 0 for anything else (no answer recorded)."""
+    if isinstance(value, bool):
+        return 0
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return 0
+
+
 def _bounded(data: bytes, complete: bool) -> tuple[bytes, bool]:
     if len(data) > MAX_BODY_BYTES:
         return data[:MAX_BODY_BYTES], False
@@ -223,7 +240,8 @@ def _har_entry(source: str, entry: Any) -> Recorded:
     request, response = _part(entry, "request"), _part(entry, "response")
     content = _part(response, "content")
     text = _text(content.get("text"))
-    complete = content.get("comment") != CUT_COMMENT
+    # a body the recording cut, or left out (browsers save HARs "without content"), cannot be judged
+    complete = content.get("comment") != CUT_COMMENT and ("text" in content or not content.get("size"))
     if content.get("encoding") == "base64":
         try:
             body = base64.b64decode(text, validate=False)
@@ -236,11 +254,13 @@ def _har_entry(source: str, entry: Any) -> Recorded:
         body, complete = _decoded(body, _header(headers, "content-encoding") or "gzip", complete)
     body, complete = _bounded(body, complete)
     cookies = tuple(_text(c.get("value")) for part in (request, response)
-                    for c in part.get("cookies") or [] if isinstance(c, dict))
-    status = response.get("status")
+                    for c in _list(part.get("cookies")) if isinstance(c, dict))
     return Recorded(source, _text(request.get("method")).upper(), _text(request.get("url")),
-                    status if isinstance(status, int) else 0, _pairs(request.get("headers")), headers, body,
-                    complete, cookies)
+                    _status(response.get("status")), _pairs(request.get("headers")), headers, body, complete, cookies)
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _header(headers: tuple[tuple[str, str], ...], name: str) -> str:
@@ -258,7 +278,12 @@ def _decoded(body: bytes, encoding: str, complete: bool) -> tuple[bytes, bool]:
 
 def _vcr_body(body: Any) -> bytes:
     if isinstance(body, dict):
-        body = body.get("string", body.get("base64_string"))
+        if "string" not in body and isinstance(body.get("base64_string"), str):  # Ruby's VCR for binary bodies
+            try:
+                return base64.b64decode(body["base64_string"])
+            except (binascii.Error, ValueError):
+                return body["base64_string"].encode("utf-8", "surrogatepass")
+        body = body.get("string")
     if isinstance(body, bytes):
         return body
     return _text(body).encode("utf-8", "surrogatepass")
@@ -267,9 +292,9 @@ def _vcr_body(body: Any) -> bytes:
 def _interaction(source: str, item: Any) -> Recorded:
     request, response = _part(item, "request"), _part(item, "response")
     status = response.get("status")
-    code = status.get("code") if isinstance(status, dict) else status
+    code = _status(status.get("code") if isinstance(status, dict) else status)
     headers = _pairs(response.get("headers"))
     body, complete = _decoded(_vcr_body(response.get("body")), _header(headers, "content-encoding"), True)
     body, complete = _bounded(body, complete)
     return Recorded(source, _text(request.get("method")).upper(), _text(request.get("uri") or request.get("url")),
-                    code if isinstance(code, int) else 0, _pairs(request.get("headers")), headers, body, complete)
+                    code, _pairs(request.get("headers")), headers, body, complete)

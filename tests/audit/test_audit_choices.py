@@ -45,7 +45,10 @@ def test_without_a_recorded_release_the_prefix_decides() -> None:
 
 def test_an_explicit_profile_wins_over_the_recorded_release() -> None:
     judgement = judge(_exchange("/api/experimental/tasks/me/x", version="v2.34.0"), "legacy")
-    assert judgement.basis == "legacy (set by --profile)"
+    assert judgement.basis == "legacy at v2.34.0 (set by --profile)"
+    # the recorded release still says which operations it had, as in a run
+    pause = judge(_exchange(f"/api/v2/tasks/me/{TASK_ID}/pause", version="v2.29.0", method="POST"), "stable")
+    assert pause.outcome == IGNORED and pause.note.startswith("not in v2.29.0: ")
 
 
 def test_a_release_without_the_tasks_api_is_not_judged() -> None:
@@ -107,3 +110,15 @@ def test_a_wrong_method_and_no_answer_are_ignored() -> None:
     assert judge(_exchange("/api/v2/tasks", 405, method="PUT")).note == (
         "no PUT operation at this path in the stable contract")
     assert judge(_exchange("/api/v2/tasks", 0)).note == "no answer recorded"
+
+
+@pytest.mark.parametrize("url", ["coder.example.com/api/v2/tasks", "localhost:3000/api/v2/tasks"])
+def test_a_url_without_a_scheme_is_judged(url: str) -> None:
+    exchange = Recorded("t.har#1", "GET", url, 200, (), JSON_HEADERS, b'{"tasks": [], "count": 0}')
+    assert judge(exchange).outcome == PASSED
+
+
+def test_odd_header_values_do_not_stop_the_judge() -> None:
+    headers = (*JSON_HEADERS, ("Server", "caf\u00e9"))
+    exchange = Recorded("t.har#1", "GET", "https://h/api/v2/tasks", 200, (), headers, b'{"tasks": [], "count": 0}')
+    assert judge(exchange).outcome == PASSED

@@ -130,3 +130,42 @@ def test_base64_har_content_and_a_large_file(tmp_path: Path) -> None:
     path = write_har(_har(*[entry] * 20000), tmp_path / "large.har")
     data = audit(path, "--json").json()
     assert data["exit_code"] == 0 and data["passed"] == 20000 and data["by_operation"]["listTasks"]["judged"] == 20000
+
+
+def test_odd_but_valid_recordings(tmp_path: Path) -> None:
+    """A BOM before the JSON, a status as a string, cookies that are not a list, a body the HAR left out, Ruby VCR's
+    base64_string bodies."""
+    entry = _entry("/api/v2/tasks", 200, EMPTY_LIST)
+    entry["response"]["status"] = "200"
+    entry["request"]["cookies"] = 5
+    unsaved = _entry("/api/v2/tasks", 200, EMPTY_LIST)
+    del unsaved["response"]["content"]["text"]
+    path = tmp_path / "windows.har"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(_har(entry, unsaved)).encode())
+    data = audit(path, "--json").json()
+    assert (data["exit_code"], data["passed"], data["failed"]) == (0, 2, 0), data
+    assert data["not_judged_in_part"] == {"body not (wholly) in the recording: not judged": 1}
+    ruby = {"interactions": [{"request": {"method": "GET", "uri": "https://h/api/v2/tasks"},
+                              "response": {"status": {"code": 200}, "headers": {"Content-Type": ["application/json"]},
+                                           "body": {"encoding": "UTF-8", "base64_string":
+                                                    base64.b64encode(json.dumps(EMPTY_LIST).encode()).decode()}}}]}
+    cassette = tmp_path / "ruby.yml"
+    cassette.write_text(yaml.safe_dump(ruby), encoding="utf-8")
+    assert audit(cassette, "--json").json()["passed"] == 1
+
+
+def test_a_directory_skips_files_that_are_no_recordings(tmp_path: Path) -> None:
+    """`audit reports/`: the results.json beside evidence.har is no recording; named on its own, it is unreadable."""
+    write_har(_har(_entry("/api/v2/tasks", 200, EMPTY_LIST)), tmp_path / "evidence.har")
+    (tmp_path / "results.json").write_text('{"verdict": "pass"}', encoding="utf-8")
+    result = audit(tmp_path)
+    assert result.code == 0 and "1 more in the directories given are no recordings: skipped" in result.output
+    assert audit(tmp_path / "results.json").code == 2
+
+
+def test_a_secret_in_a_file_name_is_masked(tmp_path: Path) -> None:
+    path = write_har(_har(_entry(f"/api/v2/tasks?coder_session_token={TOKEN}", 299, "not json")),
+                     tmp_path / f"run-{TOKEN}.har")
+    for args in ((), ("--json",)):
+        result = audit(path, *args)
+        assert result.code == 1 and TOKEN not in result.output and TOKEN.split("-", 1)[1] not in result.output
