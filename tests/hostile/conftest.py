@@ -1,11 +1,21 @@
 """Fixtures of the hostile-server self-tests, and the leak scan that follows every one of them."""
 
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
 import leaks
 import pytest
 from hostile_support import proxied_config, proxy, reference  # noqa: F401  (fixtures)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def runs_take_ctrl_c() -> None:
+    """The suite honours an ignored SIGINT (nohup, a shell's background job), and a child inherits the ignoring:
+    started from a background job, every run here would ignore the Ctrl-C the interrupt tests send. Handled here,
+    the signal is back to its default in the runs these tests start."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(autouse=True)
