@@ -33,6 +33,17 @@ def wait_status(run: RunContext, tasks: TaskFactory, client: ApiClient, task_id:
                        last=lambda t: f"status {t['status']!r}")
 
 
+def _follow(run: RunContext, tasks: TaskFactory, client: ApiClient, task_id: str, response: httpx.Response,
+            wanted: str, what: str) -> tuple[dict[str, Any] | None, str | None]:
+    """After a pause or resume: the task once it shows `wanted` (a 202 accepted it), or why it did not get there."""
+    if response.status_code != 202:
+        return None, f"{what} answered {response.status_code}"
+    try:
+        return wait_status(run, tasks, client, task_id, wanted, what), None
+    except CheckFailure as exc:
+        return None, str(exc)
+
+
 @dataclass
 class Paused(Shared):
     """A task of the primary member: created, active, then paused once."""
@@ -57,13 +68,8 @@ def paused(run: RunContext, api: ApiClient) -> Iterator[Paused]:
         with run.evidence.shared(log):
             task = factory.create_active(api, "pause")
             result = Paused(task, api.pause_task(task["id"]), evidence=log)
-            if result.response.status_code == 202:
-                try:
-                    result.reached = wait_status(run, factory, api, task["id"], run.terms.profile.stopped, "pause")
-                except CheckFailure as exc:
-                    result.problem = str(exc)
-            else:
-                result.problem = f"pause answered {result.response.status_code}"
+            result.reached, result.problem = _follow(run, factory, api, task["id"], result.response,
+                                                     run.terms.profile.stopped, "pause")
         yield result
     finally:
         factory.cleanup()
@@ -166,13 +172,8 @@ def resumed(run: RunContext, paused: Paused, api: ApiClient) -> Resumed:
     log: list[Exchange] = []
     with run.evidence.shared(log):
         result = Resumed(api.resume_task(task["id"]), evidence=log)
-        if result.response.status_code == 202:
-            try:
-                result.reached = wait_status(run, factory, api, task["id"], run.terms.profile.active, "resume")
-            except CheckFailure as exc:
-                result.problem = str(exc)
-        else:
-            result.problem = f"resume answered {result.response.status_code}"
+        result.reached, result.problem = _follow(run, factory, api, task["id"], result.response,
+                                                 run.terms.profile.active, "resume")
     return result
 
 

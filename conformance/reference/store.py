@@ -389,23 +389,24 @@ class TaskStore:
         Without ``effect`` the build is counted but nothing starts."""
         with self._lock:
             now = self._clock()
-            record = self._live(task_id, now)
-            status = self._phase(record, now)[0]
-            if status != "paused" and paused_only:
-                raise NotPaused(status)
+            record, status = self._paused(task_id, now, paused_only)
             record.build_number += 1
             if status == "paused" and effect:
                 record.paused_at, record.started_at = None, now
             return record.build_number
 
+    def _paused(self, task_id: str, now: float, paused_only: bool) -> tuple[_TaskRecord, str]:
+        """The live record and its status; NotPaused unless it is paused (when ``paused_only``). Under the lock."""
+        record = self._live(task_id, now)
+        status = self._phase(record, now)[0]
+        if status != "paused" and paused_only:
+            raise NotPaused(status)
+        return record, status
+
     def update_input(self, task_id: str, text: str, *, paused_only: bool = True, save: bool = True) -> None:
         """Replace a paused task's prompt; NotPaused otherwise."""
         with self._lock:
-            now = self._clock()
-            record = self._live(task_id, now)
-            status = self._phase(record, now)[0]
-            if status != "paused" and paused_only:
-                raise NotPaused(status)
+            record, _ = self._paused(task_id, self._clock(), paused_only)
             if save:
                 record.initial_prompt = text
 
