@@ -13,9 +13,8 @@ import httpx
 import pytest
 
 from conformance.contracts.contract import default_contract
-from conformance.runner import expect
+from conformance.runner import expect, waits
 from conformance.runner.client import ApiClient
-from conformance.runner.expect import CheckFailure
 from conformance.runner.session import RunContext
 from conformance.runner.tasks import TaskFactory
 
@@ -47,11 +46,10 @@ def _busy(run: RunContext, client: ApiClient, task_id: str, response: httpx.Resp
 
 def _poll_past_busy(run: RunContext, client: ApiClient, task_id: str, call: Callable[[], httpx.Response],
                     what: str) -> httpx.Response:
-    settings = run.config.run
     busy = " or ".join(str(c) for c in run.terms.busy_codes)
-    return expect.poll(call, lambda r: not _busy(run, client, task_id, r), timeout=settings.active_timeout,
-                       interval=settings.poll_interval, waiting_for=f"{what} to stop answering {busy} (agent busy)",
-                       last=lambda r: f"{r.status_code} for {expect.describe(r)}")
+    return run.waits.poll(waits.NOT_BUSY, call, lambda r: not _busy(run, client, task_id, r),
+                          waiting_for=f"{what} to stop answering {busy} (agent busy)",
+                          last=lambda r: f"{r.status_code} for {expect.describe(r)}")
 
 
 def send_when_ready(run: RunContext, client: ApiClient, task_id: str, text: str) -> httpx.Response:
@@ -103,13 +101,12 @@ def probe_before_active(tasks: TaskFactory, client: ApiClient, label: str, opera
 
 
 def wait_gone(run: RunContext, client: ApiClient, task_id: str) -> httpx.Response | None:
-    """Poll get after a delete until it no longer answers 200; that response, or None at the deadline."""
-    settings = run.config.run
+    """Poll get after a delete until it no longer answers 200; that response, or None at the deadline (blocked at
+    once when an earlier wait for a delete to take effect ran out its deadline)."""
     try:
-        return expect.poll(lambda: client.get_task(task_id), lambda r: r.status_code != 200,
-                           timeout=settings.active_timeout, interval=settings.poll_interval,
-                           waiting_for=f"task {task_id} to disappear", last=lambda r: str(r.status_code))
-    except CheckFailure:
+        return run.waits.poll(waits.GONE, lambda: client.get_task(task_id), lambda r: r.status_code != 200,
+                              waiting_for=f"task {task_id} to disappear", last=lambda r: str(r.status_code))
+    except expect.TimedOut:
         return None
 
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from conformance.checks._task_helpers import random_uuid, unique_text, wait_gone
-from conformance.runner import expect
+from conformance.runner import expect, waits
 from conformance.runner.client import ApiClient
 from conformance.runner.evidence import Exchange, Shared
 from conformance.runner.expect import CheckFailure
@@ -81,10 +81,9 @@ def test_delete_gone_from_list(run: RunContext, api: ApiClient, deleted: Deleted
         body = expect.ok(response, 200, "TaskListResponse")
         return [t["id"] for t in body["tasks"]]
 
-    expect.poll(listed_ids, lambda ids: task_id not in ids, timeout=run.config.run.active_timeout,
-                interval=run.config.run.poll_interval,
-                waiting_for=f"deleted task {task_id} to disappear from GET /tasks",
-                last=lambda ids: f"the list still contains it ({len(ids)} tasks)")
+    run.waits.poll(waits.GONE_FROM_LIST, listed_ids, lambda ids: task_id not in ids,
+                   waiting_for=f"deleted task {task_id} to disappear from GET /tasks",
+                   last=lambda ids: f"the list still contains it ({len(ids)} tasks)")
 
 
 @pytest.mark.requirement("DELETE-GONE-LOGS-SEND")

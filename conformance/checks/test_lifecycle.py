@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from conformance.checks._task_helpers import parse_time
-from conformance.runner import expect
+from conformance.runner import expect, waits
 from conformance.runner.client import ApiClient
 from conformance.runner.evidence import Exchange, Shared
 from conformance.runner.expect import CheckFailure
@@ -43,10 +43,9 @@ def observed(run: RunContext, api: ApiClient) -> Iterator[Observed]:
 
         try:
             with run.evidence.shared(log):
-                expect.poll(probe, lambda t: t["status"] not in run.terms.profile.starting,
-                            timeout=run.config.run.active_timeout, interval=run.config.run.poll_interval,
-                            waiting_for=f"task {created['id']} to become {run.terms.profile.active}",
-                            last=lambda t: f"status {t['status']!r}")
+                run.waits.poll(waits.ACTIVE, probe, lambda t: t["status"] not in run.terms.profile.starting,
+                               waiting_for=f"task {created['id']} to become {run.terms.profile.active}",
+                               last=lambda t: f"status {t['status']!r}")
         except CheckFailure as exc:
             result.problem = str(exc)
         yield result

@@ -16,9 +16,8 @@ from conformance.checks._task_helpers import (
     unique_text,
 )
 from conformance.contracts.profiles import EXPERIMENTAL
-from conformance.runner import expect
+from conformance.runner import expect, waits
 from conformance.runner.client import ApiClient
-from conformance.runner.expect import CheckFailure
 from conformance.runner.session import RunContext
 from conformance.runner.tasks import TaskFactory
 
@@ -49,10 +48,9 @@ def test_logs_body_schema(run: RunContext, api: ApiClient, active_task: dict[str
         return isinstance(body, dict) and bool(body.get("logs"))
 
     try:
-        response = expect.poll(lambda: logs_when_ready(run, api, task_id), has_entries,
-                               timeout=run.config.run.active_timeout, interval=run.config.run.poll_interval,
-                               waiting_for="log entries")
-    except CheckFailure:
+        response = run.waits.poll(waits.ENTRIES, lambda: logs_when_ready(run, api, task_id), has_entries,
+                                  waiting_for="log entries")
+    except (expect.TimedOut, expect.Blocked):
         response = logs_when_ready(run, api, task_id)  # still empty: check the empty list's shape
     if response.status_code != 200:
         pytest.skip(f"{expect.describe(response)} answered {response.status_code}; see LOGS-STATUS-200")

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from conformance.checks._task_helpers import expect_snapshot, logs_when_ready, unique_text
-from conformance.runner import expect
+from conformance.runner import expect, waits
 from conformance.runner.client import ApiClient
 from conformance.runner.evidence import Exchange, Shared
 from conformance.runner.expect import CheckFailure
@@ -25,11 +25,10 @@ from conformance.runner.tasks import TaskFactory
 
 def wait_status(run: RunContext, tasks: TaskFactory, client: ApiClient, task_id: str, wanted: str,
                 what: str) -> dict[str, Any]:
-    """Poll get until the task has status `wanted` (CheckFailure at the deadline)."""
-    settings = run.config.run
-    return expect.poll(lambda: tasks.get(client, task_id), lambda t: t["status"] == wanted,
-                       timeout=settings.active_timeout, interval=settings.poll_interval,
-                       waiting_for=f"task {task_id} to become {wanted} after {what}",
+    """Poll get until the task has status `wanted` (TimedOut at the deadline)."""
+    kind = waits.PAUSED if what == "pause" else waits.RESUMED
+    return run.waits.poll(kind, lambda: tasks.get(client, task_id), lambda t: t["status"] == wanted,
+                          waiting_for=f"task {task_id} to become {wanted} after {what}",
                        last=lambda t: f"status {t['status']!r}")
 
 

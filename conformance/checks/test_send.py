@@ -17,10 +17,9 @@ from conformance.checks._task_helpers import (
     send_when_ready,
     unique_text,
 )
-from conformance.runner import expect
+from conformance.runner import expect, waits
 from conformance.runner.client import ApiClient
 from conformance.runner.evidence import Exchange, Shared
-from conformance.runner.expect import CheckFailure
 from conformance.runner.session import RunContext
 from conformance.runner.tasks import TaskFactory
 
@@ -75,9 +74,8 @@ def test_send_input_logged(run: RunContext, api: ApiClient, sent: Sent) -> None:
         # Stop early on an exact copy typed 'output' too: a correct server logs the input before any reply.
         return any(e.get("content") == sent.content for e in entries)
 
-    entries = expect.poll(lambda: log_entries(logs_when_ready(run, api, sent.task_id)), done,
-                          timeout=run.config.run.active_timeout, interval=run.config.run.poll_interval,
-                          waiting_for=f"an 'input' entry with the sent content {sent.content!r} in the logs of "
+    entries = run.waits.poll(waits.LOGGED, lambda: log_entries(logs_when_ready(run, api, sent.task_id)), done,
+                             waiting_for=f"an 'input' entry with the sent content {sent.content!r} in the logs of "
                                       f"task {sent.task_id}",
                           last=lambda e: describe_entries(e, sent.content))
     if _input_index(entries, sent.content) is None:
@@ -99,12 +97,11 @@ def test_send_output_follows(run: RunContext, api: ApiClient, sent: Sent) -> Non
         return index is not None and any(e.get("type") == "output" for e in entries[index + 1:])
 
     try:
-        expect.poll(lambda: log_entries(logs_when_ready(run, api, sent.task_id)), done,
-                    timeout=run.config.run.active_timeout, interval=run.config.run.poll_interval,
-                    waiting_for=f"an 'output' entry after the input {sent.content!r} in the logs of task "
+        run.waits.poll(waits.REPLY, lambda: log_entries(logs_when_ready(run, api, sent.task_id)), done,
+                       waiting_for=f"an 'output' entry after the input {sent.content!r} in the logs of task "
                                 f"{sent.task_id}",
                     last=lambda e: describe_entries(e, sent.content))
-    except CheckFailure:
+    except expect.TimedOut:
         if not found_input:
             pytest.skip(f"the sent input {sent.content!r} never appeared in the logs; see SEND-INPUT-LOGGED")
         raise

@@ -38,6 +38,10 @@ class Blocked(CheckFailure):
     the check's own, the check is reported blocked, not failed (the cause fails in its own check)."""
 
 
+class TimedOut(CheckFailure):
+    """A poll's deadline passed before what it waited for happened (runner/waits.py remembers it per kind)."""
+
+
 def blocked(message: str, *causes: str) -> Blocked:
     """The failure to raise when a check's precondition cannot be had: `raise expect.blocked("...", "REQ-ID")`."""
     return Blocked(message, causes)
@@ -141,7 +145,7 @@ def poll(
     result = probe()
     while not done(result):
         if time.monotonic() >= deadline:
-            raise fail(f"waited {timeout:g} s for {waiting_for}; last seen: {last(result)}")
+            raise TimedOut(f"waited {timeout:g} s for {waiting_for}; last seen: {last(result)}")
         interrupts.sleep(next(pauses))
         result = probe()
     return result

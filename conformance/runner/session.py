@@ -15,6 +15,7 @@ from conformance.runner.evidence import EvidenceSink
 from conformance.runner.ledger import TaskLedger
 from conformance.runner.redact import Redactor
 from conformance.runner.transport import HttpTransport
+from conformance.runner.waits import Waits
 
 _ALPHABET = string.ascii_lowercase + string.digits
 
@@ -43,8 +44,7 @@ class RunContext:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _counter: int = 0
     fuzz_summary: list[str] = field(default_factory=list)  # the fuzz tiers' summary lines
-    # Set when a task did not become active within active_timeout: later checks do not wait that long again.
-    start_timed_out: str | None = None
+    waits: Waits = field(default_factory=lambda: Waits(0.0, 0.0))  # begin() makes the run's (deadlines from [run])
     _transport: HttpTransport | None = None
 
     @classmethod
@@ -60,7 +60,8 @@ class RunContext:
         ledger = TaskLedger(prefix, {"primary": t.token or "", "second": t.second_token or "",
                                      "admin": t.admin_token or ""})
         return cls(config=config, redactor=redactor, prefix=prefix, seed=seed, rng=random.Random(seed),
-                   server=server, ledger=ledger, evidence=evidence or EvidenceSink())
+                   server=server, ledger=ledger, evidence=evidence or EvidenceSink(),
+                   waits=Waits(config.run.active_timeout, config.run.poll_interval))
 
     @property
     def transport(self) -> HttpTransport:

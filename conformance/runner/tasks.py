@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import httpx
 
 from conformance.contracts.profiles import LEGACY
-from conformance.runner import expect, ledger
+from conformance.runner import expect, ledger, waits
 from conformance.runner.client import ApiClient
 from conformance.runner.evidence import parse_json
 from conformance.runner.ledger import CreatedTask
@@ -91,10 +90,11 @@ class TaskFactory:
                               f"{expect.snippet(response) or ' (empty body)'}")
         return task
 
-    def wait_active(self, client: ApiClient, task: dict[str, Any]) -> dict[str, Any]:
-        """Poll get until the task is active. Blocked (expect.Blocked) when it leaves the starting states, the
-        deadline passes or get does not answer with it: the check cannot run without an active task."""
-        settings = self.run.config.run
+    def wait_active(self, client: ApiClient, task: dict[str, Any], since: float | None = None) -> dict[str, Any]:
+        """Poll get until the task is active (its deadline counted from `since` when it was created earlier).
+        Blocked (expect.Blocked) when it leaves the starting states, the deadline passes, an earlier task already
+        missed it (waits.ACTIVE: not waiting again), or get does not answer with it: the check cannot run without an
+        active task."""
         profile = self.run.terms.profile
 
         def done(t: dict[str, Any]) -> bool:
@@ -107,33 +107,24 @@ class TaskFactory:
                                      "generation", "LIFE-REACHES-ACTIVE", "GET-SCHEMA")
             return bool(t["status"] == profile.active)
 
-        self._refuse_to_wait_again()
-        started = time.monotonic()
         try:
-            return expect.poll(
-                lambda: self.get(client, task["id"]), done, timeout=settings.active_timeout,
-                interval=settings.poll_interval, waiting_for=f"task {task['id']} to become active",
-                last=lambda t: f"status {t['status']!r}",
+            return self.run.waits.poll(
+                waits.ACTIVE, lambda: self.get(client, task["id"]), done,
+                waiting_for=f"task {task['id']} to become active", last=lambda t: f"status {t['status']!r}",
+                since=since,
             )
         except expect.Blocked:
             raise
-        except expect.CheckFailure as exc:  # the deadline passed, or get did not answer with the task
-            if time.monotonic() - started < settings.active_timeout:
-                raise expect.blocked(str(exc), *exc.requirements) from exc
-            self.run.start_timed_out = str(exc)
-            raise expect.blocked(str(exc), "LIFE-REACHES-ACTIVE") from exc
+        except expect.TimedOut as exc:
+            raise expect.blocked(str(exc), waits.ACTIVE.cause) from exc
+        except expect.CheckFailure as exc:  # get did not answer with the task
+            raise expect.blocked(str(exc), *exc.requirements) from exc
 
     def create_active(self, client: ApiClient, label: str = "task", **kw: Any) -> dict[str, Any]:
-        self._refuse_to_wait_again()
+        """A new active task; once a task missed active_timeout, blocked at once ("not waiting again"): on a real
+        deployment each wait would cost minutes."""
+        self.run.waits.refuse_if_timed_out(waits.ACTIVE)
         return self.wait_active(client, self.create(client, label, **kw))
-
-    def _refuse_to_wait_again(self) -> None:
-        """Once a task took longer than active_timeout to start (the lifecycle check reports it), the checks that
-        need an active task fail their set-up at once instead of each waiting the whole timeout again: on a real
-        deployment that is minutes per check."""
-        if self.run.start_timed_out is not None:
-            raise expect.blocked(f"not waiting again for a task to become active: earlier, "
-                                 f"{self.run.start_timed_out}", "LIFE-REACHES-ACTIVE")
 
     def cleanup(self) -> None:
         """Delete this factory's tasks, without waiting for a rate limit: the final sweep (bounded) confirms they

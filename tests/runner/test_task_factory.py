@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import pytest
 
 from conformance.reference import ReferenceServer
-from conformance.runner import expect
+from conformance.runner import expect, waits
 from conformance.runner.config import load_config
 from conformance.runner.evidence import EvidenceLog
 from conformance.runner.session import RunContext
@@ -77,6 +77,6 @@ def test_a_task_that_starts_in_time_is_returned_active() -> None:
         factory = TaskFactory(run)
         try:
             assert factory.create_active(client, "ok")["status"] == "active"
-            assert run.start_timed_out is None
+            assert run.waits.timed_out(waits.ACTIVE) is None
         finally:
             factory.cleanup()
