@@ -7,18 +7,36 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
 import tomli_w
 
 from conformance.contracts.profiles import PROFILE_NAMES
-from conformance.runner.config import EMBEDDED_DEFAULTS
+from conformance.runner.config import EMBEDDED_DEFAULTS, SETTINGS_BY_NAME
 
+from .box import go_duration
 from .faults import ENV_VAR, list_faults, parse_fault_list
 from .server import ReferenceServer
 from .variations import ENV_VAR as VARIATIONS_ENV_VAR
 from .variations import list_variations, parse_variation_list
+
+DEFAULT_LIFECYCLE_DELAY = 0.05
+STARTUP_STEPS = 2  # store.py: a new task is pending for one lifecycle step, initializing for one, then active
+
+
+def _at_least_zero(kind: type[float] | type[int]) -> Callable[[str], float]:
+    def parse(text: str) -> float | int:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a {'whole ' if kind is int else ''}number: {text!r}") from None
+        if not value >= 0:  # also refuses nan
+            raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+        return value
+
+    return parse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,13 +57,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--api-prefix", default=None,
         help="serve under this API prefix only (default: the profile's; stable also answers under /api/experimental)")
-    parser.add_argument(
+    startup = parser.add_mutually_exclusive_group()
+    startup.add_argument(
         "--lifecycle-delay",
         type=float,
-        default=0.05,
+        default=None,
         metavar="S",
-        help="seconds a task spends pending and then initializing (default 0.05; 0: active at once)",
+        help=f"seconds a task spends pending and then initializing (default {DEFAULT_LIFECYCLE_DELAY}; 0: active "
+             "at once)",
     )
+    startup.add_argument(
+        "--task-startup", type=_at_least_zero(float), default=None, metavar="S",
+        help="deployment in a box: a new task becomes active S seconds after it is created (instead of "
+             "--lifecycle-delay)")
+    parser.add_argument(
+        "--latency-ms", type=_at_least_zero(float), default=0.0, metavar="MS",
+        help="deployment in a box: milliseconds added to every answer (concurrent requests overlap; default 0)")
+    parser.add_argument(
+        "--rate-limit", type=_at_least_zero(int), default=0, metavar="N",
+        help="deployment in a box: Coder's API rate limit, N requests a minute per user and path, answered 429 "
+             "beyond (Coder's default CODER_API_RATE_LIMIT is 512; default 0: no limit)")
     parser.add_argument(
         "--reply-delay",
         type=float,
@@ -91,16 +122,37 @@ def _print_variations(profile: str) -> None:
         print(f"{variation.name:<{width}}  {variation.description}")
 
 
-def _write_config(path: Path, server: ReferenceServer, lifecycle_delay: float) -> None:
+def _write_config(path: Path, server: ReferenceServer, lifecycle_delay: float, *, box: bool = False) -> None:
     """[target] for this server; [run] with the waits of a run against the embedded server, longer where the
-    lifecycle is slower (a task takes two lifecycle steps to become active)."""
+    lifecycle is slower (a task takes two lifecycle steps to become active). In a box only ``active_timeout``: the
+    suite's defaults for a remote server (its slower polling) fit a server that behaves like one."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    run = dict(EMBEDDED_DEFAULTS)
-    run["active_timeout"] = max(run["active_timeout"], 10 * lifecycle_delay)
+    run: dict[str, float] = {} if box else dict(EMBEDDED_DEFAULTS)
+    floor = float(SETTINGS_BY_NAME["active_timeout"].default) if box else EMBEDDED_DEFAULTS["active_timeout"]
+    run["active_timeout"] = max(floor, 10 * lifecycle_delay)
     data = tomli_w.dumps({"target": server.target_config(), "run": run})
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(data)
+
+
+def _lifecycle_delay(args: argparse.Namespace) -> float:
+    if args.task_startup is not None:
+        return float(args.task_startup) / STARTUP_STEPS
+    return DEFAULT_LIFECYCLE_DELAY if args.lifecycle_delay is None else float(args.lifecycle_delay)
+
+
+def _describe_box(args: argparse.Namespace) -> str | None:
+    """The line that says how the server behaves like a deployment, or None when it does not."""
+    parts = []
+    if args.latency_ms:
+        parts.append(f"{args.latency_ms:g} ms added to every answer")
+    if args.rate_limit:
+        parts.append(f"at most {args.rate_limit} requests per {go_duration(60 * 10**9)} per user and path (429 "
+                     "beyond)")
+    if args.task_startup is not None:
+        parts.append(f"tasks active {args.task_startup:g} s after create")
+    return "Deployment in a box: " + "; ".join(parts) if parts else None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -122,10 +174,12 @@ def run(args: argparse.Namespace) -> int:
             version=args.version,
             ai_tasks_flag=not args.without_ai_tasks_flag,
             api_prefix=args.api_prefix,
-            lifecycle_delay=args.lifecycle_delay,
+            lifecycle_delay=_lifecycle_delay(args),
             reply_delay=args.reply_delay,
             faults=faults,
             variations=variations,
+            latency=args.latency_ms / 1000,
+            rate_limit=args.rate_limit,
         )
     except ValueError as error:
         print(f"tasks-conformance serve: error: {error}", file=sys.stderr)
@@ -149,9 +203,12 @@ def run(args: argparse.Namespace) -> int:
             print(f"Faults enabled: {', '.join(sorted(faults))}", flush=True)
         if variations:
             print(f"Variations enabled: {', '.join(sorted(variations))}", flush=True)
+        box = _describe_box(args)
+        if box:
+            print(box, flush=True)
         if args.write_config is not None:
             try:
-                _write_config(args.write_config, server, args.lifecycle_delay)
+                _write_config(args.write_config, server, _lifecycle_delay(args), box=box is not None)
             except OSError as error:
                 print(
                     f"tasks-conformance serve: error: cannot write {args.write_config}: {error}",

@@ -13,6 +13,7 @@ from typing import Any
 import uvicorn
 
 from .app import ReferenceApp
+from .box import Box, no_box_stats, wanted
 from .faults import ActiveFaults
 from .generation import Generation, generation
 from .identities import Identities
@@ -49,7 +50,9 @@ class ReferenceServer:
     ``ai_tasks_flag=False``, serves no Tasks API at all); ``api_prefix`` serves under one other prefix instead of the
     generation's. ``faults`` and ``variations`` switch on named deviations (faults.py) and legitimate variations
     (variations.py). ``variations=None`` reads TASKS_CONFORMANCE_REFERENCE_VARIATIONS (ValueError on unknown names),
-    which is how a suite run turns variations on for its embedded server.
+    which is how a suite run turns variations on for its embedded server. ``latency`` (seconds added to every
+    answer) and ``rate_limit`` (Coder's limit of requests per ``rate_window`` seconds per user and path; 0: none)
+    make it answer like a deployment (box.py); without them the app is served as it is.
     """
 
     def __init__(
@@ -65,6 +68,9 @@ class ReferenceServer:
         reply_delay: float = 0.05,
         faults: Iterable[str] = (),
         variations: Iterable[str] | None = None,
+        latency: float = 0.0,
+        rate_limit: int = 0,
+        rate_window: float = 60.0,
     ) -> None:
         self.host = host
         self.generation: Generation = generation(profile, version, ai_tasks_flag=ai_tasks_flag)
@@ -89,6 +95,8 @@ class ReferenceServer:
             variations=self._variations,
             api_prefix=self.api_prefix if api_prefix is not None else None,
         )
+        self._box = (Box(self.app, latency=latency, rate_limit=rate_limit, rate_window=rate_window)
+                     if wanted(latency, rate_limit, rate_window) else None)
         self._seeded = False
         self._seed_if_asked()
         self._requested_port = port
@@ -129,7 +137,7 @@ class ReferenceServer:
             raise RuntimeError("the reference server is already started")
         sock = self._bind()
         config = uvicorn.Config(
-            self.app,
+            self._box if self._box is not None else self.app,
             log_level="warning",
             log_config=None,
             access_log=False,
@@ -252,6 +260,11 @@ class ReferenceServer:
     @property
     def variations(self) -> frozenset[str]:
         return self._variations.names
+
+    def box_stats(self) -> dict[str, Any]:
+        """The box's counters (box.py ``Box.stats``): answers, 429s, and per (user or IP, path) its requests and
+        highest sliding-window rate; ``{"installed": False, ...}`` without latency and rate limit."""
+        return self._box.stats() if self._box is not None else no_box_stats()
 
     @property
     def unexpected_errors(self) -> list[str]:
