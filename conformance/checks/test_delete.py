@@ -16,6 +16,7 @@ from conformance.runner.client import ApiClient
 from conformance.runner.evidence import Exchange, Shared
 from conformance.runner.expect import CheckFailure
 from conformance.runner.session import RunContext
+from conformance.runner.starts import up_front
 from conformance.runner.tasks import TaskFactory
 
 
@@ -27,6 +28,7 @@ class Deleted(Shared):
 
 
 @pytest.fixture(scope="module")
+@up_front("primary", "delete")
 def deleted(run: RunContext, api: ApiClient) -> Iterator[Deleted]:
     """A task of the primary member, brought up (as far as it goes) and then deleted once."""
     factory = TaskFactory(run)

@@ -14,6 +14,7 @@ from conformance.runner.client import ApiClient
 from conformance.runner.evidence import Exchange, Shared
 from conformance.runner.expect import CheckFailure
 from conformance.runner.session import RunContext
+from conformance.runner.starts import watches_from_create
 from conformance.runner.tasks import TaskFactory
 
 
@@ -28,6 +29,7 @@ class Observed(Shared):
 
 
 @pytest.fixture(scope="module")
+@watches_from_create
 def observed(run: RunContext, api: ApiClient) -> Iterator[Observed]:
     factory = TaskFactory(run)
     log: list[Exchange] = []

@@ -20,6 +20,7 @@ from conformance.runner.client import ApiClient
 from conformance.runner.evidence import Exchange, Shared
 from conformance.runner.expect import CheckFailure
 from conformance.runner.session import RunContext
+from conformance.runner.starts import up_front
 from conformance.runner.tasks import TaskFactory
 
 
@@ -60,6 +61,7 @@ class Paused(Shared):
 
 
 @pytest.fixture(scope="module")
+@up_front("primary", "pause")
 def paused(run: RunContext, api: ApiClient) -> Iterator[Paused]:
     factory = TaskFactory(run)
     log: list[Exchange] = []
@@ -221,6 +223,7 @@ def test_logs_of_active_task_are_live(run: RunContext, api: ApiClient, active_ta
 
 
 @pytest.mark.requirement("ACL-PAUSE-OTHER-404")
+@up_front("primary", "other-pause")
 def test_pause_of_other_members_task(run: RunContext, api: ApiClient, second_api: ApiClient,
                                      tasks: TaskFactory) -> None:
     task = tasks.create_active(api, "other-pause")

@@ -10,6 +10,7 @@ import pytest
 
 from conformance.runner.client import ApiClient
 from conformance.runner.session import RunContext
+from conformance.runner.starts import up_front
 from conformance.runner.tasks import TaskFactory
 
 
@@ -69,12 +70,14 @@ def _session_tasks(run: RunContext) -> Iterator[TaskFactory]:
 
 
 @pytest.fixture(scope="session")
+@up_front("primary", "shared")
 def active_task(api: ApiClient, _session_tasks: TaskFactory) -> dict[str, Any]:
     """One active task of the primary member, shared by the checks that only read it (or send to it)."""
     return _session_tasks.create_active(api, "shared")
 
 
 @pytest.fixture(scope="session")
+@up_front("second", "shared2")
 def second_active_task(second_api: ApiClient, _session_tasks: TaskFactory) -> dict[str, Any]:
     """One active task of the second member."""
     return _session_tasks.create_active(second_api, "shared2")

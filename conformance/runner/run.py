@@ -43,6 +43,8 @@ from conformance.runner.recorder import Recorder, requirement_ids
 from conformance.runner.result import RunFacts, RunResult, build_result
 from conformance.runner.scope import Scope, scope_for, split
 from conformance.runner.session import RunContext
+from conformance.runner.starts import run_order
+from conformance.runner.tasks import start_up_front
 
 # This many requests in a row without any response: the target stopped answering; the run stops (exit 3).
 DEAD_AFTER = 10
@@ -144,7 +146,7 @@ class ConformanceRun:
         dropped = [i for i in items if i not in keep]
         if dropped:
             config.hook.pytest_deselected(items=dropped)
-        items[:] = keep
+        items[:] = _slow_starts_overlapped(keep)
 
     # --- set-up: embedded server and preflight -----------------------------------------------------------
     @pytest.hookimpl(tryfirst=True)
@@ -160,6 +162,7 @@ class ConformanceRun:
             self.preflight_error = self.run.redactor.text(str(exc))
             raise pytest.exit(f"preflight failed: {self.preflight_error}", returncode=EXIT_UNREACHABLE) from None
         self._judge_by(session, self.run.terms)
+        start_up_front(self.run, (_names(item) for item in session.items))
 
     def _judge_by(self, session: pytest.Session, terms: Terms) -> None:
         """The profile's contract and requirements from now on; the checks outside them leave the run."""
@@ -219,6 +222,7 @@ class ConformanceRun:
             return
         self._cleanup_phase = "sweep"
         interrupts.forget()
+        run.starts.close()  # creates still on the wire end first: the sweep then knows every task of the run
         cleanup = None
         if self.interrupted:  # the reports first: the cleanup may take a while, or be cut short
             self._finish(session, None)
@@ -320,6 +324,22 @@ class ConformanceRun:
             self.run.close()
             if self.run.server is not None:
                 self.run.server.stop()
+
+
+def _names(item: pytest.Item) -> list[str]:
+    """The fixtures a check uses and its own name (what runner/starts.py declarations are keyed by)."""
+    return [*getattr(item, "fixturenames", ()), getattr(item, "originalname", item.name)]
+
+
+def _slow_starts_overlapped(items: list[pytest.Item]) -> list[pytest.Item]:
+    """Whole modules (their module-scoped fixtures stay set up once) in the order that overlaps task start-ups with
+    the checks that need none: the modules watching a task of their own start first, then those needing no started
+    task, then those needing a task started up front (runner/starts.py); otherwise as collected."""
+    modules: dict[Any, list[pytest.Item]] = {}
+    for item in items:
+        modules.setdefault(item.getparent(pytest.Module) or item.parent, []).append(item)
+    ranked = sorted(modules.values(), key=lambda group: run_order(n for i in group for n in _names(i)))
+    return [item for group in ranked for item in group]
 
 
 def _keep_hypothesis_out_of_the_working_directory() -> None:

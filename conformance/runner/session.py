@@ -14,6 +14,7 @@ from conformance.runner.config import Config
 from conformance.runner.evidence import EvidenceSink
 from conformance.runner.ledger import TaskLedger
 from conformance.runner.redact import Redactor
+from conformance.runner.starts import Starts
 from conformance.runner.transport import HttpTransport
 from conformance.runner.waits import Waits
 
@@ -44,6 +45,7 @@ class RunContext:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _counter: int = 0
     fuzz_summary: list[str] = field(default_factory=list)  # the fuzz tiers' summary lines
+    starts: Starts = field(default_factory=Starts)  # the tasks created up front (runner/starts.py)
     waits: Waits = field(default_factory=lambda: Waits(0.0, 0.0))  # begin() makes the run's (deadlines from [run])
     _transport: HttpTransport | None = None
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import httpx
 
 from conformance.contracts.profiles import LEGACY
-from conformance.runner import expect, ledger, waits
+from conformance.runner import expect, ledger, starts, waits
 from conformance.runner.client import ApiClient
-from conformance.runner.evidence import parse_json
+from conformance.runner.evidence import EvidenceLog, parse_json
 from conformance.runner.ledger import CreatedTask
 from conformance.runner.session import RunContext
 
@@ -20,6 +21,7 @@ class TaskFactory:
     def __init__(self, run: RunContext) -> None:
         self.run = run
         self._mine: list[CreatedTask] = []
+        self._sent_at: dict[str, float] = {}  # task id -> when its create was sent, for tasks created up front
 
     def body(self, label: str = "task", *, name: str | None = None, prompt: str | None = None,
              with_name: bool = True) -> dict[str, Any]:
@@ -39,7 +41,17 @@ class TaskFactory:
         Lenient on purpose: any 2xx with a JSON task id will do, so that a wrong create status, content type or
         body schema fails only the create requirements that check those, not every check that needs a task.
         """
-        response = client.create_task(body if body is not None else self.body(label, **body_args), user=user)
+        started = self.run.starts.take(client.name, label) if body is None and not body_args and user == "me" \
+            else None
+        if started is not None:  # created up front (runner/starts.py): its exchanges are this check's evidence
+            for exchange in started.log.exchanges:
+                self.run.evidence.record(exchange)
+            if started.error is not None:
+                raise started.error
+            assert started.response is not None
+            response = started.response
+        else:
+            response = client.create_task(body if body is not None else self.body(label, **body_args), user=user)
         task = self.adopt_response(client, response)
         if task is None:  # the create checks judge the answer; this check cannot run without a task
             raise expect.blocked(f"could not create a task for this check: expected 201 with a task, got "
@@ -49,6 +61,8 @@ class TaskFactory:
                                  f"{response.status_code} with task {task['id']}, which is not the task this run "
                                  "asked for (it existed before the run, or carries neither the name nor the prompt "
                                  "sent); the suite does not touch it")
+        if started is not None:
+            self._sent_at[task["id"]] = started.sent_at
         return task
 
     def adopt_response(self, client: ApiClient, response: httpx.Response) -> dict[str, Any] | None:
@@ -91,11 +105,13 @@ class TaskFactory:
         return task
 
     def wait_active(self, client: ApiClient, task: dict[str, Any], since: float | None = None) -> dict[str, Any]:
-        """Poll get until the task is active (its deadline counted from `since` when it was created earlier).
+        """Poll get until the task is active (its deadline counted from `since`, or from its create when it was
+        created up front).
         Blocked (expect.Blocked) when it leaves the starting states, the deadline passes, an earlier task already
         missed it (waits.ACTIVE: not waiting again), or get does not answer with it: the check cannot run without an
         active task."""
         profile = self.run.terms.profile
+        since = since if since is not None else self._sent_at.get(task["id"])
 
         def done(t: dict[str, Any]) -> bool:
             if t["status"] not in (profile.active, *profile.starting):
@@ -131,3 +147,14 @@ class TaskFactory:
         are gone and retries what was refused."""
         ledger.delete_all(self._mine, self.run.clients(), self.run.transport, self.run.config.run.total_timeout)
         self._mine.clear()
+
+
+def start_up_front(run: RunContext, names_per_check: Iterable[Iterable[str]]) -> None:
+    """Create in the background the tasks the selected checks (each given as the names it uses) will need active."""
+
+    def create(order: starts.Order, log: EvidenceLog) -> httpx.Response:
+        client = run.client(order.role)
+        assert client is not None, f"no client for {order.role}"
+        return client.create_task(TaskFactory(run).body(order.label), log=log)
+
+    run.starts.begin(starts.orders_for(names_per_check), create)
