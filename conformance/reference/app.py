@@ -104,6 +104,9 @@ CREATE_FIELDS = frozenset({"input", "prompt", "name", "template_version_id", "te
 _DISPLAY_NAME_LIMIT = 64
 
 
+_CODER_RESOURCES = ("organizations", "templateversions")  # Coder routes outside the Tasks API the preflight reads
+
+
 @dataclass(frozen=True)
 class Routed:
     name: str
@@ -316,6 +319,9 @@ class ReferenceApp:
         if segments == ["api", "v2", "buildinfo"] and request.method == "GET":
             info = self.change("buildinfo", self.wire.buildinfo())
             return self.json(200, info) if info is not None else self.not_routed()
+        if len(segments) == 4 and segments[:2] == ["api", "v2"] and segments[2] in _CODER_RESOURCES \
+                and request.method == "GET":
+            return self._coder_resource(request, segments[2], segments[3])
         prefixes = self.change("prefixes", self.served_prefixes)
         prefix = next((p for p in prefixes if segments[:len(p.strip("/").split("/"))] == p.strip("/").split("/")),
                       None)
@@ -347,6 +353,25 @@ class ReferenceApp:
         handler = {"get": self._get, "delete": self._delete, "logs": self._logs, "send": self._send,
                    "input": self._update_input, "pause": self._pause, "resume": self._resume}[operation]
         return handler(task, raw)
+
+    def _coder_resource(self, request: Request, kind: str, ref: str) -> Response:
+        """GET /api/v2/organizations/{name or id} and /api/v2/templateversions/{id}: Coder's own routes, which the
+        preflight asks to tell a mistyped setting from a server fault (coderd/httpmw/organizationparam.go accepts a
+        name or a uuid; coderd/httpmw/templateversionparam.go a uuid, 400 otherwise; unknown: 404)."""
+        self._authenticate(request, None)
+        ids = self.identities
+        if kind == "organizations":
+            org = ids.org if parse_uuid(ref) == ids.org.id else ids.organization_by_name(ref)
+            if org is None:
+                raise ApiError(404, NOT_FOUND_MESSAGE)
+            return self.json(200, {"id": org.id, "name": org.name, "display_name": org.name})
+        if parse_uuid(ref) is None:
+            raise ApiError(400, "Invalid UUID.", detail=f'invalid UUID "{ref}"')
+        template = ids.template_version(parse_uuid(ref) or "")
+        if template is None:
+            raise ApiError(404, NOT_FOUND_MESSAGE)
+        return self.json(200, {"id": template.version.id, "template_id": template.id,
+                               "organization_id": template.organization_id, "name": template.version.id[:8]})
 
     def _authenticate(self, request: Request, route: Routed | None) -> User:
         rules = self.change("token_sources", TokenRules(

@@ -7,11 +7,12 @@ from typing import Any
 
 import httpx
 
-from conformance.contracts.profiles import Terms
+from conformance.contracts.profiles import PROFILES, Terms
 from conformance.runner.client import ApiClient, RateLimited, TransportError
 from conformance.runner.detect import DetectionError, choose_terms, removed_sentence
 from conformance.runner.evidence import EvidenceLog
 from conformance.runner.session import RunContext
+from conformance.runner.settings_check import SettingError, check_settings
 
 
 class PreflightError(Exception):
@@ -39,6 +40,14 @@ def run_preflight(run: RunContext) -> EvidenceLog:
         if isinstance(listed, list):
             run.ledger.note_existing(str(t.get("id")) for t in listed if isinstance(t, dict))
     _check_distinct_users(run, roles, log)
+    try:
+        check_settings(run, log)
+    except SettingError as exc:
+        raise PreflightError(str(exc)) from None
+    except RateLimited as exc:
+        raise PreflightError(f"the target keeps answering 429 (rate limited): {exc}") from None
+    except TransportError as exc:
+        raise PreflightError(f"target unreachable: {exc}") from None
     return log
 
 
@@ -64,10 +73,13 @@ def _check_list_answer(client: ApiClient, role: str, response: httpx.Response, t
         raise PreflightError(f"token rejected: {where} with {_setting(role)} answered 401; check the token "
                              "(it is never printed) and that it has not expired")
     if response.status_code == 404:
-        raise PreflightError(f"API prefix looks wrong: {client.url('/tasks')} answered 404; check the URL and "
-                             f"api_prefix (now {client.api_prefix!r}, the {terms.describe} profile's)"
-                             + (": the URL itself ends with an API prefix" if _ends_with_prefix(client.base_url)
-                                else ""))
+        prefix = _ends_with_prefix(client.base_url)
+        if prefix:
+            raise PreflightError(f"the target URL {client.base_url} already ends with the API prefix {prefix}: GET "
+                                 f"{client.url('/tasks')} answered 404; give the server's address without it "
+                                 f"(--target-url {client.base_url[:-len(prefix)]})")
+        raise PreflightError(f"API prefix looks wrong: GET {client.url('/tasks')} answered 404; check the URL and "
+                             f"api_prefix (now {client.api_prefix!r}, the {terms.describe} profile's)")
     if response.status_code in (301, 302, 303, 307, 308):
         raise PreflightError(f"{where} answered a redirect ({response.status_code}) to "
                              f"{response.headers.get('location', '?')!r}, which the suite does not follow (the token "
@@ -83,8 +95,10 @@ def _check_list_answer(client: ApiClient, role: str, response: httpx.Response, t
         raise PreflightError(f"{where} answered 200 but without a 'tasks' field; check the URL and api_prefix")
 
 
-def _ends_with_prefix(url: str) -> bool:
-    return url.rstrip("/").endswith(("/api/v2", "/api/experimental", "/api"))
+def _ends_with_prefix(url: str) -> str | None:
+    """The API prefix a target URL wrongly ends with (the suite adds the prefix itself), or None."""
+    prefixes = sorted({q for p in PROFILES.values() for q in (p.prefix, *p.aliases)}, key=len, reverse=True)
+    return next((p for p in prefixes if url.rstrip("/").endswith(p)), None)
 
 
 def _check_distinct_users(run: RunContext, roles: list[str], log: EvidenceLog) -> None:
