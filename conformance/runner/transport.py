@@ -10,7 +10,8 @@ sends with this transport). So every request gets the same guarantees against a 
   bounded output (a compressed bomb never expands in memory);
 - redirects are never followed (a 3xx is the answer; the token never travels to another host);
 - TLS: the system's CAs, or a configured CA bundle, or no verification (`insecure`, reported as a warning);
-- pace: at most `max_rps` requests per second for the whole run (0 = no cap);
+- pace: at most `max_rps` requests per second for the whole run (0 = no cap), and, where the server announces a
+  rate limit (X-Ratelimit-* headers), no faster than it sustains once its budget is nearly spent (pacing.py);
 - rate limiting: a 429 is retried after its Retry-After (or a backoff) up to `max_retries_429` times; a request
   still rate limited after that raises `StillRateLimited`, which the runner reports as "not a contract failure".
 
@@ -41,6 +42,7 @@ from urllib3 import HTTPResponse
 from urllib3._collections import HTTPHeaderDict
 
 from conformance.runner.interrupts import interrupts
+from conformance.runner.pacing import RatePacer
 
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 10.0
@@ -413,6 +415,7 @@ class HttpTransport:
     def __init__(self, settings: HttpSettings | None = None) -> None:
         self.settings = settings or HttpSettings()
         self.limiter = RateLimiter(self.settings.max_rps)
+        self.pacer = RatePacer()  # by the server's X-Ratelimit-* headers (pacing.py)
         self.stats = TransportStats()
         self._ssl: ssl.SSLContext | None = None
         self._clients: weakref.WeakSet[httpx.Client] = weakref.WeakSet()
@@ -461,6 +464,9 @@ class HttpTransport:
     def _send(self, client: httpx.Client, request: httpx.Request, observe: Observer | None) -> httpx.Response:
         retries = 0
         while True:
+            pause = self.pacer.delay(request)
+            if pause > 0 and self._fits(pause):
+                time.sleep(pause)
             self.limiter.wait()
             for watcher in self._watchers:
                 watcher.sending(request)
@@ -478,6 +484,7 @@ class HttpTransport:
                     observe(None, time.monotonic() - started, exc.reason)
                 raise
             self.stats.answered(response.status_code)
+            self.pacer.observe(request, response)
             if observe is not None:
                 observe(response, time.monotonic() - started, None)
             for watcher in self._watchers:

@@ -1,0 +1,123 @@
+"""Pacing by the server's own rate-limit headers: slow down before the 429, not after it.
+
+Coder limits each user (or client IP) to CODER_API_RATE_LIMIT requests a minute per path (512 by default;
+coderd/httpmw/ratelimit.go on go-chi/httprate, a sliding window) and says on every answer where a caller stands:
+`X-Ratelimit-Limit`, `X-Ratelimit-Remaining` and `X-Ratelimit-Reset` (unix seconds when the window ends). The pacer
+reads them from every answer and, for a request whose budget is nearly spent, waits until sending it keeps the
+caller at the rate the limit sustains (limit per window) instead of spending the budget and meeting 429s.
+
+Which requests share a budget depends on the server (per user and path in Coder, per IP and path in releases
+before coder/coder#22049, per token in a gateway): the pacer keeps what it last heard for the credential and path,
+for the credential on any path and for the path with any credential, and goes by the smallest.
+"""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import threading
+import time
+from dataclasses import dataclass, field
+
+import httpx
+
+LIMIT_HEADER, REMAINING_HEADER, RESET_HEADER = "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"
+RESERVE = 1 / 8  # below this share of the limit left, requests are spaced out
+MIN_RESERVE = 4
+_CREDENTIAL_HEADERS = ("coder-session-token", "authorization", "cookie")
+_CREDENTIAL_PARAMS = ("coder_session_token", "access_token")
+Key = tuple[str, str]
+
+
+@dataclass
+class _Budget:
+    limit: int
+    remaining: float  # as the last answer said, less the requests sent since
+    reset: float  # unix seconds
+
+
+@dataclass
+class PaceStats:
+    """What pacing did and what rate the run used, for the report."""
+
+    limit: int | None = None  # the largest X-Ratelimit-Limit announced
+    lowest_remaining: int | None = None
+    paced: int = 0  # requests held back
+    paced_seconds: float = 0.0
+    busiest_minute: int = 0  # the most requests one credential sent to one path within 60 s
+    busiest_path: str | None = None
+
+
+@dataclass
+class RatePacer:
+    """Holds back requests whose announced budget is nearly spent (thread-safe)."""
+
+    _budgets: dict[Key, _Budget] = field(default_factory=dict)
+    _window: dict[Key, float] = field(default_factory=dict)  # the longest time to reset heard: the window length
+    _next: dict[Key, float] = field(default_factory=dict)  # monotonic time before which no request of the key goes
+    _recent: dict[Key, collections.deque[float]] = field(default_factory=dict)
+    stats: PaceStats = field(default_factory=PaceStats)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def delay(self, request: httpx.Request) -> float:
+        """Seconds to wait before sending `request` (0 when its budget is not nearly spent); books the send."""
+        keys = _keys(request)
+        now, wall = time.monotonic(), time.time()
+        with self._lock:
+            self._count(keys[0], now, request.url.path)
+            budgets = [(k, b) for k in keys if (b := self._budgets.get(k)) is not None and b.reset > wall]
+            wait = 0.0
+            if budgets:
+                key, budget = min(budgets, key=lambda kb: kb[1].remaining)
+                reserve = max(MIN_RESERVE, budget.limit * RESERVE)
+                if budget.remaining <= reserve:
+                    spacing = self._window.get(key, 60.0) / budget.limit
+                    spacing *= 1 + (reserve - max(budget.remaining, 0.0)) / reserve  # up to twice as slow at 0
+                    start = max(now, self._next.get(key, 0.0))
+                    self._next[key] = start + spacing
+                    wait = start - now
+            for _, budget in budgets:
+                budget.remaining -= 1
+            if wait > 0:
+                self.stats.paced += 1
+                self.stats.paced_seconds += wait
+        return wait
+
+    def observe(self, request: httpx.Request, response: httpx.Response) -> None:
+        """Take in what an answer says of the caller's budget."""
+        headers = response.headers
+        try:
+            limit = int(headers[LIMIT_HEADER])
+            remaining = int(headers[REMAINING_HEADER])
+            reset = float(headers[RESET_HEADER])
+        except (KeyError, ValueError):
+            return
+        if limit <= 0:
+            return
+        wall = time.time()
+        if reset < 1e9:  # seconds from now rather than a unix time (some gateways)
+            reset += wall
+        with self._lock:
+            for key in _keys(request):
+                self._budgets[key] = _Budget(limit, remaining, reset)
+                self._window[key] = max(self._window.get(key, 1.0), reset - wall)
+            s = self.stats
+            s.limit = max(s.limit or 0, limit)
+            s.lowest_remaining = remaining if s.lowest_remaining is None else min(s.lowest_remaining, remaining)
+
+    def _count(self, key: Key, now: float, path: str) -> None:
+        recent = self._recent.setdefault(key, collections.deque())
+        recent.append(now)
+        while recent[0] < now - 60.0:
+            recent.popleft()
+        if len(recent) > self.stats.busiest_minute:
+            self.stats.busiest_minute, self.stats.busiest_path = len(recent), path
+
+
+def _keys(request: httpx.Request) -> tuple[Key, Key, Key]:
+    """(credential, path), (credential, any path), (any credential, path); the credential as a digest only."""
+    parts = [request.headers.get(name, "") for name in _CREDENTIAL_HEADERS]
+    parts += [request.url.params.get(name, "") for name in _CREDENTIAL_PARAMS]
+    credential = hashlib.sha256("\0".join(parts).encode("utf-8", "replace")).hexdigest()[:16]
+    path = request.url.path
+    return (credential, path), (credential, "*"), ("*", path)

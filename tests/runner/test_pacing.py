@@ -1,0 +1,64 @@
+"""Pacing by the server's X-Ratelimit-* headers (runner/pacing.py), against the reference's rate limiter."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+
+from conformance.reference import ReferenceServer
+from conformance.runner.pacing import RatePacer
+from conformance.runner.transport import HttpSettings, HttpTransport
+
+
+def _answer(request: httpx.Request, limit: int, remaining: int, reset_in: float) -> httpx.Response:
+    return httpx.Response(200, request=request, headers={
+        "X-Ratelimit-Limit": str(limit), "X-Ratelimit-Remaining": str(remaining),
+        "X-Ratelimit-Reset": str(int(time.time() + reset_in))})
+
+
+def test_no_pause_while_the_budget_lasts_then_the_sustainable_spacing() -> None:
+    pacer = RatePacer()
+    request = httpx.Request("GET", "http://h/api/v2/tasks", headers={"Coder-Session-Token": "a"})
+    assert pacer.delay(request) == 0.0  # nothing heard yet
+    pacer.observe(request, _answer(request, 512, 400, 60))
+    assert pacer.delay(request) == 0.0
+    pacer.observe(request, _answer(request, 512, 10, 60))  # below the reserve (512 / 8)
+    pacer.delay(request)
+    second = pacer.delay(request)
+    assert 60 / 512 <= second <= 2 * 60 / 512 * 1.01
+    assert pacer.stats.paced >= 1 and pacer.stats.limit == 512 and pacer.stats.lowest_remaining == 10
+
+
+def test_another_token_on_another_path_is_not_held_back() -> None:
+    pacer = RatePacer()
+    spent = httpx.Request("GET", "http://h/api/v2/tasks", headers={"Coder-Session-Token": "a"})
+    pacer.observe(spent, _answer(spent, 512, 0, 60))
+    other = httpx.Request("GET", "http://h/api/v2/tasks/me/x", headers={"Coder-Session-Token": "b"})
+    assert pacer.delay(other) == 0.0 and pacer.delay(other) == 0.0
+
+
+def test_an_expired_window_no_longer_holds_back() -> None:
+    pacer = RatePacer()
+    request = httpx.Request("GET", "http://h/api/v2/tasks")
+    pacer.observe(request, _answer(request, 512, 0, -5))
+    assert pacer.delay(request) == 0.0 and pacer.delay(request) == 0.0
+
+
+def test_a_run_at_the_limit_meets_no_429() -> None:
+    limit, window, sent = 12, 2.0, 40
+    with ReferenceServer(lifecycle_delay=0, rate_limit=limit, rate_window=window) as server:
+        token = server.target_config()["token"]
+        transport = HttpTransport(HttpSettings(max_retries_429=0))
+        client = transport.new_client()
+        started = time.monotonic()
+        for _ in range(sent):
+            request = client.build_request("GET", f"{server.url}/api/v2/tasks",
+                                           headers={"Coder-Session-Token": token})
+            assert transport.send(client, request).status_code == 200  # max_retries_429=0: a 429 would raise
+        elapsed = time.monotonic() - started
+        transport.close()
+        assert server.box_stats()["limited"] == 0
+    # The sliding window sustains `limit` per `window`: the requests past the first budget take about that long.
+    assert elapsed >= (sent - limit) / limit * window * 0.8
+    assert elapsed <= (sent - limit) / limit * window * 2.5 + 1
