@@ -339,6 +339,8 @@ def _provenance(result: RunResult) -> str:
         ("Strict", "yes (SHOULD failures fail the verdict)" if facts.strict else "no"),
         ("Repeat this run", facts.rerun),
     ]
+    if facts.traffic:
+        rows.append(("Traffic", facts.traffic))
     if facts.cleanup is not None and facts.cleanup.swept:
         rows.append(("Cleanup", f"{len(facts.cleanup.swept)} task(s) removed by the final sweep (their checks "
                                 f"had not): {', '.join(facts.cleanup.swept[:10])}"))

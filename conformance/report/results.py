@@ -11,7 +11,8 @@ from typing import Any
 from conformance.runner.result import CheckResult, RunResult
 from conformance.runner.verdict import LEVELS, STATUS_ORDER, RequirementResult, json_status
 
-FORMAT_VERSION = 4  # 2: "blocked"; 3: stable check ids, waived, partial verdicts, cleanup, baseline; 4: profiles
+FORMAT_VERSION = 5  # 2: "blocked"; 3: stable check ids, waived, partial verdicts, cleanup, baseline; 4: profiles;
+# 5: traffic
 RESULTS_FILE = "results.json"
 SCHEMA_FILE = "results.schema.json"
 CHECK_STATUSES = ("failed", "warning", "blocked", "passed", "skipped")
@@ -66,6 +67,7 @@ def to_dict(result: RunResult) -> dict[str, Any]:
             "file": facts.baseline, "regressed": result.comparison.regressed, "fixed": result.comparison.fixed,
             "changed": result.comparison.changed},
         "notes": list(facts.notes),
+        "traffic": facts.traffic,
         "config": {table: dict(values) for table, values in facts.config.items()},
         "sources": dict(facts.sources),
     }

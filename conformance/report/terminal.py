@@ -77,6 +77,8 @@ def summary(result: RunResult, width: int = 120) -> list[Line]:
                         f"{len(comparison.fixed)} fixed, {len(comparison.changed)} changed"))
         out += [Line(f"  regressed {text}", ("red",)) for text in comparison.regressed]
         out += [Line(f"  fixed {text}", ("green",)) for text in comparison.fixed]
+    if facts.traffic:
+        out.append(Line(f"traffic: {facts.traffic}"))
     out += [Line(f"note: {note}", ("yellow",)) for note in facts.notes]
     out.append(verdict_line(result))
     return out

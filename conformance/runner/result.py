@@ -55,6 +55,7 @@ class RunFacts:
     reference_variations: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()  # how the run talked to the target: insecure TLS, 429s, pacing
     fuzzing: tuple[str, ...] = ()  # the fuzz tiers' summary lines
+    traffic: str | None = None  # the rate the run used, and the server's announced limit
     cleanup: CleanupResult | None = None
     error: str | None = None  # why the run could not conclude (the preflight failed)
     stopped: str | None = None  # why it stopped before all its checks ran (interrupted, target stopped answering)

@@ -268,12 +268,28 @@ class ConformanceRun:
         if stats.gave_up_429:
             out.append(f"{stats.gave_up_429} request(s) were still rate limited after every retry; the checks that "
                        "made them were skipped. Lower --max-rps or rerun later.")
+        pace = run.transport.pacer.stats
+        if pace.paced:
+            out.append(f"The server announced a rate limit ({pace.limit} requests, X-Ratelimit-Limit): {pace.paced} "
+                       f"request(s) were held back, {pace.paced_seconds:.1f} s in all, to stay under it.")
         if settings.max_rps:
             out.append(f"The suite's requests were paced to at most {settings.max_rps:g} per second (max_rps).")
         if self.interrupted and self._cleanup_phase == "sweep":
             out.append("These reports were written before the cleanup ran; the cleanup's result follows when it "
                        "ends.")
         return out
+
+    def traffic(self, run: RunContext) -> str:
+        """The rate the run used, per minute, its busiest path, and the limit the server announced."""
+        stats, pace = run.transport.stats, run.transport.pacer.stats
+        seconds = max(time.time() - self.started, 1.0)
+        text = f"{stats.requests} requests in {seconds:.0f} s ({stats.requests * 60 / seconds:.0f} a minute)"
+        if pace.busiest_path:
+            text += f"; at most {pace.busiest_minute} within a minute with one token to one path ({pace.busiest_path})"
+        if pace.limit:
+            text += (f"; the server announced {pace.limit} (X-Ratelimit-Limit), the lowest remaining it reported was "
+                     f"{pace.lowest_remaining}")
+        return text
 
     def _result(self, run: RunContext, cleanup: ledger.CleanupResult | None) -> RunResult:
         config = run.config
@@ -298,6 +314,7 @@ class ConformanceRun:
             reference_variations=config.run.reference_variations if run.server is not None else (),
             notes=tuple(run.redactor.text(n) for n in self.notes(run)),
             fuzzing=tuple(run.fuzz_summary),
+            traffic=run.redactor.text(self.traffic(run)),
             cleanup=cleanup,
             error=f"preflight failed: {self.preflight_error}" if self.preflight_error else None,
             stopped=self.stop_reason(),
