@@ -44,7 +44,7 @@ from conformance.runner.result import RunFacts, RunResult, build_result
 from conformance.runner.scope import Scope, scope_for, split
 from conformance.runner.session import RunContext
 from conformance.runner.starts import run_order
-from conformance.runner.tasks import start_up_front
+from conformance.runner.tasks import finish_up_front, start_up_front
 
 # This many requests in a row without any response: the target stopped answering; the run stops (exit 3).
 DEAD_AFTER = 10
@@ -222,7 +222,7 @@ class ConformanceRun:
             return
         self._cleanup_phase = "sweep"
         interrupts.forget()
-        run.starts.close()  # creates still on the wire end first: the sweep then knows every task of the run
+        finish_up_front(run)  # creates still on the wire end first: the sweep then knows every task of the run
         cleanup = None
         if self.interrupted:  # the reports first: the cleanup may take a while, or be cut short
             self._finish(session, None)

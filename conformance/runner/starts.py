@@ -126,10 +126,11 @@ class Starts:
             future = self._futures.pop(Order(role, label), None)
         return future.result() if future is not None else None
 
-    def close(self) -> None:
-        """Cancel what has not been sent; wait for what is on the wire (its task is then the sweep's)."""
+    def close(self) -> list[Started]:
+        """Cancel what has not been sent, wait for what is on the wire; the creates no check took."""
         with self._lock:
             pool, self._pool = self._pool, None
-            self._futures.clear()
+            futures, self._futures = list(self._futures.values()), {}
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+        return [f.result() for f in futures if f.done() and not f.cancelled()]

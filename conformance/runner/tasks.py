@@ -158,3 +158,14 @@ def start_up_front(run: RunContext, names_per_check: Iterable[Iterable[str]]) ->
         return client.create_task(TaskFactory(run).body(order.label), log=log)
 
     run.starts.begin(starts.orders_for(names_per_check), create)
+
+
+def finish_up_front(run: RunContext) -> None:
+    """Delete the tasks created up front that no check took (every check that needed them was blocked or left the
+    run): they are the run's own, not leftovers of a check."""
+    factory = TaskFactory(run)
+    for started in run.starts.close():
+        client = run.client(started.order.role)
+        if client is not None and started.response is not None:
+            factory.adopt_response(client, started.response)
+    factory.cleanup()

@@ -29,9 +29,11 @@ class Kind:
     awaited: str
     cause: str
     after: tuple[Kind, ...] = ()
+    hint: str = ""  # added to the first timeout's words
 
 
-ACTIVE = Kind("active", "a task to become active", "LIFE-REACHES-ACTIVE")
+ACTIVE = Kind("active", "a task to become active", "LIFE-REACHES-ACTIVE",
+              hint="if this server's tasks only take longer to start, raise --active-timeout")
 GONE = Kind("gone", "a deleted task to answer 404 to get", "DELETE-GONE-GET")
 GONE_FROM_LIST = Kind("gone-from-list", "a deleted task to leave the list", "DELETE-GONE-LIST")
 LOGGED = Kind("logged", "sent input to show in the logs", "SEND-INPUT-LOGGED")
@@ -76,4 +78,6 @@ class Waits:
         except expect.TimedOut as exc:
             with self._lock:
                 self._first.setdefault(kind.name, str(exc))
+            if kind.hint:
+                raise expect.TimedOut(f"{exc} ({kind.hint})", exc.requirements) from None
             raise
