@@ -45,9 +45,10 @@ _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrst
 
 
 def neutralize(text: str) -> str:
-    """Control characters as visible escapes (`\\x1b`, `\\u202e`); tabs and newlines stay."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
-                        else f"\\u{ord(m.group()):04x}", text)
+    """Control characters as visible escapes (`\\u001b`, `\\u202e`); tabs and newlines stay. The escapes are JSON's,
+    so a JSON body whose strings held control characters still parses to the same value (evidence bodies are
+    audited again)."""
+    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 @dataclass(frozen=True)

@@ -144,5 +144,5 @@ def test_terminal_escapes_from_the_server_are_shown_not_obeyed(reference: Refere
     result = run_suite(proxied_config(), tmp_path / "reports", "--", "-k", SELECT_LOGS)
     assert result.code == 1, result.output[-3000:]
     assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202e]", result.output.replace("\n", "")), "raw control text"
-    assert "\\x1b[1;32mverdict: PASS" in result.output  # shown, as text
+    assert "\\u001b[1;32mverdict: PASS" in result.output  # shown, as text
     assert result.output.count("verdict: FAIL") == 1
