@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,11 +11,11 @@ import pytest
 
 from conformance.checks._task_helpers import parse_time
 from conformance.runner import expect, waits
-from conformance.runner.client import ApiClient
-from conformance.runner.evidence import Exchange, Shared
+from conformance.runner.client import ApiClient, TransportError
+from conformance.runner.evidence import EvidenceLog, Exchange, Shared
 from conformance.runner.expect import CheckFailure
 from conformance.runner.session import RunContext
-from conformance.runner.starts import watches_from_create
+from conformance.runner.starts import up_front
 from conformance.runner.tasks import TaskFactory
 
 
@@ -28,29 +29,42 @@ class Observed(Shared):
     evidence: list[Exchange] = field(default_factory=list)
 
 
+def _watch(run: RunContext, client: ApiClient, task: dict[str, Any], log: EvidenceLog | None,
+           stopping: threading.Event | None = None) -> Observed:
+    """Get the task a create answered with until it leaves the starting states (or the deadline, or `stopping`); in
+    the background from the create on when the task is created up front."""
+    factory = TaskFactory(run)
+    result = Observed(task)
+
+    def probe() -> dict[str, Any]:
+        seen = factory.get(client, task["id"], log=log)
+        result.seen.append(seen)
+        return seen
+
+    def done(seen: dict[str, Any]) -> bool:
+        return bool(stopping is not None and stopping.is_set()) or seen["status"] not in run.terms.profile.starting
+
+    try:
+        run.waits.poll(waits.ACTIVE, probe, done, waiting_for=f"task {task['id']} to become {run.terms.profile.active}",
+                       last=lambda t: f"status {t['status']!r}", sleep=stopping.wait if stopping is not None else None)
+    except (CheckFailure, TransportError) as exc:
+        result.problem = str(exc)
+    return result
+
+
 @pytest.fixture(scope="module")
-@watches_from_create
+@up_front("primary", "lifecycle", watch=_watch)
 def observed(run: RunContext, api: ApiClient) -> Iterator[Observed]:
     factory = TaskFactory(run)
     log: list[Exchange] = []
     try:
         with run.evidence.shared(log):
             created = factory.create(api, "lifecycle")
-        result = Observed(created, evidence=log)
-
-        def probe() -> dict[str, Any]:
-            task = factory.get(api, created["id"])
-            result.seen.append(task)
-            return task
-
-        try:
-            with run.evidence.shared(log):
-                run.waits.poll(waits.ACTIVE, probe, lambda t: t["status"] not in run.terms.profile.starting,
-                               waiting_for=f"task {created['id']} to become {run.terms.profile.active}",
-                               last=lambda t: f"status {t['status']!r}")
-        except CheckFailure as exc:
-            result.problem = str(exc)
-        yield result
+            watched = factory.watched(created["id"])
+            if watched is None:  # not created up front: watch it now
+                watched = _watch(run, api, created, None)
+        watched.evidence = log
+        yield watched
     finally:
         factory.cleanup()
 

@@ -138,15 +138,17 @@ def poll(
     interval: float,
     waiting_for: str,
     last: Callable[[T], str] = repr,
+    sleep: Callable[[float], Any] = interrupts.sleep,
 ) -> T:
-    """Call `probe` until `done(result)` or the deadline; fail naming what was awaited and the last result."""
+    """Call `probe` until `done(result)` or the deadline; fail naming what was awaited and the last result.
+    `sleep` pauses between probes (a background watch passes one that a stop ends early)."""
     deadline = time.monotonic() + timeout
     pauses = poll_pauses(interval)
     result = probe()
     while not done(result):
         if time.monotonic() >= deadline:
             raise TimedOut(f"waited {timeout:g} s for {waiting_for}; last seen: {last(result)}")
-        interrupts.sleep(next(pauses))
+        sleep(next(pauses))
         result = probe()
     return result
 

@@ -6,8 +6,9 @@ their start-ups overlap with each other and with the checks that need no active 
 
 A fixture or check that needs an active task declares it with `@up_front(role, label)`; the run creates one task per
 declaration that a selected check uses (by fixture name or check name) and `TaskFactory.create(client, label)` hands
-it over instead of creating one. The create's exchanges become evidence of the check that takes the task; a task
-nobody took is removed by the final sweep like every task of the run.
+it over instead of creating one. A check that watches its task from the create on (the lifecycle) declares a
+`watch`, which follows the task in the background from its answer on. The create's exchanges (and the watch's)
+become evidence of the check that takes the task; a task nobody took is deleted at the end of the run.
 """
 
 from __future__ import annotations
@@ -30,41 +31,34 @@ MAX_PARALLEL = 4  # creates in flight at once
 
 @dataclass(frozen=True)
 class Order:
-    """One task to start up front: whose (a client role) and for what (the label its check creates it with)."""
+    """One task to start up front: whose (a client role), for what (the label its check creates it with), and what
+    follows its create in the background (`watch(run, client, response, log, stopping)`, called by the run's
+    `Follow`; None: nothing)."""
 
     role: str
     label: str
+    watch: Watch | None = None
 
 
+Watch = Callable[..., Any]
 ORDERS: dict[str, Order] = {}  # fixture or check name -> the task it needs started
-FIRST: set[str] = set()  # fixtures that watch a task of their own from its create: their modules run first
 
 
-def up_front(role: str, label: str) -> Callable[[F], F]:
-    """Declare that a fixture or check (the decorated function; put it under @pytest.fixture) needs an active task
-    of `role`, which it creates with `label`: the run starts it up front."""
+def up_front(role: str, label: str, watch: Watch | None = None) -> Callable[[F], F]:
+    """Declare that a fixture or check (the decorated function; put it under @pytest.fixture) needs a task of
+    `role`, which it creates with `label`: the run creates it up front (and runs `watch` after the create)."""
 
     def mark(func: F) -> F:
-        ORDERS[func.__name__] = Order(role, label)
+        ORDERS[func.__name__] = Order(role, label, watch)
         return func
 
     return mark
 
 
-def watches_from_create(func: F) -> F:
-    """Declare that a fixture watches a task it creates itself from the create on (its start-up cannot be had up
-    front): the run puts its module first, so that its wait overlaps with the up-front start-ups."""
-    FIRST.add(func.__name__)
-    return func
-
-
 def run_order(names: Iterable[str]) -> int:
-    """Where a module goes, from the names its checks use: 0 (watches its own task start: first), 1 (needs no
-    started task), 2 (needs a task started up front: last, when the start-ups are over)."""
-    used = set(names)
-    if used & FIRST:
-        return 0
-    return 2 if used & ORDERS.keys() else 1
+    """Where a module goes, from the names its checks use: 1 (needs no task started up front: first, while they
+    start) or 2 (needs one: last)."""
+    return 2 if set(names) & ORDERS.keys() else 1
 
 
 def orders_for(names_per_check: Iterable[Iterable[str]]) -> list[Order]:
@@ -87,47 +81,54 @@ class Started:
     response: httpx.Response | None = None
     error: TransportError | None = None
     log: EvidenceLog = field(default_factory=EvidenceLog)
+    watched: Any = None  # what the order's watch returned
 
 
 Create = Callable[[Order, EvidenceLog], httpx.Response]
+Follow = Callable[[Order, httpx.Response, EvidenceLog, threading.Event], Any]  # runs order.watch; must not raise
 
 
 class Starts:
     """The run's up-front creates: sent in parallel by `begin`, handed over once each by `take`."""
 
     def __init__(self) -> None:
-        self._futures: dict[Order, concurrent.futures.Future[Started]] = {}
+        self._futures: dict[tuple[str, str], concurrent.futures.Future[Started]] = {}  # by (role, label)
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
+        self.stopping = threading.Event()  # set by close(): watches end at their next pause
 
-    def begin(self, orders: Iterable[Order], create: Create) -> None:
-        """Send one create per order, MAX_PARALLEL at a time, in the background."""
-        orders = [o for o in orders if o not in self._futures]
+    def begin(self, orders: Iterable[Order], create: Create, follow: Follow | None = None) -> None:
+        """Send one create per order, MAX_PARALLEL at a time, in the background; `follow` each answer of an order
+        with a watch."""
+        orders = [o for o in orders if (o.role, o.label) not in self._futures]
         if not orders:
             return
         if self._pool is None:
             self._pool = concurrent.futures.ThreadPoolExecutor(MAX_PARALLEL, thread_name_prefix="tasks-start")
         for order in orders:
-            self._futures[order] = self._pool.submit(self._send, order, create)
+            self._futures[(order.role, order.label)] = self._pool.submit(self._send, order, create, follow)
 
-    @staticmethod
-    def _send(order: Order, create: Create) -> Started:
+    def _send(self, order: Order, create: Create, follow: Follow | None) -> Started:
         started = Started(order, time.monotonic())
         try:
             started.response = create(order, started.log)
         except TransportError as exc:
             started.error = exc
+            return started
+        if order.watch is not None and follow is not None and not self.stopping.is_set():
+            started.watched = follow(order, started.response, started.log, self.stopping)
         return started
 
     def take(self, role: str, label: str) -> Started | None:
         """The create started for (role, label), once (waiting for its answer if it is still on the wire); None when
         none was started or it was taken already."""
         with self._lock:
-            future = self._futures.pop(Order(role, label), None)
+            future = self._futures.pop((role, label), None)
         return future.result() if future is not None else None
 
     def close(self) -> list[Started]:
-        """Cancel what has not been sent, wait for what is on the wire; the creates no check took."""
+        """Cancel what has not been sent, end the watches, wait for what is on the wire; the creates no check took."""
+        self.stopping.set()
         with self._lock:
             pool, self._pool = self._pool, None
             futures, self._futures = list(self._futures.values()), {}

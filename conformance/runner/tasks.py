@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from typing import Any
 
@@ -22,6 +23,7 @@ class TaskFactory:
         self.run = run
         self._mine: list[CreatedTask] = []
         self._sent_at: dict[str, float] = {}  # task id -> when its create was sent, for tasks created up front
+        self._watched: dict[str, Any] = {}  # task id -> what its up-front watch found
 
     def body(self, label: str = "task", *, name: str | None = None, prompt: str | None = None,
              with_name: bool = True) -> dict[str, Any]:
@@ -63,7 +65,12 @@ class TaskFactory:
                                  "sent); the suite does not touch it")
         if started is not None:
             self._sent_at[task["id"]] = started.sent_at
+            self._watched[task["id"]] = started.watched
         return task
+
+    def watched(self, task_id: str) -> Any:
+        """What the watch of an up-front create found (None: the task was not created up front, or not watched)."""
+        return self._watched.get(task_id)
 
     def adopt_response(self, client: ApiClient, response: httpx.Response) -> dict[str, Any] | None:
         """The task a create answered 2xx with (None for any other answer); deleted after the check when it is this
@@ -71,13 +78,8 @@ class TaskFactory:
 
         Only a create can make a task, and only a task the ledger claimed is ever deleted: a get that wrongly
         succeeds, or a create answered with someone else's task, never schedules that task for deletion."""
-        if not 200 <= response.status_code < 300:
-            return None
-        try:
-            body = parse_json(response.content)
-        except ValueError:
-            return None
-        if not isinstance(body, dict) or not isinstance(body.get("id"), str):
+        body = _task_in(response)
+        if body is None:
             return None
         entry = self.run.ledger.get(body["id"])
         if entry is not None and entry not in self._mine:
@@ -91,9 +93,9 @@ class TaskFactory:
         if entry is not None and entry not in self._mine:
             self._mine.append(entry)
 
-    def get(self, client: ApiClient, task_id: str) -> dict[str, Any]:
+    def get(self, client: ApiClient, task_id: str, log: EvidenceLog | None = None) -> dict[str, Any]:
         """The task as get returns it (200 and a JSON object with a status; the schema is GET-SCHEMA's job)."""
-        response = client.get_task(task_id)
+        response = client.get_task(task_id, log=log)
         expect.status(response, 200)
         try:
             task = parse_json(response.content)
@@ -149,6 +151,17 @@ class TaskFactory:
         self._mine.clear()
 
 
+def _task_in(response: httpx.Response) -> dict[str, Any] | None:
+    """The task of a 2xx answer: a JSON object with a string id (None otherwise)."""
+    if not 200 <= response.status_code < 300:
+        return None
+    try:
+        body = parse_json(response.content)
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) and isinstance(body.get("id"), str) else None
+
+
 def start_up_front(run: RunContext, names_per_check: Iterable[Iterable[str]]) -> None:
     """Create in the background the tasks the selected checks (each given as the names it uses) will need active."""
 
@@ -157,7 +170,12 @@ def start_up_front(run: RunContext, names_per_check: Iterable[Iterable[str]]) ->
         assert client is not None, f"no client for {order.role}"
         return client.create_task(TaskFactory(run).body(order.label), log=log)
 
-    run.starts.begin(starts.orders_for(names_per_check), create)
+    def follow(order: starts.Order, response: httpx.Response, log: EvidenceLog, stopping: threading.Event) -> Any:
+        client, task = run.client(order.role), _task_in(response)
+        assert client is not None and order.watch is not None
+        return order.watch(run, client, task, log, stopping) if task is not None else None
+
+    run.starts.begin(starts.orders_for(names_per_check), create, follow)
 
 
 def finish_up_front(run: RunContext) -> None:

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from conformance.runner import expect
 
@@ -66,7 +66,8 @@ class Waits:
                 raise expect.blocked(f"not waiting again for {earlier.awaited}: earlier, {first}", earlier.cause)
 
     def poll(self, kind: Kind, probe: Callable[[], T], done: Callable[[T], bool], *, waiting_for: str,
-             last: Callable[[T], str] = repr, since: float | None = None) -> T:
+             last: Callable[[T], str] = repr, since: float | None = None,
+             sleep: Callable[[float], Any] | None = None) -> T:
         """expect.poll with the run's deadline (counted from `since`, a time.monotonic() value, when the awaited
         thing began before this wait: a task created up front); refused at once after a timeout of the same kind,
         and a timeout here is remembered for the next wait of the kind."""
@@ -74,7 +75,7 @@ class Waits:
         timeout = self.timeout if since is None else max(0.0, since + self.timeout - time.monotonic())
         try:
             return expect.poll(probe, done, timeout=timeout, interval=self.interval, waiting_for=waiting_for,
-                               last=last)
+                               last=last, **({"sleep": sleep} if sleep is not None else {}))
         except expect.TimedOut as exc:
             with self._lock:
                 self._first.setdefault(kind.name, str(exc))

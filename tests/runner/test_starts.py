@@ -22,7 +22,12 @@ def test_declarations_give_the_orders_of_the_selected_checks_and_the_module_orde
         assert starts.ORDERS.get(name) == order  # declared next to the fixtures (checks and runner/fixtures.py)
     assert starts.orders_for([["api", "paused"], ["active_task", "paused"], ["run"]]) == [
         Order("primary", "pause"), Order("primary", "shared")]
-    assert starts.run_order(["run", "observed"]) == 0
+    assert starts.ORDERS["observed"].watch is not None  # the lifecycle follows its task from the create on
+    watching = Starts()
+    watching.begin([starts.ORDERS["observed"]], lambda order, log: httpx.Response(500),
+                   lambda order, response, log, stopping: "followed")
+    started = watching.take("primary", "lifecycle")  # by role and label, whatever the watch
+    assert started is not None and started.watched == "followed"
     assert starts.run_order(["run", "api"]) == 1
     assert starts.run_order(["run", "active_task"]) == 2
 
