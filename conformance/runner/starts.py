@@ -32,7 +32,7 @@ MAX_PARALLEL = 4  # creates in flight at once
 @dataclass(frozen=True)
 class Order:
     """One task to start up front: whose (a client role), for what (the label its check creates it with), and what
-    follows its create in the background (`watch(run, client, response, log, stopping)`, called by the run's
+    follows its create in the background (`watch(run, client, task, log, stopping)`, called by the run's
     `Follow`; None: nothing)."""
 
     role: str
