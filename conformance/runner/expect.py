@@ -139,15 +139,17 @@ def poll(
     waiting_for: str,
     last: Callable[[T], str] = repr,
     sleep: Callable[[float], Any] = interrupts.sleep,
+    deadline_words: str | None = None,
 ) -> T:
     """Call `probe` until `done(result)` or the deadline; fail naming what was awaited and the last result.
-    `sleep` pauses between probes (a background watch passes one that a stop ends early)."""
+    `sleep` pauses between probes (a background watch passes one that a stop ends early); `deadline_words` says
+    how long was waited when it was not `timeout` from now (a deadline counted from a create)."""
     deadline = time.monotonic() + timeout
     pauses = poll_pauses(interval)
     result = probe()
     while not done(result):
         if time.monotonic() >= deadline:
-            raise TimedOut(f"waited {timeout:g} s for {waiting_for}; last seen: {last(result)}")
+            raise TimedOut(f"waited {deadline_words or f'{timeout:g} s'} for {waiting_for}; last seen: {last(result)}")
         sleep(next(pauses))
         result = probe()
     return result

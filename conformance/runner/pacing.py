@@ -24,6 +24,10 @@ import httpx
 LIMIT_HEADER, REMAINING_HEADER, RESET_HEADER = "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"
 RESERVE = 1 / 8  # below this share of the limit left, requests are spaced out
 MIN_RESERVE = 4
+# The window length until the server's Reset moves on (then the smallest step it moved by): Coder's is a minute
+# (coderd/coderd.go: httpmw.RateLimit(options.APIRateLimit, time.Minute)). Reset - now only bounds it from below
+# (the first answer may come late in a window), and pacing by a window taken too short is pacing too fast.
+DEFAULT_WINDOW = 60.0
 _CREDENTIAL_HEADERS = ("coder-session-token", "authorization", "cookie")
 _CREDENTIAL_PARAMS = ("coder_session_token", "access_token")
 Key = tuple[str, str]
@@ -53,8 +57,9 @@ class RatePacer:
     """Holds back requests whose announced budget is nearly spent (thread-safe)."""
 
     _budgets: dict[Key, _Budget] = field(default_factory=dict)
-    _window: dict[Key, float] = field(default_factory=dict)  # the longest time to reset heard: the window length
-    _next: dict[Key, float] = field(default_factory=dict)  # monotonic time before which no request of the key goes
+    _window: dict[Key, float] = field(default_factory=dict)  # the smallest step Reset moved by: the window length
+    _longest: dict[Key, float] = field(default_factory=dict)  # the longest time to Reset heard: at most the window
+    _sent: dict[Key, float] = field(default_factory=dict)  # when the last request of the key went (monotonic)
     _recent: dict[Key, collections.deque[float]] = field(default_factory=dict)
     stats: PaceStats = field(default_factory=PaceStats)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -71,11 +76,12 @@ class RatePacer:
                 key, budget = min(budgets, key=lambda kb: kb[1].remaining)
                 reserve = max(MIN_RESERVE, budget.limit * RESERVE)
                 if budget.remaining <= reserve:
-                    spacing = self._window.get(key, 60.0) / budget.limit
+                    window = self._window.get(key) or max(DEFAULT_WINDOW, self._longest.get(key, 0.0))
+                    spacing = window / budget.limit
                     spacing *= 1 + (reserve - max(budget.remaining, 0.0)) / reserve  # up to twice as slow at 0
-                    start = max(now, self._next.get(key, 0.0))
-                    self._next[key] = start + spacing
-                    wait = start - now
+                    wait = max(0.0, self._sent.get(key, 0.0) + spacing - now)
+            for key in keys:
+                self._sent[key] = now + wait
             for _, budget in budgets:
                 budget.remaining -= 1
             if wait > 0:
@@ -97,10 +103,14 @@ class RatePacer:
         wall = time.time()
         if reset < 1e9:  # seconds from now rather than a unix time (some gateways)
             reset += wall
+        reset += 1.0  # whole seconds, rounded down (httprate): the window ends within the second after
         with self._lock:
             for key in _keys(request):
+                before = self._budgets.get(key)
+                if before is not None and reset - before.reset >= 1.0:  # the window moved on
+                    self._window[key] = min(self._window.get(key, reset - before.reset), reset - before.reset)
                 self._budgets[key] = _Budget(limit, remaining, reset)
-                self._window[key] = max(self._window.get(key, 1.0), reset - wall)
+                self._longest[key] = max(self._longest.get(key, 0.0), reset - wall)
             s = self.stats
             s.limit = max(s.limit or 0, limit)
             s.lowest_remaining = remaining if s.lowest_remaining is None else min(s.lowest_remaining, remaining)

@@ -44,10 +44,6 @@ def run_preflight(run: RunContext) -> EvidenceLog:
         check_settings(run, log)
     except SettingError as exc:
         raise PreflightError(str(exc)) from None
-    except RateLimited as exc:
-        raise PreflightError(f"the target keeps answering 429 (rate limited): {exc}") from None
-    except TransportError as exc:
-        raise PreflightError(f"target unreachable: {exc}") from None
     return log
 
 

@@ -9,6 +9,7 @@ resource route does not know it either; anything else is the server's to answer 
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 
 import httpx
@@ -27,17 +28,20 @@ class SettingError(Exception):
 
 
 def check_settings(run: RunContext, log: EvidenceLog) -> None:
-    """Raise SettingError for the first configured value the server shows to be wrong."""
+    """Raise SettingError for the first configured value the server shows to be wrong. An answer the suite cannot
+    take in (no response, too large, still rate limited) tells nothing about the value: the checks meet it too."""
     client = run.client("primary")
     assert client is not None
     target = run.config.target
     if target.template_version_id and target.template_version_id == target.non_ai_template_version_id:
         raise SettingError(f"template_version_id and non_ai_template_version_id are both {target.template_version_id}"
                            ": the first must be a version of a template with an AI task, the second of one without")
-    if target.template_version_id and not run.config.run.read_only:
-        _check_template_version(run, client, target.template_version_id, target.non_ai_template_version_id, log)
-    if target.organization_name:
-        _check_organization(client, target.organization_name, log)
+    with contextlib.suppress(TransportError):
+        if target.template_version_id and not run.config.run.read_only:
+            _check_template_version(run, client, target.template_version_id, target.non_ai_template_version_id, log)
+    with contextlib.suppress(TransportError):
+        if target.organization_name:
+            _check_organization(client, target.organization_name, log)
 
 
 def _answer(response: httpx.Response, *values: str) -> tuple[int, str | None]:

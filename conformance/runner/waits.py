@@ -73,9 +73,12 @@ class Waits:
         and a timeout here is remembered for the next wait of the kind."""
         self.refuse_if_timed_out(kind)
         timeout = self.timeout if since is None else max(0.0, since + self.timeout - time.monotonic())
+        words = None if since is None else f"{self.timeout:g} s"
+        if since is not None:
+            waiting_for += " since its create"
         try:
             return expect.poll(probe, done, timeout=timeout, interval=self.interval, waiting_for=waiting_for,
-                               last=last, **({"sleep": sleep} if sleep is not None else {}))
+                               last=last, deadline_words=words, **({"sleep": sleep} if sleep is not None else {}))
         except expect.TimedOut as exc:
             with self._lock:
                 self._first.setdefault(kind.name, str(exc))

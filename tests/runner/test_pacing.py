@@ -23,10 +23,8 @@ def test_no_pause_while_the_budget_lasts_then_the_sustainable_spacing() -> None:
     assert pacer.delay(request) == 0.0  # nothing heard yet
     pacer.observe(request, _answer(request, 512, 400, 60))
     assert pacer.delay(request) == 0.0
-    pacer.observe(request, _answer(request, 512, 10, 60))  # below the reserve (512 / 8)
-    pacer.delay(request)
-    second = pacer.delay(request)
-    assert 60 / 512 <= second <= 2 * 60 / 512 * 1.01
+    pacer.observe(request, _answer(request, 512, 10, 60))  # below the reserve (512 / 8): one spacing after the last
+    assert 60 / 512 <= pacer.delay(request) <= 2 * 61 / 512
     assert pacer.stats.paced >= 1 and pacer.stats.limit == 512 and pacer.stats.lowest_remaining == 10
 
 
@@ -45,8 +43,20 @@ def test_an_expired_window_no_longer_holds_back() -> None:
     assert pacer.delay(request) == 0.0 and pacer.delay(request) == 0.0
 
 
+def test_the_window_is_learnt_from_the_steps_of_reset() -> None:
+    minute, seconds = RatePacer(), RatePacer()
+    request = httpx.Request("GET", "http://h/api/v2/tasks")
+    for pacer in (minute, seconds):
+        pacer.observe(request, _answer(request, 10, 1, 1))
+    seconds.observe(request, _answer(request, 10, 1, 3))  # Reset moved by 2 s: windows of 2 s
+    for pacer in (minute, seconds):
+        assert pacer.delay(request) == 0.0  # the first request after the answer: nothing sent just before
+    assert minute.delay(request) >= 60 / 10  # a minute (Coder's) until Reset moves on
+    assert 2 / 10 <= seconds.delay(request) <= 2 * 2 / 10
+
+
 def test_a_run_at_the_limit_meets_no_429() -> None:
-    limit, window, sent = 12, 2.0, 40
+    limit, window, sent = 12, 2.0, 30
     with ReferenceServer(lifecycle_delay=0, rate_limit=limit, rate_window=window) as server:
         token = server.target_config()["token"]
         transport = HttpTransport(HttpSettings(max_retries_429=0))
@@ -61,4 +71,4 @@ def test_a_run_at_the_limit_meets_no_429() -> None:
         assert server.box_stats()["limited"] == 0
     # The sliding window sustains `limit` per `window`: the requests past the first budget take about that long.
     assert elapsed >= (sent - limit) / limit * window * 0.8
-    assert elapsed <= (sent - limit) / limit * window * 2.5 + 1
+    assert elapsed <= (sent - limit) / limit * window * 2.5 + 60 / limit + 2  # + one spacing by a minute's window
