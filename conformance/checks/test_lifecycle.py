@@ -45,8 +45,10 @@ def _watch(run: RunContext, client: ApiClient, task: dict[str, Any], log: Eviden
         return bool(stopping is not None and stopping.is_set()) or seen["status"] not in run.terms.profile.starting
 
     try:
-        run.waits.poll(waits.ACTIVE, probe, done, waiting_for=f"task {task['id']} to become {run.terms.profile.active}",
-                       last=lambda t: f"status {t['status']!r}", sleep=stopping.wait if stopping is not None else None)
+        run.waits.poll(waits.ACTIVE, probe, done,
+                       waiting_for=f"task {task['id']} to become {run.terms.profile.active}",
+                       last=lambda t: f"status {t['status']!r}",
+                       sleep=stopping.wait if stopping is not None else None)
     except (CheckFailure, TransportError) as exc:
         result.problem = str(exc)
     return result

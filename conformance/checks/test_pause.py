@@ -30,7 +30,7 @@ def wait_status(run: RunContext, tasks: TaskFactory, client: ApiClient, task_id:
     kind = waits.PAUSED if what == "pause" else waits.RESUMED
     return run.waits.poll(kind, lambda: tasks.get(client, task_id), lambda t: t["status"] == wanted,
                           waiting_for=f"task {task_id} to become {wanted} after {what}",
-                       last=lambda t: f"status {t['status']!r}")
+                          last=lambda t: f"status {t['status']!r}")
 
 
 def _follow(run: RunContext, tasks: TaskFactory, client: ApiClient, task_id: str, response: httpx.Response,

@@ -31,7 +31,7 @@ import conformance
 from conformance.contracts.contract import use as use_contract
 from conformance.contracts.profiles import Terms
 from conformance.contracts.requirements import catalogue
-from conformance.runner import ledger, redact
+from conformance.runner import ledger, redact, waits
 from conformance.runner.client import RateLimited, TransportError
 from conformance.runner.config import Config, display_url
 from conformance.runner.evidence import EvidenceLog
@@ -242,12 +242,20 @@ class ConformanceRun:
         create that was still in flight. A second interrupt abandons it (and says so)."""
         try:
             with run.transport.cutoff(run.config.run.cleanup_timeout):
-                return ledger.sweep(run.ledger, run.clients(), confirm_seconds=run.config.run.active_timeout,
+                return ledger.sweep(run.ledger, run.clients(), confirm_seconds=self._confirm_seconds(run),
                                     rescan_after=ledger.RESCAN_PAUSE if self.interrupted else None)
         except KeyboardInterrupt:
             left = [f"{e.label} (not confirmed removed)" for e in run.ledger.pending()]
             return ledger.CleanupResult(left=left, abandoned="cleanup abandoned after a second interrupt: "
                                         f"tasks named {run.prefix}-... may remain on the target")
+
+    @staticmethod
+    def _confirm_seconds(run: RunContext) -> float:
+        """How long the sweep waits for deleted tasks to go: active_timeout, or not at all once a check of the run
+        already waited that long for a delete to take effect (one wait per broken behaviour: runner/waits.py)."""
+        if run.waits.timed_out(waits.GONE) or run.waits.timed_out(waits.GONE_FROM_LIST):
+            return 0.0
+        return run.config.run.active_timeout
 
     def stop_reason(self) -> str | None:
         if self.interrupted:
