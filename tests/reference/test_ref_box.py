@@ -135,16 +135,17 @@ def test_latency_is_added_and_concurrent_requests_overlap() -> None:
             with httpx.Client(base_url=api.base, timeout=10) as client:
                 client.get("/api/v2/buildinfo").raise_for_status()
 
-        threads = [threading.Thread(target=fetch) for _ in range(2)]
+        threads = [threading.Thread(target=fetch) for _ in range(4)]
         started = time.monotonic()
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
         took = time.monotonic() - started
-        assert latency <= took < 2 * latency, took
+        # Four answers one after another would take 4 latencies; overlapping, about one (room for a loaded machine).
+        assert latency <= took < 3 * latency, took
         stats = api.server.box_stats()
-        assert (stats["installed"], stats["latency"], stats["requests"], stats["keys"]) == (True, latency, 3, [])
+        assert (stats["installed"], stats["latency"], stats["requests"], stats["keys"]) == (True, latency, 5, [])
 
 
 def test_without_box_options_the_app_is_served_as_it_is() -> None:
