@@ -82,6 +82,7 @@ class Started:
     error: TransportError | None = None
     log: EvidenceLog = field(default_factory=EvidenceLog)
     watched: Any = None  # what the order's watch returned
+    watching: concurrent.futures.Future[Any] | None = None  # the watch, while it runs
 
 
 Create = Callable[[Order, EvidenceLog], httpx.Response]
@@ -94,6 +95,8 @@ class Starts:
     def __init__(self) -> None:
         self._futures: dict[tuple[str, str], concurrent.futures.Future[Started]] = {}  # by (role, label)
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self._watches: concurrent.futures.ThreadPoolExecutor | None = None  # watches never hold up a create
+        self._answered: list[threading.Event] = []
         self._lock = threading.Lock()
         self.stopping = threading.Event()  # set by close(): watches end at their next pause
 
@@ -105,33 +108,52 @@ class Starts:
             return
         if self._pool is None:
             self._pool = concurrent.futures.ThreadPoolExecutor(MAX_PARALLEL, thread_name_prefix="tasks-start")
+            self._watches = concurrent.futures.ThreadPoolExecutor(len(ORDERS) or 1, thread_name_prefix="tasks-watch")
         for order in orders:
-            self._futures[(order.role, order.label)] = self._pool.submit(self._send, order, create, follow)
+            answered = threading.Event()
+            self._answered.append(answered)
+            self._futures[(order.role, order.label)] = self._pool.submit(self._send, order, create, follow, answered)
 
-    def _send(self, order: Order, create: Create, follow: Follow | None) -> Started:
+    def _send(self, order: Order, create: Create, follow: Follow | None, answered: threading.Event) -> Started:
         started = Started(order, time.monotonic())
         try:
             started.response = create(order, started.log)
         except TransportError as exc:
             started.error = exc
             return started
-        if order.watch is not None and follow is not None and not self.stopping.is_set():
-            started.watched = follow(order, started.response, started.log, self.stopping)
+        finally:
+            answered.set()
+        if order.watch is not None and follow is not None and self._watches is not None:
+            response = started.response
+            started.watching = self._watches.submit(follow, order, response, started.log, self.stopping)
         return started
+
+    def wait_answered(self, timeout: float) -> None:
+        """Until every create sent so far has its answer (or `timeout`): from then on every task the ledger claims
+        is a check's (the fuzz tiers delete the tasks created while they run)."""
+        ends = time.monotonic() + timeout
+        for answered in list(self._answered):
+            answered.wait(max(0.0, ends - time.monotonic()))
 
     def take(self, role: str, label: str) -> Started | None:
         """The create started for (role, label), once (waiting for its answer if it is still on the wire); None when
         none was started or it was taken already."""
         with self._lock:
             future = self._futures.pop((role, label), None)
-        return future.result() if future is not None else None
+        if future is None:
+            return None
+        started = future.result()
+        if started.watching is not None:
+            started.watched, started.watching = started.watching.result(), None
+        return started
 
     def close(self) -> list[Started]:
         """Cancel what has not been sent, end the watches, wait for what is on the wire; the creates no check took."""
         self.stopping.set()
         with self._lock:
-            pool, self._pool = self._pool, None
+            pool, watches, self._pool, self._watches = self._pool, self._watches, None, None
             futures, self._futures = list(self._futures.values()), {}
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+        for executor in (pool, watches):
+            if executor is not None:
+                executor.shutdown(wait=True, cancel_futures=True)
         return [f.result() for f in futures if f.done() and not f.cancelled()]

@@ -163,7 +163,9 @@ def _task_in(response: httpx.Response) -> dict[str, Any] | None:
 
 
 def start_up_front(run: RunContext, names_per_check: Iterable[Iterable[str]]) -> None:
-    """Create in the background the tasks the selected checks (each given as the names it uses) will need active."""
+    """Create the tasks the selected checks (each given as the names it uses) will need active: the creates in
+    parallel, and back once they are answered (their start-ups, and the lifecycle's watch, go on in the
+    background)."""
 
     def create(order: starts.Order, log: EvidenceLog) -> httpx.Response:
         client = run.client(order.role)
@@ -176,6 +178,7 @@ def start_up_front(run: RunContext, names_per_check: Iterable[Iterable[str]]) ->
         return order.watch(run, client, task, log, stopping) if task is not None else None
 
     run.starts.begin(starts.orders_for(names_per_check), create, follow)
+    run.starts.wait_answered(run.config.run.total_timeout)
 
 
 def finish_up_front(run: RunContext) -> None:
