@@ -14,6 +14,7 @@ from conformance.runner import expect, waits
 from conformance.runner.client import ApiClient, TransportError
 from conformance.runner.evidence import EvidenceLog, Exchange, Shared
 from conformance.runner.expect import CheckFailure
+from conformance.runner.interrupts import interrupts
 from conformance.runner.session import RunContext
 from conformance.runner.starts import up_front
 from conformance.runner.tasks import TaskFactory
@@ -48,7 +49,7 @@ def _watch(run: RunContext, client: ApiClient, task: dict[str, Any], log: Eviden
         run.waits.poll(waits.ACTIVE, probe, done,
                        waiting_for=f"task {task['id']} to become {run.terms.profile.active}",
                        last=lambda t: f"status {t['status']!r}",
-                       sleep=stopping.wait if stopping is not None else None)
+                       sleep=stopping.wait if stopping is not None else interrupts.sleep)
     except (CheckFailure, TransportError) as exc:
         result.problem = str(exc)
     return result

@@ -25,21 +25,20 @@ from conformance.runner.tasks import TaskFactory
 
 
 def wait_status(run: RunContext, tasks: TaskFactory, client: ApiClient, task_id: str, wanted: str,
-                what: str) -> dict[str, Any]:
+                what: str, kind: waits.Kind) -> dict[str, Any]:
     """Poll get until the task has status `wanted` (TimedOut at the deadline)."""
-    kind = waits.PAUSED if what == "pause" else waits.RESUMED
     return run.waits.poll(kind, lambda: tasks.get(client, task_id), lambda t: t["status"] == wanted,
                           waiting_for=f"task {task_id} to become {wanted} after {what}",
                           last=lambda t: f"status {t['status']!r}")
 
 
 def _follow(run: RunContext, tasks: TaskFactory, client: ApiClient, task_id: str, response: httpx.Response,
-            wanted: str, what: str) -> tuple[dict[str, Any] | None, str | None]:
+            wanted: str, what: str, kind: waits.Kind) -> tuple[dict[str, Any] | None, str | None]:
     """After a pause or resume: the task once it shows `wanted` (a 202 accepted it), or why it did not get there."""
     if response.status_code != 202:
         return None, f"{what} answered {response.status_code}"
     try:
-        return wait_status(run, tasks, client, task_id, wanted, what), None
+        return wait_status(run, tasks, client, task_id, wanted, what, kind), None
     except CheckFailure as exc:
         return None, str(exc)
 
@@ -70,7 +69,7 @@ def paused(run: RunContext, api: ApiClient) -> Iterator[Paused]:
             task = factory.create_active(api, "pause")
             result = Paused(task, api.pause_task(task["id"]), evidence=log)
             result.reached, result.problem = _follow(run, factory, api, task["id"], result.response,
-                                                     run.terms.profile.stopped, "pause")
+                                                     run.terms.profile.stopped, "pause", waits.PAUSED)
         yield result
     finally:
         factory.cleanup()
@@ -174,7 +173,7 @@ def resumed(run: RunContext, paused: Paused, api: ApiClient) -> Resumed:
     with run.evidence.shared(log):
         result = Resumed(api.resume_task(task["id"]), evidence=log)
         result.reached, result.problem = _follow(run, factory, api, task["id"], result.response,
-                                                 run.terms.profile.active, "resume")
+                                                 run.terms.profile.active, "resume", waits.RESUMED)
     return result
 
 

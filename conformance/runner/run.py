@@ -222,7 +222,6 @@ class ConformanceRun:
             return
         self._cleanup_phase = "sweep"
         interrupts.forget()
-        finish_up_front(run)  # creates still on the wire end first: the sweep then knows every task of the run
         cleanup = None
         if self.interrupted:  # the reports first: the cleanup may take a while, or be cut short
             self._finish(session, None)
@@ -242,6 +241,7 @@ class ConformanceRun:
         create that was still in flight. A second interrupt abandons it (and says so)."""
         try:
             with run.transport.cutoff(run.config.run.cleanup_timeout):
+                finish_up_front(run)  # creates still on the wire end first: the sweep then knows every task
                 return ledger.sweep(run.ledger, run.clients(), confirm_seconds=self._confirm_seconds(run),
                                     rescan_after=ledger.RESCAN_PAUSE if self.interrupted else None)
         except KeyboardInterrupt:

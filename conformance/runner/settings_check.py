@@ -14,7 +14,7 @@ import uuid
 
 import httpx
 
-from conformance.runner.client import ApiClient, TransportError
+from conformance.runner.client import ApiClient, TransportError, segment
 from conformance.runner.evidence import EvidenceLog
 from conformance.runner.expect import error_message
 from conformance.runner.session import RunContext
@@ -30,18 +30,19 @@ class SettingError(Exception):
 def check_settings(run: RunContext, log: EvidenceLog) -> None:
     """Raise SettingError for the first configured value the server shows to be wrong. An answer the suite cannot
     take in (no response, too large, still rate limited) tells nothing about the value: the checks meet it too."""
-    client = run.client("primary")
-    assert client is not None
+    client, base = run.client("primary"), run.base_client("primary")
+    assert client is not None and base is not None
     target = run.config.target
     if target.template_version_id and target.template_version_id == target.non_ai_template_version_id:
         raise SettingError(f"template_version_id and non_ai_template_version_id are both {target.template_version_id}"
                            ": the first must be a version of a template with an AI task, the second of one without")
     with contextlib.suppress(TransportError):
         if target.template_version_id and not run.config.run.read_only:
-            _check_template_version(run, client, target.template_version_id, target.non_ai_template_version_id, log)
+            _check_template_version(run, client, base, target.template_version_id,
+                                    target.non_ai_template_version_id, log)
     with contextlib.suppress(TransportError):
         if target.organization_name:
-            _check_organization(client, target.organization_name, log)
+            _check_organization(client, base, target.organization_name, log)
 
 
 def _answer(response: httpx.Response, *values: str) -> tuple[int, str | None]:
@@ -64,45 +65,49 @@ def _refused(response: httpx.Response) -> bool:
     return 400 <= response.status_code < 500 and response.status_code not in (401, 403, 429)
 
 
-def _coder_knows(client: ApiClient, kind: str, ref: str, log: EvidenceLog) -> bool:
-    """Whether Coder's own route for the resource (GET /api/v2/organizations/{ref}, /api/v2/templateversions/{ref})
-    answers 200; a server without the route (a gateway, a mock) does not know it either."""
+def _coder_knows(base: ApiClient, kind: str, ref: str, log: EvidenceLog) -> bool:
+    """Whether Coder's own route for the resource (GET /api/v2/organizations/{ref}, /api/v2/templateversions/{ref};
+    `base` is a client at the server's base URL) answers 200; a server without the route (a gateway, a mock) does not
+    know it either."""
     try:
-        response = client.request("GET", "", raw_url=f"{client.base_url}/api/v2/{kind}/{ref}", log=log)
+        response = base.request("GET", f"/api/v2/{kind}/{segment(ref)}", log=log)
     except TransportError:
         return False
     return response.status_code == 200
 
 
-def _check_template_version(run: RunContext, client: ApiClient, version: str, non_ai: str | None,
+def _check_template_version(run: RunContext, client: ApiClient, base: ApiClient, version: str, non_ai: str | None,
                             log: EvidenceLog) -> None:
-    """One create with the configured template version (its task deleted at once); refused as a made-up version
-    (or as the non-AI one) is refused, it is the setting that is wrong."""
+    """One create with the configured template version; refused as a made-up version (or as the non-AI one) is
+    refused, it is the setting that is wrong. Every task these creates make is deleted at once."""
     factory = TaskFactory(run)
-    try:
-        response = client.create_task(factory.body("preflight"), log=log)
+
+    def create(template_version_id: str) -> httpx.Response:
+        body = dict(factory.body("preflight"), template_version_id=template_version_id)
+        response = client.create_task(body, log=log)
         factory.adopt_response(client, response)
-    finally:
-        factory.cleanup()
-    if not _refused(response):
-        return
-    where = f"POST {client.url('/tasks/me')}"
-    made_up = str(uuid.uuid4())
-    known = _coder_knows(client, "templateversions", version, log)
-    other = client.create_task(dict(factory.body("preflight"), template_version_id=made_up), log=log)
-    if not known and _answer(other, made_up) == _answer(response, version):
-        raise SettingError(f"template_version_id {version} is not a template version this server knows: {where} "
-                           f"answered {_said(response)}, as it does for a made-up id; set it to a version of a "
-                           "template with an AI task (coder templates versions list TEMPLATE)")
-    if non_ai and non_ai != version:
-        plain = client.create_task(dict(factory.body("preflight"), template_version_id=non_ai), log=log)
-        if _answer(plain, non_ai) == _answer(response, version):
+        return response
+
+    try:
+        response = create(version)
+        if not _refused(response):
+            return
+        where = f"POST {client.url('/tasks/me')}"
+        made_up = str(uuid.uuid4())
+        if not _coder_knows(base, "templateversions", version, log) \
+                and _answer(create(made_up), made_up) == _answer(response, version):
+            raise SettingError(f"template_version_id {version} is not a template version this server knows: "
+                               f"{where} answered {_said(response)}, as it does for a made-up id; set it to a version "
+                               "of a template with an AI task (coder templates versions list TEMPLATE)")
+        if non_ai and non_ai != version and _answer(create(non_ai), non_ai) == _answer(response, version):
             raise SettingError(f"template_version_id {version} cannot run AI tasks: {where} answered "
                                f"{_said(response)}, as it does for non_ai_template_version_id; set it to a version "
                                "of a template with an AI task (a coder_ai_task resource)")
+    finally:
+        factory.cleanup()
 
 
-def _check_organization(client: ApiClient, name: str, log: EvidenceLog) -> None:
+def _check_organization(client: ApiClient, base: ApiClient, name: str, log: EvidenceLog) -> None:
     """The organization filter with the configured name; refused as a made-up name is refused, and unknown to
     GET /api/v2/organizations/{name}, it is the setting that is wrong."""
     response = client.list_tasks(f"organization:{name}", log=log)
@@ -110,7 +115,7 @@ def _check_organization(client: ApiClient, name: str, log: EvidenceLog) -> None:
         return
     other = client.list_tasks(f"organization:{MADE_UP_ORGANIZATION}", log=log)
     if _answer(other, MADE_UP_ORGANIZATION) == _answer(response, name) \
-            and not _coder_knows(client, "organizations", name, log):
+            and not _coder_knows(base, "organizations", name, log):
         raise SettingError(f"organization_name {name!r} is not an organization this server knows: GET "
                            f"{client.url('/tasks')}?q=organization:{name} answered {_said(response)}, as it does "
                            "for a made-up name; set it to the name of the members' organization (coder "

@@ -108,7 +108,8 @@ class Starts:
             return
         if self._pool is None:
             self._pool = concurrent.futures.ThreadPoolExecutor(MAX_PARALLEL, thread_name_prefix="tasks-start")
-            self._watches = concurrent.futures.ThreadPoolExecutor(len(ORDERS) or 1, thread_name_prefix="tasks-watch")
+            watched = sum(1 for o in orders if o.watch is not None) or 1
+            self._watches = concurrent.futures.ThreadPoolExecutor(watched, thread_name_prefix="tasks-watch")
         for order in orders:
             answered = threading.Event()
             self._answered.append(answered)

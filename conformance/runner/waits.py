@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from conformance.runner import expect
+from conformance.runner.interrupts import interrupts
 
 T = TypeVar("T")
 
@@ -67,7 +68,7 @@ class Waits:
 
     def poll(self, kind: Kind, probe: Callable[[], T], done: Callable[[T], bool], *, waiting_for: str,
              last: Callable[[T], str] = repr, since: float | None = None,
-             sleep: Callable[[float], Any] | None = None) -> T:
+             sleep: Callable[[float], Any] = interrupts.sleep) -> T:
         """expect.poll with the run's deadline (counted from `since`, a time.monotonic() value, when the awaited
         thing began before this wait: a task created up front); refused at once after a timeout of the same kind,
         and a timeout here is remembered for the next wait of the kind."""
@@ -78,7 +79,7 @@ class Waits:
             waiting_for += " since its create"
         try:
             return expect.poll(probe, done, timeout=timeout, interval=self.interval, waiting_for=waiting_for,
-                               last=last, deadline_words=words, **({"sleep": sleep} if sleep is not None else {}))
+                               last=last, sleep=sleep, deadline_words=words)
         except expect.TimedOut as exc:
             with self._lock:
                 self._first.setdefault(kind.name, str(exc))
