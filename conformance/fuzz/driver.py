@@ -33,6 +33,7 @@ import requests
 
 from conformance.contracts.contract import default_contract
 from conformance.fuzz import tolerance
+from conformance.fuzz.auth_probes import AuthConfirmations
 from conformance.fuzz.guard import AuthGuard
 from conformance.fuzz.schema import (
     GUARD_CODE,
@@ -152,6 +153,7 @@ class FuzzRun:
         # Sends through the run's transport: the same timeouts, body cap, TLS, pacing and 429 retries as the checks.
         self.http = run.transport.requests_session()
         self.guard = AuthGuard(self.settings.token)
+        self.auth_confirmed = AuthConfirmations()
         self.stats: list[TierStats] = []
         self._schemas: dict[str, Any] = {}
         self._operation_ids: dict[str, str] = {}
@@ -317,8 +319,10 @@ class Tier:
 
         known = set(recorder.interactions)
         failures: list[Any] = []
+        additional, excluded = self.fuzz.auth_confirmed.checks()
         try:
-            case.validate_response(response, transport_kwargs=transport_kwargs, recorder=recorder)
+            case.validate_response(response, transport_kwargs=transport_kwargs, recorder=recorder,
+                                   additional_checks=additional, excluded_checks=excluded)
         except FailureGroup as group:
             failures = list(group.exceptions)
         except RateLimitedRequest:
