@@ -4,8 +4,9 @@ A `FuzzRun` (one per session) holds the configured Schemathesis schema, the HTTP
 budget and the statistics. A `Tier` (one per check) sends the cases Schemathesis generates and:
 
 - gives every valid task name the run prefix, registers created tasks and deletes them again;
-- validates each response with Schemathesis's checks, drops what the documentation allows (tolerance.py),
-  applies the auth guard (guard.py), and keeps one example per distinct failure with its evidence;
+- validates each response with Schemathesis's checks (ignored_auth probes each kind of request once a run,
+  auth_probes.py), drops what the documentation allows (tolerance.py), applies the auth guard (guard.py), and keeps
+  one example per distinct failure with its evidence;
 - at the end raises one `CheckFailure` naming the failure codes, the requirement ids they break and a curl
   command (token redacted) for each; or skips when the time limit was reached before it began.
 
