@@ -104,7 +104,8 @@ CREATE_FIELDS = frozenset({"input", "prompt", "name", "template_version_id", "te
 _DISPLAY_NAME_LIMIT = 64
 
 
-_CODER_RESOURCES = ("organizations", "templateversions")  # Coder routes outside the Tasks API the preflight reads
+# Coder routes outside the Tasks API that the preflight reads
+_CODER_RESOURCES = ("organizations", "templateversions", "users")
 
 
 @dataclass(frozen=True)
@@ -355,11 +356,18 @@ class ReferenceApp:
         return handler(task, raw)
 
     def _coder_resource(self, request: Request, kind: str, ref: str) -> Response:
-        """GET /api/v2/organizations/{name or id} and /api/v2/templateversions/{id}: Coder's own routes, which the
-        preflight asks to tell a mistyped setting from a server fault (coderd/httpmw/organizationparam.go accepts a
-        name or a uuid; coderd/httpmw/templateversionparam.go a uuid, 400 otherwise; unknown: 404)."""
-        self._authenticate(request, None)
+        """GET /api/v2/organizations/{name or id}, /api/v2/templateversions/{id} and /api/v2/users/{me, name or id}:
+        Coder's own routes, which the preflight asks to tell a mistyped setting from a server fault and tokens of one
+        user from tokens of several (coderd/httpmw/organizationparam.go accepts a name or a uuid;
+        coderd/httpmw/templateversionparam.go a uuid, 400 otherwise; coderd/httpmw/userparam.go "me", a username or
+        a uuid; unknown: 404)."""
+        caller = self._authenticate(request, None)
         ids = self.identities
+        if kind == "users":
+            user = ids.resolve_user(ref, caller)
+            if user is None:
+                raise ApiError(404, NOT_FOUND_MESSAGE)
+            return self.json(200, {"id": user.id, "username": user.username, "avatar_url": user.avatar_url})
         if kind == "organizations":
             org = ids.org if parse_uuid(ref) == ids.org.id else ids.organization_by_name(ref)
             if org is None:

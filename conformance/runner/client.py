@@ -103,7 +103,6 @@ class ApiClient:
         headers: Mapping[str, str] | None = None,
         token: str | None = _DEFAULT,
         via: TokenSource = "header",
-        raw_url: str | None = None,
         log: EvidenceLog | None = None,
     ) -> httpx.Response:
         """Send a request to `prefix + path` and record it as evidence of the running check."""
@@ -116,8 +115,7 @@ class ApiClient:
             hdrs.setdefault("Content-Type", "application/json")
         elif content is not None:
             body = content.encode() if isinstance(content, str) else content
-        url = raw_url or self.url(path)
-        request = self._http.build_request(method, url, content=body, params=query or None, headers=hdrs)
+        request = self._http.build_request(method, self.url(path), content=body, params=query or None, headers=hdrs)
 
         def observe(response: httpx.Response | None, elapsed: float, error: str | None) -> None:
             self._record(log, request, response, elapsed, error)

@@ -101,10 +101,10 @@ def _check_distinct_users(run: RunContext, roles: list[str], log: EvidenceLog) -
     """Tokens must belong to different users. Asked of Coder's users/me where the target offers it."""
     seen: dict[str, str] = {}
     for role in roles:
-        client = run.client(role)
-        assert client is not None and run.config.target.url is not None
+        client = run.base_client(role)
+        assert client is not None
         try:
-            response = client.request("GET", "", raw_url=f"{client.base_url}/api/v2/users/me", log=log)
+            response = client.request("GET", "/api/v2/users/me", log=log)
         except TransportError:
             return
         if response.status_code != 200:

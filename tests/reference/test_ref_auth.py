@@ -151,9 +151,22 @@ def test_authentication_runs_before_routing_and_lookup(api: Api, method: str, pa
 
 
 def test_paths_outside_the_prefix_are_404_without_auth(api: Api) -> None:
-    response = api.request("GET", "/api/v2/users/me", as_=None, prefixed=False)
+    response = api.request("GET", "/api/v2/workspaces", as_=None, prefixed=False)
     assert response.status_code == 404
     error_message(response)
+
+
+def test_users_me_names_the_tokens_user(api: Api) -> None:
+    """Coder's GET /api/v2/users/{user} (coderd/httpmw/userparam.go: me, a username or an id), which the preflight
+    reads to tell tokens of one user from tokens of several; authenticated like every route."""
+    me = api.request("GET", "/api/v2/users/me", prefixed=False)
+    assert me.status_code == 200, me.text
+    assert me.json()["username"] == "alice"
+    by_name = api.request("GET", "/api/v2/users/alice", prefixed=False)
+    by_id = api.request("GET", f"/api/v2/users/{me.json()['id']}", prefixed=False)
+    assert by_name.json()["id"] == by_id.json()["id"] == me.json()["id"]
+    assert api.request("GET", "/api/v2/users/nobody-here", prefixed=False).status_code == 404
+    assert api.request("GET", "/api/v2/users/me", as_=None, prefixed=False).status_code == 401
 
 
 def test_extract_token_precedence_unit() -> None:

@@ -67,3 +67,18 @@ def test_right_settings_cost_one_create_that_is_deleted(tmp_path: Path, referenc
     result = run_suite("--config", str(config), *CHECKS, report_dir=tmp_path)
     assert result.code == 0, result.output
     assert all_tasks(reference) == before
+
+
+def test_two_tokens_of_one_user_are_named_and_exit_3(tmp_path: Path) -> None:
+    """Asked of Coder's users/me: the access-control checks need the second member to be another user. A server that
+    reads only the id part of a token (wrong-secret-accepted) takes a token with the first one's id and another
+    secret as the same user's."""
+    with ReferenceServer(faults=["wrong-secret-accepted"]) as server:
+        token = server.target_config()["token"]
+        key_id, secret = token.split("-", 1)
+        same_user = f"{key_id}-{secret[::-1]}"
+        config = write_target(server, tmp_path / "t.toml", second_token=same_user)
+        result = run_suite("--config", str(config), *CHECKS, report_dir=tmp_path)
+    assert result.code == 3, result.output
+    assert _preflight_line(result.output) == ("second_token and token belong to the same user; the access-control "
+                                              "checks need tokens of different users")
