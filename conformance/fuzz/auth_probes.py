@@ -3,15 +3,16 @@
 After every 2xx answer `ignored_auth` sends the same request again without the token and once per security scheme
 with a wrong one (three probes with this contract), and fails if any of them is answered like the real one. Called
 through `Case.validate_response` it knows nothing of earlier cases, so it probes every successful case again: in a
-default run that was about 450 of the 1,050 fuzz requests, for the same answer each time. Schemathesis's own runner
+default run that was 475 of the 1,045 fuzz requests, for the same answer each time. Schemathesis's own runner
 confirms each operation once per run (its `CheckContext.auth_enforced_operations`, the set the check reads and adds
 the operation to once enforcement is seen).
 
 The tiers use the same public field with a finer key: the operation, the names of the query parameters sent, and
 whether each path parameter is a task id or not (a name lookup may be another route in a gateway). A server that
 skips authentication only for some kinds of request is then still probed on each kind; one that enforces it is
-not probed again for the same kind. FUZZ-IGNORED-AUTH's own checks (conformance/checks/test_auth.py) do not depend
-on this: they send their unauthenticated requests themselves.
+not probed again for the same kind. The authentication checks (conformance/checks/test_auth.py, the AUTH-*
+requirements) do not depend on this: they send their own requests without a token, or with a wrong one, to every
+endpoint.
 """
 
 from __future__ import annotations
