@@ -327,18 +327,6 @@ def read_body(response: httpx.Response, max_bytes: int, deadline: float) -> byte
 # --- pacing ---------------------------------------------------------------------------------------------------
 
 
-class KeepNoCookies(CookieJar):
-    """A cookie jar that stores nothing the server sets: every request carries what its check says and nothing
-    else (Coder's CSRF cookie, or a session cookie a gateway hands out, is never sent back). Not parsing the
-    Set-Cookie headers at all also spares the stdlib's cookie parsing on every answer."""
-
-    def __init__(self) -> None:
-        super().__init__(policy=DefaultCookiePolicy(allowed_domains=[]))
-
-    def extract_cookies(self, response: Any, request: Any) -> None:
-        return None
-
-
 class RateLimiter:
     """At most `max_rps` request starts per second, for all threads together (0 = no limit)."""
 
@@ -383,6 +371,18 @@ def retry_after(response: httpx.Response, retries: int) -> float:
 
 
 # --- the transport --------------------------------------------------------------------------------------------
+
+
+class KeepNoCookies(CookieJar):
+    """A cookie jar that stores nothing the server sets: every request carries what its check says and nothing
+    else (Coder's CSRF cookie, or a session cookie a gateway hands out, is never sent back). Not parsing the
+    Set-Cookie headers at all also spares the stdlib's cookie parsing on every answer."""
+
+    def __init__(self) -> None:
+        super().__init__(policy=DefaultCookiePolicy(allowed_domains=[]))
+
+    def extract_cookies(self, response: Any, request: Any) -> None:
+        return None
 
 
 @dataclass

@@ -26,3 +26,19 @@ def test_the_servers_cookie_is_not_sent_back() -> None:
             assert "Cookie" not in again.request.headers
         finally:
             transport.close()
+
+
+def test_the_jar_itself_keeps_nothing() -> None:
+    """Not only its policy: with a policy that takes every cookie, a Set-Cookie is still not stored (nor parsed)."""
+    from http.cookiejar import DefaultCookiePolicy
+
+    import httpx
+
+    from conformance.runner.transport import KeepNoCookies
+
+    jar = KeepNoCookies()
+    jar.set_policy(DefaultCookiePolicy())
+    request = httpx.Request("GET", "http://127.0.0.1/api/v2/tasks")
+    response = httpx.Response(200, request=request, headers={"Set-Cookie": "csrf_token=abc; Path=/"})
+    httpx.Cookies(jar).extract_cookies(response)
+    assert not list(jar)
