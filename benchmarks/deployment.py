@@ -2,7 +2,7 @@
 against a box with the remote deadlines.
 
     python benchmarks/deployment.py [--part run|faults|both] [--seed 0] [--out reports/deployment.json] [--record]
-        run:    [--startup 30] [--latency-ms 50] [--rate-limit 512] [--rate-window 60]
+        run:    [--startup 30] [--latency-ms 50] [--rate-limit 512] [--rate-window 60] [--rate-key user|ip]
         faults: [--only NAME ...] [--deadline 120] [--fault-startup 0.1] [--fuzz] [--jobs 3] [--clean-runs 3]
         both:   [--code head|tree]
 
@@ -15,7 +15,8 @@ others' edits to the working tree during a sweep cannot reach the runs) or from 
 
 Part "run" (the full default run on the box): a task becomes active --startup seconds after its create
 (lifecycle_delay = startup / 2), every answer takes --latency-ms more, and --rate-limit requests per --rate-window
-seconds are allowed per user (or IP) and path. The suite runs with `-- --durations=5`. Recorded: wall time, exit
+seconds are allowed per user (or IP) and path (--rate-key ip: per IP and path, whoever sends, as Coder before
+coder/coder#22049). The suite runs with `-- --durations=5`. Recorded: wall time, exit
 code (must be 0: the server is correct), the box's counters (answers, 429s, the top 5 keys by requests with their
 peak sliding-window rate), the five slowest pytest phases, the suite's notes about rate limiting and any check
 skipped because it stayed rate limited, and the floor this server allows:
@@ -157,9 +158,9 @@ def rate_limit_trouble(result: dict[str, Any]) -> dict[str, Any]:
 def part_run(args: argparse.Namespace) -> dict[str, Any]:
     data: dict[str, Any] = {"environment": environment(args), "settings": {
         "startup_s": args.startup, "latency_ms": args.latency_ms, "rate_limit": args.rate_limit,
-        "rate_window_s": args.rate_window, "seed": args.seed}}
+        "rate_window_s": args.rate_window, "rate_key": args.rate_key, "seed": args.seed}}
     server = box(args.startup, latency=args.latency_ms / 1000, rate_limit=args.rate_limit,
-                 rate_window=args.rate_window)
+                 rate_window=args.rate_window, rate_key=args.rate_key)
     try:
         with tempfile.TemporaryDirectory(prefix="deployment-run-") as tmp:
             result = suite_run(server, args.seed, Path(tmp), args.code_dir, pytest_args=["--durations=5"])
@@ -371,6 +372,8 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     g.add_argument("--rate-limit", type=int, default=512, help="requests per window per user and path, 0: none "
                    "(default 512, Coder's)")
     g.add_argument("--rate-window", type=float, default=60.0, help="the rate limit's window in s (default 60)")
+    g.add_argument("--rate-key", choices=("user", "ip"), default="user",
+                   help="count the limit per user and path (Coder since #22049, the default) or per IP and path")
     g = p.add_argument_group("part faults")
     g.add_argument("--only", nargs="+", default=[], metavar="NAME", help="only these faults (the clean run always)")
     g.add_argument("--deadline", type=float, default=REMOTE_DEADLINE,

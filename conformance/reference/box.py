@@ -12,7 +12,9 @@ The rate limiter is Coder's (coderd/httpmw/ratelimit.go and coderd/coderd.go, re
   ``apiKeyMiddleware``; so the limiter also answers unauthenticated requests (429 before 401). There the key
   function never finds the API key: Coder's releases limit per IP and path (coder/coder issue #20857, November 2025)
   until PR #22049 (merged February 2026) adds a root ``PrecheckAPIKey``, after which ``/api/v2`` and
-  ``/api/experimental`` limit per user, as the box does.
+  ``/api/experimental`` limit per user, as the box does by default; ``rate_key="ip"`` limits as the releases
+  before it do: every request by its client IP and path, whoever sends it (the bypass header then finds no user
+  either, and is not honoured).
 - sliding window counter: windows start at multiples of the window length (Go's ``Time.Truncate``, counted from
   year 1); rate = previous window's count * (fraction of the current window still to come) + current count, rounded
   half away from zero; a request is admitted (and counted) while rate + 1 <= limit, a refused one is not counted.
@@ -125,11 +127,16 @@ class _KeyStats:
     peak_rate: float = 0.0
 
 
-def wanted(latency: float, rate_limit: int, rate_window: float) -> bool:
+RATE_KEYS = ("user", "ip")  # what the limiter keys a request by (with its path): Coder after #22049, before it
+
+
+def wanted(latency: float, rate_limit: int, rate_window: float, rate_key: str = "user") -> bool:
     """Whether these options need the box (ValueError when one is out of range)."""
     if latency < 0 or rate_limit < 0 or rate_window <= 0:
         raise ValueError(f"latency ({latency}) and rate_limit ({rate_limit}) must be >= 0, rate_window "
                          f"({rate_window}) > 0")
+    if rate_key not in RATE_KEYS:
+        raise ValueError(f"rate_key must be one of {', '.join(RATE_KEYS)}, not {rate_key!r}")
     return bool(latency or rate_limit)
 
 
@@ -141,12 +148,13 @@ def no_box_stats() -> dict[str, Any]:
 class Box:
     """The reference app as a deployment answers: ``latency`` seconds more per answer (an asyncio sleep before the
     app sees the request, so that concurrent requests overlap), and, when ``rate_limit`` > 0, Coder's limit of that
-    many requests per ``rate_window`` seconds per user (or IP) and path under the API prefixes."""
+    many requests per ``rate_window`` seconds per user (or IP) and path under the API prefixes; per IP and path only
+    with ``rate_key="ip"``."""
 
     def __init__(self, app: ReferenceApp, *, latency: float = 0.0, rate_limit: int = 0,
-                 rate_window: float = 60.0) -> None:
-        wanted(latency, rate_limit, rate_window)
-        self.app, self.latency, self.rate_limit = app, latency, rate_limit
+                 rate_window: float = 60.0, rate_key: str = "user") -> None:
+        wanted(latency, rate_limit, rate_window, rate_key)
+        self.app, self.latency, self.rate_limit, self.rate_key = app, latency, rate_limit, rate_key
         self.window_ns = max(1, round(rate_window * 1e9))
         self.prefixes = tuple(dict.fromkeys(LIMITED_PREFIXES + tuple(app.served_prefixes)))
         self._ignored = frozenset() if app.generation.has("bearer-token") else frozenset({"bearer", "access_token"})
@@ -186,7 +194,7 @@ class Box:
 
     def _limit(self, request: Request, path: str, extra: list[tuple[bytes, bytes]]) -> Response | None:
         """Count the request; fill ``extra`` with the rate headers; the refusal (429, or 428) if it is refused."""
-        user = self._user(request)
+        user = self._user(request) if self.rate_key == "user" else None
         if user is not None and request.headers.get(BYPASS_HEADER, "") in _TRUE:
             if not user.is_owner:
                 return self._plain(request, 428, f'"{BYPASS_HEADER}" provided but user is not owner\n')
@@ -229,5 +237,6 @@ class Box:
                      "requests": s.requests, "limited": s.limited, "peak_rate": round(s.peak_rate, 3)}
                     for (kind, who, path), s in self._keys.items()]
             return {"installed": True, "latency": self.latency, "rate_limit": self.rate_limit,
-                    "rate_window": self.window_ns / 1e9, "requests": self._answered, "limited": self._limited,
+                    "rate_window": self.window_ns / 1e9, "rate_key": self.rate_key,
+                    "requests": self._answered, "limited": self._limited,
                     "keys": keys}

@@ -16,7 +16,7 @@ import tomli_w
 from conformance.contracts.profiles import PROFILE_NAMES
 from conformance.runner.config import EMBEDDED_DEFAULTS, SETTINGS_BY_NAME
 
-from .box import go_duration
+from .box import RATE_KEYS, go_duration
 from .faults import ENV_VAR, list_faults, parse_fault_list
 from .server import ReferenceServer
 from .variations import ENV_VAR as VARIATIONS_ENV_VAR
@@ -77,6 +77,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--rate-limit", type=_at_least_zero(int), default=0, metavar="N",
         help="deployment in a box: Coder's API rate limit, N requests a minute per user and path, answered 429 "
              "beyond (Coder's default CODER_API_RATE_LIMIT is 512; default 0: no limit)")
+    parser.add_argument(
+        "--rate-limit-key", choices=RATE_KEYS, default="user",
+        help="what the rate limit counts by, with the path: the user (Coder since coder/coder#22049, the default) "
+             "or the client IP, whoever sends (the releases before it)")
     parser.add_argument(
         "--reply-delay",
         type=float,
@@ -148,7 +152,8 @@ def _describe_box(args: argparse.Namespace) -> str | None:
     if args.latency_ms:
         parts.append(f"{args.latency_ms:g} ms added to every answer")
     if args.rate_limit:
-        parts.append(f"at most {args.rate_limit} requests per {go_duration(60 * 10**9)} per user and path (429 "
+        who = "user" if args.rate_limit_key == "user" else "client IP"
+        parts.append(f"at most {args.rate_limit} requests per {go_duration(60 * 10**9)} per {who} and path (429 "
                      "beyond)")
     if args.task_startup is not None:
         parts.append(f"tasks active {args.task_startup:g} s after create")
@@ -180,6 +185,7 @@ def run(args: argparse.Namespace) -> int:
             variations=variations,
             latency=args.latency_ms / 1000,
             rate_limit=args.rate_limit,
+            rate_key=args.rate_limit_key,
         )
     except ValueError as error:
         print(f"tasks-conformance serve: error: {error}", file=sys.stderr)

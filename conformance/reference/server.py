@@ -51,8 +51,9 @@ class ReferenceServer:
     generation's. ``faults`` and ``variations`` switch on named deviations (faults.py) and legitimate variations
     (variations.py). ``variations=None`` reads TASKS_CONFORMANCE_REFERENCE_VARIATIONS (ValueError on unknown names),
     which is how a suite run turns variations on for its embedded server. ``latency`` (seconds added to every
-    answer) and ``rate_limit`` (Coder's limit of requests per ``rate_window`` seconds per user and path; 0: none)
-    make it answer like a deployment (box.py); without them the app is served as it is.
+    answer) and ``rate_limit`` (Coder's limit of requests per ``rate_window`` seconds per user and path, or per
+    client IP and path with ``rate_key="ip"`` as before coder/coder#22049; 0: none) make it answer like a
+    deployment (box.py); without them the app is served as it is.
     """
 
     def __init__(
@@ -71,6 +72,7 @@ class ReferenceServer:
         latency: float = 0.0,
         rate_limit: int = 0,
         rate_window: float = 60.0,
+        rate_key: str = "user",
     ) -> None:
         self.host = host
         self.generation: Generation = generation(profile, version, ai_tasks_flag=ai_tasks_flag)
@@ -95,8 +97,8 @@ class ReferenceServer:
             variations=self._variations,
             api_prefix=self.api_prefix if api_prefix is not None else None,
         )
-        self._box = (Box(self.app, latency=latency, rate_limit=rate_limit, rate_window=rate_window)
-                     if wanted(latency, rate_limit, rate_window) else None)
+        self._box = (Box(self.app, latency=latency, rate_limit=rate_limit, rate_window=rate_window, rate_key=rate_key)
+                     if wanted(latency, rate_limit, rate_window, rate_key) else None)
         self._seeded = False
         self._seed_if_asked()
         self._requested_port = port

@@ -93,6 +93,23 @@ def test_rate_limit_per_user_and_path_with_coders_429_and_headers() -> None:
         assert (stats["installed"], stats["requests"], stats["limited"], stats["rate_limit"]) == (True, 16, 3, 5)
 
 
+def test_rate_limit_per_ip_and_path_whoever_sends() -> None:
+    """rate_key="ip", as Coder before #22049: alice, bob and a request without a token share one budget a path."""
+    with box_api(rate_limit=LIMIT, rate_window=WINDOW, rate_key="ip") as api:
+        start = into_window(0.05, 0.8)
+        senders = ["alice", "bob", None, "alice", "admin"]
+        answers = [api.get("/tasks", as_=who) for who in senders]
+        assert [(a.status_code, rate(a)[1]) for a in answers] == [(200, 4), (200, 3), (401, 2), (200, 1), (200, 0)]
+        assert api.get("/tasks", as_="bob").status_code == 429
+        bypass = api.get("/tasks", as_="admin", headers={"X-Coder-Bypass-Ratelimit": "true"})
+        assert bypass.status_code == 429  # no user is found to bypass
+        assert rate(api.get(task_path(), as_="bob"))[1] == 4  # another path: its own budget
+        assert time.time() < start + WINDOW, "the test was too slow to stay in one window"
+        stats = api.server.box_stats()
+        assert stats["rate_key"] == "ip"
+        assert {(k["kind"], k["who"]) for k in stats["keys"]} == {("ip", "127.0.0.1")}
+
+
 def test_sliding_window_weighs_the_previous_window() -> None:
     with box_api(rate_limit=LIMIT, rate_window=WINDOW) as api:
         start = into_window(0.05, 1.2)
@@ -153,7 +170,8 @@ def test_without_box_options_the_app_is_served_as_it_is() -> None:
         started = time.monotonic()
         assert api.get("/tasks").status_code == 200 and time.monotonic() - started < 0.2
         assert api.server.box_stats() == {"installed": False, "requests": 0, "limited": 0, "keys": []}
-    for options in ({"latency": -0.1}, {"rate_limit": -1}, {"rate_limit": 5, "rate_window": 0}):
+    for options in ({"latency": -0.1}, {"rate_limit": -1}, {"rate_limit": 5, "rate_window": 0},
+                    {"rate_limit": 5, "rate_key": "token"}):
         with pytest.raises(ValueError, match="must be"):
             ReferenceServer(**options)
 
@@ -210,10 +228,11 @@ def parse(*args: str) -> argparse.Namespace:
     (("--latency-ms", "-5"), "argument --latency-ms: must be >= 0, got -5"),
     (("--rate-limit", "-1"), "argument --rate-limit: must be >= 0"),
     (("--rate-limit", "1.5"), "argument --rate-limit: not a whole number: '1.5'"),
+    (("--rate-limit-key", "token"), "argument --rate-limit-key: invalid choice: 'token'"),
     (("--task-startup", "nan"), "argument --task-startup: must be >= 0"),
     (("--task-startup", "1", "--lifecycle-delay", "0.1"), "argument --lifecycle-delay: not allowed with argument "
                                                           "--task-startup"),
-], ids=["negative-latency", "negative-rate", "fractional-rate", "nan-startup", "both-startups"])
+], ids=["negative-latency", "negative-rate", "fractional-rate", "rate-key", "nan-startup", "both-startups"])
 def test_bad_serve_flags_are_exit_2(args: tuple[str, ...], says: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         serve.main(list(args))
@@ -225,6 +244,9 @@ def test_serve_flags_parse() -> None:
     assert (box.latency_ms, box.rate_limit) == (12.5, 512) and serve._lifecycle_delay(box) == pytest.approx(0.3)
     assert serve._describe_box(box) == ("Deployment in a box: 12.5 ms added to every answer; at most 512 requests "
                                         "per 1m0s per user and path (429 beyond); tasks active 0.6 s after create")
+    by_ip = parse("--rate-limit", "512", "--rate-limit-key", "ip")
+    assert serve._describe_box(by_ip) == ("Deployment in a box: at most 512 requests per 1m0s per client IP and "
+                                          "path (429 beyond)")
     plain = parse()
     assert serve._lifecycle_delay(plain) == 0.05 and serve._describe_box(plain) is None
     assert serve._lifecycle_delay(parse("--lifecycle-delay", "0.2")) == 0.2
