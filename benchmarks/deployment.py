@@ -74,6 +74,8 @@ sys.path.insert(0, str(HERE))
 import run  # noqa: E402  (benchmarks/run.py: timed_run, clean_env, environment)
 from side_by_side import PYTEST_TOTAL, load  # noqa: E402
 
+from conformance.reference.box import RATE_KEYS  # noqa: E402
+
 DEFAULT_OUT = run.REPO / "reports" / "deployment.json"
 RECORDED_COPY = HERE / "results" / "deployment.json"
 PROFILE = "stable"
@@ -372,7 +374,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     g.add_argument("--rate-limit", type=int, default=512, help="requests per window per user and path, 0: none "
                    "(default 512, Coder's)")
     g.add_argument("--rate-window", type=float, default=60.0, help="the rate limit's window in s (default 60)")
-    g.add_argument("--rate-key", choices=("user", "ip"), default="user",
+    g.add_argument("--rate-key", choices=RATE_KEYS, default="user",
                    help="count the limit per user and path (Coder since #22049, the default) or per IP and path")
     g = p.add_argument_group("part faults")
     g.add_argument("--only", nargs="+", default=[], metavar="NAME", help="only these faults (the clean run always)")
