@@ -314,6 +314,19 @@ class Tier:
         self._add(NO_RESPONSE_CODE, "No response", f"the request got no response: {reason}", case, exchange)
 
     # --- validation -------------------------------------------------------------------------------------------
+    def send_and_validate(self, case: Any) -> Any:
+        """A case of its own (the gate tier's): send it and validate the answer; the response, or None."""
+        from schemathesis.engine.recorder import ScenarioRecorder
+
+        recorder = ScenarioRecorder(label=case.operation.label)
+        recorder.record_case(case=case)
+        response = self.send(case)
+        if response is None:
+            return None
+        recorder.record_response(case_id=case.id, response=response)
+        self.validate(case, response, recorder, {"session": self.fuzz.http})
+        return response
+
     def validate(self, case: Any, response: Any, recorder: Any, transport_kwargs: dict[str, Any]) -> None:
         """Schemathesis's checks; tolerated failures dropped, the others kept with their evidence."""
         from schemathesis.core.failures import FailureGroup
@@ -545,7 +558,6 @@ def run_gate(fuzz: FuzzRun, operation_id: str, node: pytest.Item | None = None) 
     """Examples, coverage and a fixed-budget fuzzing phase for one operation, positive and negative data."""
     import hypothesis
     from hypothesis._settings import all_settings
-    from schemathesis.engine.recorder import ScenarioRecorder
     from schemathesis.generation import derive_operation_seed
     from schemathesis.generation.feedback import FeedbackSources
     from schemathesis.generation.hypothesis.builder import HypothesisTestConfig, HypothesisTestMode, create_test
@@ -560,13 +572,9 @@ def run_gate(fuzz: FuzzRun, operation_id: str, node: pytest.Item | None = None) 
             tier.stats.stopped = True
             return
         tier.prepare(case)
-        recorder = ScenarioRecorder(label=operation.label)
-        recorder.record_case(case=case)
-        response = tier.send(case)
+        response = tier.send_and_validate(case)
         if response is None:
             return
-        recorder.record_response(case_id=case.id, response=response)
-        tier.validate(case, response, recorder, {"session": fuzz.http})
         if operation_id == CREATE and 200 <= response.status_code < 300:
             tier.check_retrievable(case, response)
         if tier.created:
