@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from conformance.checks._task_helpers import random_uuid, task_fields
+from conformance.contracts.gotext import DISPLAY_NAME_LIMIT
 from conformance.runner import expect
 from conformance.runner.client import ApiClient
 from conformance.runner.fixtures import Identity
@@ -213,9 +214,6 @@ def test_create_empty_input_201_or_400(api: ApiClient, tasks: TaskFactory) -> No
 
 
 # --- display_name (the stable generation) ------------------------------------------------------------------------
-
-DISPLAY_NAME_LIMIT = 64
-
 
 @pytest.mark.requirement("DISPLAY-NAME-GIVEN")
 def test_create_keeps_given_display_name(run: RunContext, api: ApiClient, tasks: TaskFactory) -> None:

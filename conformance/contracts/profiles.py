@@ -91,7 +91,7 @@ _STABLE_FEATURES = (
     Feature("current-state-initializing", (2, 29, 0), "coder/coder#20692 (coderd/aitasks.go deriveTaskCurrentState)",
             "current_state filled in while a task initializes"),
     Feature("display-name-limit", (2, 31, 0), "coderd/aitasks.go tasksCreate (in the copy of Feb 2026)",
-            "display_name over 64 characters refused"),
+            "display_name over 64 bytes refused"),
     Feature("input-update-blank-400", (2, 31, 0), "coderd/aitasks.go taskUpdateInput (in the copy of Feb 2026)",
             "a blank input update refused"),
     Feature("logs-snapshot", (2, 31, 0), "coder/coder#21771 (coderd/aitasks.go taskLogs)",

@@ -9,7 +9,10 @@ counted) or None (it stands). Rules that need the server's current state ask it 
   request is only a failure when it carried the valid token and its body is invalid for the contract even then.
 - ST202 (schema-valid request rejected): logs and send answer 400 (409 in later releases) while the task is not
   active yet; that is the documented lifecycle, not a rejection of valid data. A create whose ``input`` is empty
-  may be refused with 400: Coder accepts it, but the documentation (and CREATE-EMPTY-INPUT) tolerates a 400.
+  may be refused with 400: Coder accepts it, but the documentation (and CREATE-EMPTY-INPUT) tolerates a 400. A
+  create whose ``display_name`` is over 64 bytes (Go's `len`, after `strings.TrimSpace`; from v2.31) is refused
+  with 400: the contract sets no maximum (releases before v2.31 take any length, and a JSON schema counts characters,
+  not bytes), so its valid data includes such names.
 - ST101 (server error): logs and send answer 502 when the task's agent is unreachable or busy (documented, with
   an error body). A list whose ``q`` filters on a value that is no task status may answer 500: Coder does (the
   value reaches the database); the documentation makes the 400 a SHOULD, checked by FILTER-BAD-STATUS-400. The
@@ -28,6 +31,7 @@ from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
 from conformance.contracts.contract import default_contract
+from conformance.contracts.gotext import DISPLAY_NAME_LIMIT, byte_length, display_name_too_long, trim_space
 from conformance.contracts.profiles import LEGACY, Profile
 
 SESSION_HEADER = "Coder-Session-Token"
@@ -118,13 +122,19 @@ def accepted_negative(operation_id: str, case: Any, response: Any, probe: StateP
 def rejected_positive(operation_id: str, case: Any, response: Any, probe: StateProbe) -> str | None:
     """ST202: an operation refused because the task's state does not allow it (logs/send on a task that is not
     active, an input update of a task that is not paused, pause while a build runs, resume of a task that is not
-    paused) is the documented lifecycle; a create with an empty prompt may be refused with 400 (tolerated)."""
+    paused) is the documented lifecycle; a create with an empty prompt may be refused with 400 (tolerated), and so
+    is one whose display_name is over Coder's limit (in bytes, from v2.31; the contract sets none)."""
     profile = probe.profile
     if operation_id == "createTask" and response.status_code == 400:
         body = go_body(operation_id, response.request.body)
         prompt = "prompt" if profile is LEGACY else "input"
         if body is not None and body.get(prompt) == "":
             return f"create with an empty {prompt} refused with 400 (tolerated: CREATE-EMPTY-INPUT)"
+        display_name = body.get("display_name") if body is not None else None
+        if (profile.feature("display-name-limit") is not None and isinstance(display_name, str)
+                and display_name_too_long(display_name)):
+            return (f"create with a display_name of {byte_length(trim_space(display_name))} UTF-8 bytes refused "
+                    f"with 400 (documented: Coder's limit is {DISPLAY_NAME_LIMIT} bytes, DISPLAY-NAME-TOO-LONG-400)")
         return None
     if operation_id not in _STATE_BOUND or response.status_code not in NOT_ACTIVE_STATUSES:
         return None

@@ -28,6 +28,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from conformance.contracts.gotext import DISPLAY_NAME_LIMIT, byte_length, display_name_too_long, trim_space
+
 from .auth import SIGNED_OUT_MESSAGE, AuthFailure, authenticate, extract_token_source
 from .bodies import parse_object, string_field, uuid_field
 from .generation import Generation
@@ -101,7 +103,6 @@ __doc__ = (__doc__ or "") + "\n" + "\n".join(f"- ``{k}``: {v}" for k, v in HOOK_
 _MAX_RECORDED_ERRORS = 100
 CREATE_FIELDS = frozenset({"input", "prompt", "name", "template_version_id", "template_version_preset_id",
                            "display_name"})  # the fields of a create body the server reads
-_DISPLAY_NAME_LIMIT = 64
 
 
 # Coder routes outside the Tasks API that the preflight reads
@@ -504,7 +505,7 @@ class ReferenceApp:
         rules = self.change("create_rules", CreateRules())
         prompt = self.text_field(body, "input") or (self.text_field(body, "prompt") if gen.legacy else "")
         name = string_field(body, "name")
-        display_name = string_field(body, "display_name").strip()
+        display_name = trim_space(string_field(body, "display_name"))
         version_id = uuid_field(body, "template_version_id")
         preset_id = uuid_field(body, "template_version_preset_id")
         if version_id is None:
@@ -529,9 +530,9 @@ class ReferenceApp:
             if problem is not None and not (rules.allow_reserved_names and name.lower() in ("new", "create")):
                 raise ApiError(400, "Unable to create a Task with the provided name.", detail=f"name {problem}",
                                validations=[Validation("name", f"Task name {problem}.")])
-        if gen.has("display-name-limit") and rules.limit_display_name and len(display_name) > _DISPLAY_NAME_LIMIT:
+        if gen.has("display-name-limit") and rules.limit_display_name and display_name_too_long(display_name):
             raise ApiError(400, "Display name must be 64 characters or less.",
-                           detail=f"the display name has {len(display_name)} characters")
+                           detail=f"the display name has {byte_length(display_name)} bytes (UTF-8)")
         if prompt == "" and rules.refuse_empty_input:
             raise ApiError(400, "Task input is required.", validations=[Validation("input", "input is required")])
         if owner.id != caller.id and not caller.is_owner:
@@ -546,7 +547,7 @@ class ReferenceApp:
         if not rules.keep_display_name:
             display_name = ""
         if gen.has("display-name") and not display_name and rules.generate_display_name:
-            display_name = (prompt.strip().splitlines() or ["Task"])[0][:_DISPLAY_NAME_LIMIT] or name
+            display_name = (prompt.strip().splitlines() or ["Task"])[0][:DISPLAY_NAME_LIMIT] or name
         try:
             task = self.store.create(owner=owner, organization_id=template.organization_id, template=template,
                                      name=name, prompt=prompt.strip() if rules.trim_prompt else prompt,

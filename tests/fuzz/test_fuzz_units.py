@@ -12,7 +12,7 @@ import pytest
 from fuzz_support import fuzz_run, run_fuzz_suite
 
 from conformance.contracts.contract import default_contract
-from conformance.contracts.profiles import EXPERIMENTAL, LEGACY
+from conformance.contracts.profiles import EXPERIMENTAL, LEGACY, STABLE
 from conformance.contracts.requirements import catalogue
 from conformance.fuzz.driver import Tier, run_gate, run_stateful
 from conformance.fuzz.guard import AuthGuard
@@ -183,6 +183,23 @@ def test_logs_and_send_on_a_task_that_is_not_active_are_the_documented_lifecycle
     assert tolerated("ST202", "sendTaskInput", _TASK_CASE, _sent(409), _Probe((200, "initializing")))
     assert not tolerated("ST202", "getTaskLogs", _TASK_CASE, _sent(400), _Probe((200, "active")))
     assert not tolerated("ST202", "createTask", _TASK_CASE, _sent(400), _Probe((200, "pending")))
+
+
+def test_a_display_name_over_coders_limit_in_bytes_is_a_documented_400() -> None:
+    """Coder counts the trimmed display_name's UTF-8 bytes: 22 check marks are 66 bytes, over its 64."""
+    stable = _Probe()
+    stable.profile = STABLE
+    tv = "0a6e2a4c-6e57-4a4a-9a55-3b1c1f9c2d10"
+
+    def create(display_name: str) -> Any:
+        return _sent(400, {"template_version_id": tv, "input": "x", "display_name": display_name})
+
+    assert tolerated("ST202", "createTask", None, create("\u2713" * 22), stable)
+    assert tolerated("ST202", "createTask", None, create("d" * 65), stable)
+    assert not tolerated("ST202", "createTask", None, create("\u2713" * 21), stable), "63 bytes are within it"
+    assert not tolerated("ST202", "createTask", None, create("\u3000 " + "d" * 64 + "\u2029"), stable), \
+        "Go trims Unicode space before it counts"
+    assert not tolerated("ST202", "createTask", None, create("\u2713" * 22), _Probe()), "no limit before stable"
 
 
 def test_a_delete_that_takes_a_moment_is_not_use_after_free() -> None:

@@ -85,6 +85,9 @@ def test_stable_pause_resume_and_input(apis: Any) -> None:
     alias = api.get(f"/api/experimental/tasks/me/{task['id']}", prefixed=False)
     assert alias.status_code == 200 and alias.json()["id"] == task["id"]
     assert api.create_raw(name=unique(), display_name="d" * 65).status_code == 400
+    # Coder's Go counts the trimmed display name's bytes: 22 check marks are 66, 21 are 63.
+    assert api.create_raw(name=unique(), display_name="\u2713" * 22).status_code == 400
+    assert api.create(display_name="\u3000" + "\u2713" * 21 + " ")["display_name"] == "\u2713" * 21
     generated = api.create(input="Generated from this prompt\nsecond line")
     assert generated["display_name"] == "Generated from this prompt"
 
