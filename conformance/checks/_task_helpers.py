@@ -35,7 +35,7 @@ def _busy(run: RunContext, client: ApiClient, task_id: str, response: httpx.Resp
     codes = run.terms.busy_codes
     if response.status_code not in codes:
         return False
-    if response.status_code == 502:
+    if response.status_code in run.terms.profile.app_unavailable:
         return True
     status = client.get_task(task_id)
     try:
@@ -53,12 +53,12 @@ def _poll_past_busy(run: RunContext, client: ApiClient, task_id: str, call: Call
 
 
 def send_when_ready(run: RunContext, client: ApiClient, task_id: str, text: str) -> httpx.Response:
-    """Send input, retrying while the server says the agent is busy (502)."""
+    """Send input, retrying while the server says the agent is busy (Terms.busy_codes)."""
     return _poll_past_busy(run, client, task_id, lambda: client.send_input(task_id, text), f"send to task {task_id}")
 
 
 def logs_when_ready(run: RunContext, client: ApiClient, task_id: str) -> httpx.Response:
-    """Get the logs, retrying while the server says the agent is unreachable (502)."""
+    """Get the logs, retrying while the server says the agent is unreachable (Terms.busy_codes)."""
     return _poll_past_busy(run, client, task_id, lambda: client.task_logs(task_id), f"logs of task {task_id}")
 
 

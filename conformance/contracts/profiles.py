@@ -67,6 +67,11 @@ class Profile:
     features: tuple[Feature, ...] = ()
     first: Version = (0, 0, 0)  # the first release of the generation
     last: Version = (99, 0, 0)  # the last one
+    # What logs and send answer, with an error body, while the task's app cannot take requests (transient): the agent
+    # is unreachable or busy (502); in legacy also the sidebar app's health check has not passed yet, although the
+    # workspace is already running (503 "Task sidebar app is initializing. Try again shortly.", or "... unhealthy.":
+    # authAndDoWithTaskSidebarAppClient in coderd/aitasks.go before the task data model).
+    app_unavailable: tuple[int, ...] = (502,)
 
     def feature(self, name: str) -> Feature | None:
         return next((f for f in self.features if f.name == name), None)
@@ -106,7 +111,7 @@ _STABLE_FEATURES = (
 
 LEGACY = Profile("legacy", "v2.27 and before", "/api/experimental", (), "openapi-legacy.yaml", WORKSPACE_STATUSES,
                  "running", ("pending", "starting"), "stopped", "name",
-                 "Invalid workspace search query.", _COMMON_FEATURES, last=(2, 27, 99))
+                 "Invalid workspace search query.", _COMMON_FEATURES, last=(2, 27, 99), app_unavailable=(502, 503))
 EXPERIMENTAL = Profile("experimental", "v2.28", "/api/experimental", (), "openapi-experimental.yaml",
                        TASK_STATUSES, "active", ("pending", "initializing"), "paused",
                        "owner", "Invalid task search query.", _COMMON_FEATURES + _EXPERIMENTAL_FEATURES,
@@ -184,7 +189,7 @@ class Terms:
     @property
     def busy_codes(self) -> tuple[int, ...]:
         """What send and logs answer while the task's agent is busy or unreachable (transient: retried)."""
-        return (409, 502) if self.has("busy-409") else (502,)
+        return (409, *self.profile.app_unavailable) if self.has("busy-409") else self.profile.app_unavailable
 
     @property
     def describe(self) -> str:

@@ -14,9 +14,10 @@ counted) or None (it stands). Rules that need the server's current state ask it 
   with 400: the contract sets no maximum (releases before v2.31 take any length, and a JSON schema counts characters,
   not bytes), so its valid data includes such names.
 - ST101 (server error): logs and send answer 502 when the task's agent is unreachable or busy (documented, with
-  an error body). A list whose ``q`` filters on a value that is no task status may answer 500: Coder does (the
-  value reaches the database); the documentation makes the 400 a SHOULD, checked by FILTER-BAD-STATUS-400. The
-  same 500 is tolerated as an undocumented status (ST103).
+  an error body); legacy servers also 503 while the task's app is not healthy yet. A list whose ``q`` filters on
+  a value that is no task status may answer 500: Coder does (the value reaches the database); the documentation
+  makes the 400 a SHOULD, checked by FILTER-BAD-STATUS-400. The same 500 is tolerated as an undocumented status
+  (ST103).
 - ST301 (deleted resource still available): delete is asynchronous (202); a task may stay visible for a moment.
   It is a failure only if it is still there once the poll deadline has passed.
 """
@@ -148,16 +149,19 @@ def rejected_positive(operation_id: str, case: Any, response: Any, probe: StateP
     return None
 
 
-def documented_bad_gateway(operation_id: str, case: Any, response: Any, probe: StateProbe) -> str | None:
-    """ST101: 502 from logs/send with an error body: the agent is unreachable or busy (documented)."""
-    if operation_id not in ("getTaskLogs", "sendTaskInput") or response.status_code != 502:
+def documented_app_unavailable(operation_id: str, case: Any, response: Any, probe: StateProbe) -> str | None:
+    """ST101: 502 (legacy: or 503) from logs/send with an error body: the task's agent is unreachable or busy, or
+    its app is not healthy yet (documented: Profile.app_unavailable)."""
+    unavailable = probe.profile.app_unavailable
+    if operation_id not in ("getTaskLogs", "sendTaskInput") or response.status_code not in unavailable:
         return None
     try:
         body = json.loads(response.content)
     except ValueError:
         return None
     if isinstance(body, dict) and isinstance(body.get("message"), str):
-        return "502 from logs/send: the task's agent is unreachable or busy (documented)"
+        return (f"{response.status_code} from logs/send: the task's agent is unreachable or busy, or its app is not "
+                "ready (documented)")
     return None
 
 
@@ -189,8 +193,9 @@ def invalid_status_values(url: str, statuses: tuple[str, ...]) -> list[str]:
 
 
 def server_error(operation_id: str, case: Any, response: Any, probe: StateProbe) -> str | None:
-    """ST101: the documented 502 of logs/send; Coder's 500 for a q with a status value that is no task status."""
-    reason = documented_bad_gateway(operation_id, case, response, probe)
+    """ST101: the documented 502 (legacy: 503) of logs/send; Coder's 500 for a q with a status value that is no task
+    status."""
+    reason = documented_app_unavailable(operation_id, case, response, probe)
     if reason is not None:
         return reason
     if operation_id == "listTasks" and response.status_code == 500 and invalid_status_values(

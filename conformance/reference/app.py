@@ -92,6 +92,7 @@ HOOK_POINTS: dict[str, str] = {
     "not_active": "ApiError | None: the answer to send/logs on a task that is not active; None: a stored snapshot "
                   "(operation, status)",
     "agent_busy": "bool: answer this send/logs that the agent is busy (task, operation)",
+    "busy_error": "ApiError: the answer that the agent is busy (task, operation)",
     "snapshot_body": "dict: the logs answer of a task that is paused or starting (task)",
     # the stable generation's input, pause and resume
     "input_rules": "InputRules: what an input update checks and does",
@@ -578,7 +579,7 @@ class ReferenceApp:
 
     def _busy(self, task: TaskView, operation: str) -> None:
         if task.status == "active" and self.change("agent_busy", False, task=task, operation=operation):
-            raise self.generation.agent_busy()
+            raise self.change("busy_error", self.generation.agent_busy(), task=task, operation=operation)
 
     def _logs(self, task: TaskView, raw: bytes) -> Response:
         rules = self.change("logs_rules", LogsRules())

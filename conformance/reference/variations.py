@@ -296,6 +296,12 @@ _REGISTRY: tuple[Variation, ...] = (
        {"lifecycle_step": lambda value, **_: 0.0}, source="docs: a new task starts pending, initializing or active"),
     _v("agent-busy-first", "the first send and the first logs of each active task answer that the agent is busy",
        {"agent_busy": _busy_once}, source="docs: agent unreachable or busy (502; 409 from v2.32)"),
+    _v("app-initializing-first",
+       "the first send and the first logs of each running task answer 503: its app's health check has not passed",
+       {"agent_busy": _busy_once, "busy_error": lambda error, **_: ApiError(
+           503, "Task sidebar app is initializing. Try again shortly.")},
+       source="coder: authAndDoWithTaskSidebarAppClient (coderd/aitasks.go before the task data model) checks the "
+              "sidebar app's health, not the workspace's status", profiles=("legacy",)),
     _v("logs-lag", f"log entries (input and output) appear {LOG_LAG} s after they happen",
        {"logs_rules": _rules(lag=LOG_LAG)},
        source="docs: the agent's reply appears some time later; the log is read from the agent"),

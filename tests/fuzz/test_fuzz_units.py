@@ -213,3 +213,9 @@ def test_a_documented_502_from_logs_or_send_is_not_a_server_error() -> None:
     assert not tolerated("ST101", "getTaskLogs", _TASK_CASE, _sent(502, content=b"Bad Gateway"), _Probe())
     assert not tolerated("ST101", "getTask", _TASK_CASE, _sent(502, content=error), _Probe())
     assert not tolerated("ST101", "sendTaskInput", _TASK_CASE, _sent(500, content=error), _Probe())
+    initializing = json.dumps({"message": "Task sidebar app is initializing. Try again shortly."}).encode()
+    legacy = _Probe()
+    legacy.profile = LEGACY
+    assert tolerated("ST101", "sendTaskInput", _TASK_CASE, _sent(503, content=initializing), legacy)
+    assert not tolerated("ST101", "sendTaskInput", _TASK_CASE, _sent(503, content=initializing), _Probe()), \
+        "503 is legacy's sidebar-app check only"

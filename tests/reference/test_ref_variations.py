@@ -108,6 +108,7 @@ PROBES: dict[str, Probe] = {
     "slow-startup": Probe(_becomes_active_quickly, True),
     "instant-startup": Probe(lambda api: api.create()["status"], "pending"),
     "agent-busy-first": Probe(_first_send_status, 204),
+    "app-initializing-first": Probe(_first_send_status, 204),
     "logs-lag": Probe(_sent_input_visible_at_once, True),
     "logs-snapshot-when-not-active": Probe(
         lambda api: api.get(f"/tasks/me/{api.create()['id']}/logs").status_code, 400),
@@ -144,16 +145,21 @@ def test_the_delayed_delete_takes_effect() -> None:
             api.close()
 
 
-def test_the_agent_is_busy_only_once_per_task_and_operation() -> None:
-    with ReferenceServer(profile="experimental", lifecycle_delay=0, reply_delay=0,
-                         variations=["agent-busy-first"]) as server:
+@pytest.mark.parametrize(("profile", "variation", "busy"), [
+    ("experimental", "agent-busy-first", (502, "Task app is not ready to accept input.")),
+    ("legacy", "app-initializing-first", (503, "Task sidebar app is initializing. Try again shortly.")),
+])
+def test_the_agent_is_busy_only_once_per_task_and_operation(profile: str, variation: str,
+                                                             busy: tuple[int, str]) -> None:
+    with ReferenceServer(profile=profile, lifecycle_delay=0, reply_delay=0, variations=[variation]) as server:
         api = Api(server)
         try:
             task = api.create_active(input="")
             assert api.send(task["id"], "").status_code == 400  # input is checked before the agent is asked
-            assert api.send(task["id"], "one").status_code == 502
+            first = api.send(task["id"], "one")
+            assert (first.status_code, first.json()["message"]) == busy
             assert api.send(task["id"], "two").status_code == 204
-            assert api.get(f"/tasks/me/{task['id']}/logs").status_code == 502
+            assert api.get(f"/tasks/me/{task['id']}/logs").status_code == busy[0]
             assert [e["content"] for e in api.logs(task["id"]) if e["type"] == "input"] == ["two"]
         finally:
             api.close()
