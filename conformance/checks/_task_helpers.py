@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import uuid
@@ -13,7 +14,7 @@ import httpx
 import pytest
 
 from conformance.contracts.contract import default_contract
-from conformance.runner import expect, waits
+from conformance.runner import expect, ledger, waits
 from conformance.runner.client import ApiClient
 from conformance.runner.session import RunContext
 from conformance.runner.tasks import TaskFactory
@@ -98,6 +99,26 @@ def probe_before_active(tasks: TaskFactory, client: ApiClient, label: str, opera
                     f"({expect.describe(response)} answered {response.status_code}); cannot test {operation} on "
                     f"a task that is not {active}")
     return response
+
+
+def delete_after_build(run: RunContext, client: ApiClient, task_id: str) -> httpx.Response:
+    """Delete a task; while the server refuses because a build of the task still runs (409: ledger.BUILD_RUNNING),
+    send the delete again until it ends (the run's deadline; refused at once when a task never became active).
+    The last answer, also when the deadline passes."""
+    answers = [client.delete_task(task_id)]
+    if answers[-1].status_code != ledger.BUILD_RUNNING:
+        return answers[-1]
+
+    def again() -> httpx.Response:
+        answers.append(client.delete_task(task_id))
+        return answers[-1]
+
+    with contextlib.suppress(expect.TimedOut):
+        run.waits.poll(waits.BUILT, again, lambda r: r.status_code != ledger.BUILD_RUNNING,
+                       waiting_for=f"the delete of task {task_id} to stop answering {ledger.BUILD_RUNNING} (a build "
+                                   "of the task is running)",
+                       last=lambda r: f"{r.status_code} for {expect.describe(r)}")
+    return answers[-1]
 
 
 def wait_gone(run: RunContext, client: ApiClient, task_id: str) -> httpx.Response | None:

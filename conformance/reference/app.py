@@ -86,6 +86,7 @@ HOOK_POINTS: dict[str, str] = {
     "create_answer": "dict: the created Task as answered (task, request_body)",
     "get_answer": "dict: the Task get answers (task)",
     "delete_answer": "Response: the answer to an accepted delete",
+    "delete_refusal": "ApiError | None: refuse this delete (a build of the task still runs), None to accept (task)",
     # send and logs
     "send_rules": "SendRules: what send checks and records",
     "logs_rules": "LogsRules: what logs show",
@@ -568,6 +569,9 @@ class ReferenceApp:
         return self.json(200, self.change("get_answer", self.task_json(task), task=task))
 
     def _delete(self, task: TaskView, raw: bytes) -> Response:
+        refusal = self.change("delete_refusal", None, task=task)
+        if refusal is not None:
+            raise refusal
         if not self.store.delete(task.id):
             raise ApiError(404, NOT_FOUND_MESSAGE)
         return self.change("delete_answer", empty_response(self.change("status", 202, operation="delete")))

@@ -290,6 +290,12 @@ _REGISTRY: tuple[Variation, ...] = (
     _v("delayed-delete", f"a deleted task stays visible (get, list) for {DELETE_DELAY} s after the 202",
        {"delete_delay": lambda value, **_: DELETE_DELAY},
        source="docs: delete is asynchronous (a workspace delete build)"),
+    _v("delete-while-building-409",
+       "delete of a task that is still starting answers 409: its start build has to end first",
+       {"delete_refusal": lambda refusal, *, task, **_: ApiError(409, "A workspace build is already active.")
+        if task.status in ("pending", "initializing") else refusal},
+       source="coder: taskDelete starts a delete build, and coderd/wsbuilder checkRunningBuild refuses any build "
+              "while one is active"),
     _v("slow-startup", f"tasks take {SLOW_STARTUP_STEP} s per lifecycle step, within the deadline",
        {"lifecycle_step": lambda value, **_: SLOW_STARTUP_STEP}, source="docs: seconds to minutes on a real server"),
     _v("instant-startup", "tasks are active as soon as they are created",

@@ -32,6 +32,9 @@ RESCAN_PAUSE = 0.5  # after an interrupt, look for tasks again after this pause:
 PREFIX_SLACK = 20  # unknown tasks carrying the prefix the sweep deletes beyond the creates the ledger saw
 ROLES = ("admin", "primary", "second")
 _ACCEPTED = (200, 202, 204, 404)  # answers to a delete after which the task is (being) removed
+# The answer to a delete while a build of the task still runs (its start, right after the create): "A workspace build
+# is already active." (coderd/wsbuilder checkRunningBuild, every transition). The delete is sent again later.
+BUILD_RUNNING = 409
 
 
 @dataclass
@@ -54,6 +57,11 @@ class CreatedTask:
     def deleted(self) -> bool:
         """A delete of it was accepted (it may still be going)."""
         return self.delete_answer.split(" ", 1)[0] in {str(c) for c in _ACCEPTED}
+
+    @property
+    def building(self) -> bool:
+        """Its last delete was refused because a build of it still runs (to be sent again)."""
+        return self.delete_answer == str(BUILD_RUNNING)
 
 
 @dataclass
@@ -176,6 +184,11 @@ def role_of(request: httpx.Request, roles: Mapping[str, str]) -> str:
 # --- removing -------------------------------------------------------------------------------------------------
 
 
+def _client_for(entry: CreatedTask, clients: Mapping[str, ApiClient]) -> ApiClient | None:
+    """The client of the task's owner (the admin's for a task found by prefix in a list nobody else reads)."""
+    return clients.get(entry.owner) or clients.get("admin")
+
+
 def delete(entry: CreatedTask, client: ApiClient) -> None:
     """Delete a task of the run; remember the answer (it is not counted removed until a read shows it gone)."""
     try:
@@ -191,7 +204,7 @@ def delete_all(entries: Iterable[CreatedTask], clients: Mapping[str, ApiClient],
     """A check's (or a fuzz tier's) cleanup: delete each entry not yet deleted, newest first, each delete given at
     most `seconds` and no long wait for a rate limit; what is refused is the final sweep's."""
     for entry in reversed(list(entries)):
-        client = clients.get(entry.owner) or clients.get("admin")
+        client = _client_for(entry, clients)
         if client is not None and not entry.deleted:
             with transport.cutoff(seconds):
                 delete(entry, client)
@@ -209,25 +222,28 @@ def listed(client: ApiClient) -> list[dict[str, Any]] | None:
 
 
 def sweep(ledger: TaskLedger, clients: Mapping[str, ApiClient], *, confirm_seconds: float,
-          rescan_after: float | None = None) -> CleanupResult:
+          build_seconds: float = 0.0, rescan_after: float | None = None) -> CleanupResult:
     """Find the run's tasks, delete those no check deleted, confirm what is gone, report what is left.
 
     The caller bounds it in time (the transport's cutoff: no request, and no wait for a 429, past cleanup_timeout).
-    `confirm_seconds` is how long a task whose delete was accepted may take to go (the run's active_timeout)."""
+    `confirm_seconds` is how long a task whose delete was accepted may take to go (the run's active_timeout);
+    `build_seconds` how long a delete refused while a build of the task runs is sent again."""
     listed_all = _find_unknown(ledger, clients)
     if rescan_after is not None:
         interrupts.sleep(rescan_after)
         listed_all = _find_unknown(ledger, clients)
-    swept = []
+    swept: list[tuple[CreatedTask, str]] = []
     for entry in ledger.pending():
-        client = clients.get(entry.owner) or clients.get("admin")
+        client = _client_for(entry, clients)
         if client is not None and not entry.deleted:
+            why = ("found by prefix" if entry.found_by == "prefix" else
+                   f"its check's delete was answered {BUILD_RUNNING} while it was building" if entry.building else
+                   "not deleted by its check")
             delete(entry, client)
-            swept.append(entry)
-    _confirm(ledger, clients, confirm_seconds)
+            swept.append((entry, why))
+    _confirm(ledger, clients, confirm_seconds, build_seconds)
     result = CleanupResult()
-    result.swept = [f"{e.label} ({'found by prefix' if e.found_by == 'prefix' else 'not deleted by its check'})"
-                    for e in swept if e.gone]
+    result.swept = [f"{entry.label} ({why})" for entry, why in swept if entry.gone]
     for entry in ledger.pending():
         if entry.deleted and entry.seen:
             why = f"still there after its delete was answered {entry.delete_answer}"
@@ -262,10 +278,12 @@ def _find_unknown(ledger: TaskLedger, clients: Mapping[str, ApiClient]) -> bool:
     return every_list
 
 
-def _confirm(ledger: TaskLedger, clients: Mapping[str, ApiClient], seconds: float) -> None:
+def _confirm(ledger: TaskLedger, clients: Mapping[str, ApiClient], seconds: float, build_seconds: float) -> None:
     """Mark gone what a later read shows gone (absent from its owner's list; a 404 to get where the list gives
-    no usable answer), polling until `seconds` have passed for deletes that take a while."""
-    deadline = time.monotonic() + seconds
+    no usable answer), polling until `seconds` have passed for deletes that take a while; send again, for
+    `build_seconds`, the deletes refused while a build ran."""
+    started = time.monotonic()
+    deadline, build_deadline = started + seconds, started + build_seconds
     pauses = poll_pauses(1.0)
     while True:
         by_role: dict[str, list[CreatedTask]] = {}
@@ -285,9 +303,15 @@ def _confirm(ledger: TaskLedger, clients: Mapping[str, ApiClient], seconds: floa
                     status = client.get_task(entry.id, log=DISCARD).status_code
                     entry.gone, entry.seen = status == 404, status == 200
         pause = next(pauses)
-        if not any(e.deleted for e in ledger.pending()) or time.monotonic() + pause >= deadline:
+        soon = time.monotonic() + pause
+        going = soon < deadline and any(e.deleted for e in ledger.pending())
+        if not going and not (soon < build_deadline and any(e.building for e in ledger.pending())):
             return
         interrupts.sleep(pause)
+        for entry in ledger.pending():
+            client = _client_for(entry, clients)
+            if entry.building and client is not None:
+                delete(entry, client)
 
 
 class _Discard:

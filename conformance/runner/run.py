@@ -243,6 +243,7 @@ class ConformanceRun:
             with run.transport.cutoff(run.config.run.cleanup_timeout):
                 finish_up_front(run)  # creates still on the wire end first: the sweep then knows every task
                 return ledger.sweep(run.ledger, run.clients(), confirm_seconds=self._confirm_seconds(run),
+                                    build_seconds=self._build_seconds(run),
                                     rescan_after=ledger.RESCAN_PAUSE if self.interrupted else None)
         except KeyboardInterrupt:
             left = [f"{e.label} (not confirmed removed)" for e in run.ledger.pending()]
@@ -256,6 +257,12 @@ class ConformanceRun:
         if run.waits.timed_out(waits.GONE) or run.waits.timed_out(waits.GONE_FROM_LIST):
             return 0.0
         return run.config.run.active_timeout
+
+    @staticmethod
+    def _build_seconds(run: RunContext) -> float:
+        """How long the sweep sends again a delete refused while the task's build runs: active_timeout (a build ends
+        before its task is active), or not at all once a task of the run never became active."""
+        return 0.0 if run.waits.timed_out(waits.ACTIVE) else run.config.run.active_timeout
 
     def stop_reason(self) -> str | None:
         if self.interrupted:

@@ -35,6 +35,7 @@ class Kind:
 
 ACTIVE = Kind("active", "a task to become active", "LIFE-REACHES-ACTIVE",
               hint="if this server's tasks only take longer to start, raise --active-timeout")
+BUILT = Kind("built", "a task's build to end so that its delete is accepted (not 409)", "DELETE-STATUS-202", (ACTIVE,))
 GONE = Kind("gone", "a deleted task to answer 404 to get", "DELETE-GONE-GET")
 GONE_FROM_LIST = Kind("gone-from-list", "a deleted task to leave the list", "DELETE-GONE-LIST")
 LOGGED = Kind("logged", "sent input to show in the logs", "SEND-INPUT-LOGGED")

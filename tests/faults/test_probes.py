@@ -64,5 +64,6 @@ def test_the_suite_accepts_the_variation(name: str, profile: str, tmp_path: Path
     unexpected = sorted(set(broken) - set(variation.warns))
     assert not unexpected, f"{name}: undeclared warnings {unexpected}; {run.explain()}"
     assert run.results["verdict"] == "pass"
+    assert run.results["leftovers"] == [], f"{name}: tasks of the run left on the server"
     assert run.results["target"]["embedded"] is True
     assert run.results["target"]["profile"] == profile  # chosen from the server's release (auto)

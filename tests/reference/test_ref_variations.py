@@ -105,6 +105,7 @@ PROBES: dict[str, Probe] = {
     "preexisting-tasks": Probe(_admin_sees_a_paused_task, False, reversible=False),
     "workspace-null-at-create": Probe(lambda api: api.create()["workspace_id"] is None, False),
     "delayed-delete": Probe(_deleted_task_get_status, 404),
+    "delete-while-building-409": Probe(lambda api: api.delete(f"/tasks/me/{api.create()['id']}").status_code, 202),
     "slow-startup": Probe(_becomes_active_quickly, True),
     "instant-startup": Probe(lambda api: api.create()["status"], "pending"),
     "agent-busy-first": Probe(_first_send_status, 204),
