@@ -157,6 +157,7 @@ class CreateRules:
     limit_display_name: bool = True  # from display-name-limit
     keep_display_name: bool = True
     generate_display_name: bool = True
+    nul_500: bool = False  # a NUL in the prompt or display name fails the insert (PostgreSQL text cannot hold one)
 
 
 @dataclass(frozen=True)
@@ -550,6 +551,9 @@ class ReferenceApp:
             display_name = ""
         if gen.has("display-name") and not display_name and rules.generate_display_name:
             display_name = (prompt.strip().splitlines() or ["Task"])[0][:DISPLAY_NAME_LIMIT] or name
+        if rules.nul_500 and "\x00" in prompt + display_name:
+            raise ApiError(500, "Internal error creating task.",
+                           detail='pq: invalid byte sequence for encoding "UTF8": 0x00')
         try:
             task = self.store.create(owner=owner, organization_id=template.organization_id, template=template,
                                      name=name, prompt=prompt.strip() if rules.trim_prompt else prompt,

@@ -205,6 +205,21 @@ def _busy_once(busy: bool, *, app: Any, task: Any, operation: str, **_: Any) -> 
     return True
 
 
+_PQ_NUL = 'pq: invalid byte sequence for encoding "UTF8": 0x00'
+
+
+def _nul_500_task(answer: Any, *, ref: str, **_: Any) -> Any:
+    if answer is None and "\x00" in ref:
+        raise ApiError(500, "Internal error fetching task.", detail=_PQ_NUL)
+    return answer
+
+
+def _nul_500_query(q: str, **_: Any) -> str:
+    if "\x00" in q:
+        raise ApiError(500, "Internal error fetching tasks.", detail=_PQ_NUL)
+    return q
+
+
 def _build_id_only(body: dict[str, Any], *, operation: str, **_: Any) -> dict[str, Any]:
     build = body.get("workspace_build")
     return {"workspace_build_id": build["id"]} if operation == "pause" and isinstance(build, dict) else body
@@ -271,6 +286,12 @@ _REGISTRY: tuple[Variation, ...] = (
     _v("coder-bad-status-500", "a q with a status value that is no task status answers 500, as Coder does",
        {"query_options": _rules(validate_status=False)}, warns=("FILTER-BAD-STATUS-400",),
        source="docs: Coder lets a bad status reach the database (500); the 400 is a SHOULD", profiles=NOT_LEGACY),
+    _v("coder-nul-500",
+       "a NUL character in a task name lookup, a q or a create's input answers 500, as Coder does",
+       {"missing_task": _nul_500_task, "query": _nul_500_query, "create_rules": _rules(nul_500=True)},
+       warns=("GEN-NUL-NO-5XX",),
+       source="coder: the value reaches PostgreSQL, whose text type cannot hold NUL (coderd/httpmw/taskparam.go "
+              "name lookup, the search query, the task insert); the 4xx is a SHOULD"),
     _v("member-username-lookup-refused",
        "a member filtering by another user's username gets 400 (the search query is invalid)",
        {"resolve_owner": _username_with_rights},

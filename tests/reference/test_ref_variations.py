@@ -100,6 +100,8 @@ PROBES: dict[str, Probe] = {
     "create-for-other-404": Probe(lambda api: api.create_raw(user="bob", name=unique()).status_code, 403),
     "create-empty-input-400": Probe(lambda api: api.create_raw(input="", name=unique()).status_code, 201),
     "coder-bad-status-500": Probe(lambda api: api.list_tasks("status:bogus").status_code, 400),
+    "coder-nul-500": Probe(lambda api: (api.get("/tasks/me/%00").status_code, api.list_tasks("owner:\x00").status_code,
+                                        api.create_raw(name=unique(), input="a\x00b").status_code), (404, 400, 201)),
     "member-username-lookup-refused": Probe(lambda api: api.list_tasks("owner:bob").status_code, 200),
     "unknown-route-before-auth": Probe(lambda api: api.get("/no-such-route", as_=None).status_code, 401),
     "preexisting-tasks": Probe(_admin_sees_a_paused_task, False, reversible=False),
