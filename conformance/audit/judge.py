@@ -6,6 +6,9 @@ any gateway path) followed by `/tasks`; everything else in a recording is counte
 Which contract: `--profile` when given; else the release the answer names in `X-Coder-Build-Version` (each
 exchange by its own: one recording may span an upgrade); else the generation whose prefix the path has.
 
+Not judged either: Coder's CSRF refusal (400, text), which its middleware answers before any Tasks API handler to an
+unsafe request that carries the session cookie without the CSRF token.
+
 What is judged, by the profile's OpenAPI document: the status is documented for the operation; where the document
 gives the answer a JSON body, the content type is JSON and the body validates against its schema (for an error
 status that is the error envelope, `Error`, whether the status is documented or not); where it gives none (204, a
@@ -25,6 +28,7 @@ from conformance.audit import FAILED, IGNORED, PASSED
 from conformance.audit.recordings import Recorded
 from conformance.contracts.contract import Contract, contract_for
 from conformance.contracts.profiles import (
+    CSRF_REFUSAL,
     EXPERIMENTAL,
     OPERATION_FEATURES,
     PROFILES,
@@ -137,6 +141,10 @@ def judge(exchange: Recorded, explicit_profile: str | None = None) -> Judgement:
     if operation is None:
         what = f"no {method} operation at this path" if known_path else "no operation at this path"
         return replace(base, basis=terms.describe, note=f"{what} in the {profile.name} contract")
+    if status == 400 and exchange.body.strip().startswith(CSRF_REFUSAL.encode()):
+        return replace(base, operation=operation, basis=terms.describe,
+                       note="refused by Coder's CSRF check before the Tasks API: the request carried the session "
+                            "cookie without the CSRF token (coderd/httpmw/csrf.go)")
     feature = OPERATION_FEATURES.get(operation)
     if feature and not terms.has(feature):
         return replace(base, operation=operation, basis=terms.describe, note=terms.missing(feature))

@@ -134,6 +134,11 @@ def with_status(status: str) -> tuple[str, ...]:
     return tuple(p.name for p in PROFILES.values() if status in p.statuses)
 REMOVED_IN: Version = (2, 37, 0)  # coder/coder#28789
 FLAG_GATED_FROM: Version = (2, 35, 0)  # coder/coder#28008: CODER_ENABLE_AI_TASKS
+# Every release: an unsafe request (not GET, HEAD, OPTIONS, TRACE) to /api that carries the session cookie without
+# the same token in the header or query, or a valid X-CSRF-TOKEN, is refused with 400 and this text (text/plain)
+# before any handler runs (coderd/httpmw/csrf.go, nosurf).
+CSRF_REFUSAL = ("Something is wrong with your CSRF token. Please refresh the page. If this error persists, try "
+                "clearing your cookies.")
 
 
 class RemovedApi(Exception):

@@ -45,6 +45,7 @@ logger = logging.getLogger(__name__)
 
 HOOK_POINTS: dict[str, str] = {
     # routing and authentication
+    "csrf_refusal": "Response | None: the answer to a request refused before routing (request)",
     "prefixes": "tuple[str, ...]: the API prefixes the server answers under",
     "buildinfo": "dict | None: the answer of GET /api/v2/buildinfo (None: no such route)",
     "route_before_auth": "bool: answer an unknown route 404 before authenticating (rest: path segments)",
@@ -318,6 +319,9 @@ class ReferenceApp:
         return outcome
 
     async def _dispatch(self, request: Request) -> Response:
+        refused = self.change("csrf_refusal", None, request=request)
+        if refused is not None:
+            return refused
         segments = _segments(request.scope)
         if segments is None:
             return self.not_routed()

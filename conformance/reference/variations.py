@@ -24,7 +24,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from conformance.contracts.profiles import PROFILE_NAMES
+from conformance.contracts.profiles import CSRF_REFUSAL, PROFILE_NAMES
 
 from .identities import parse_uuid
 from .responses import NOT_FOUND_MESSAGE, ApiError
@@ -205,6 +205,21 @@ def _busy_once(busy: bool, *, app: Any, task: Any, operation: str, **_: Any) -> 
     return True
 
 
+_CSRF_SAFE = ("GET", "HEAD", "OPTIONS", "TRACE")  # nosurf never checks these
+
+
+def _csrf(refused: Any, *, app: Any, request: Any, **_: Any) -> Any:
+    """coderd/httpmw/csrf.go: an unsafe request to /api that carries the session cookie is refused unless the same
+    token came in the Coder-Session-Token header or the coder_session_token query (or a valid X-CSRF-TOKEN)."""
+    cookie = request.cookies.get("coder_session_token")
+    if refused is not None or request.method in _CSRF_SAFE or not request.url.path.startswith("/api") \
+            or cookie is None:
+        return refused
+    if cookie in (request.headers.get("coder-session-token"), request.query_params.get("coder_session_token")):
+        return refused
+    return app.wire.text(400, CSRF_REFUSAL + "\n", {})
+
+
 _PQ_NUL = 'pq: invalid byte sequence for encoding "UTF8": 0x00'
 
 
@@ -296,6 +311,11 @@ _REGISTRY: tuple[Variation, ...] = (
        "a member filtering by another user's username gets 400 (the search query is invalid)",
        {"resolve_owner": _username_with_rights},
        source="coder: searchquery resolves usernames with the caller's rights ('or you are unauthorized')"),
+    _v("coder-csrf",
+       "an unsafe request carrying the session cookie, without the same token in the header or query, answers 400 "
+       "(text) before anything else",
+       {"csrf_refusal": _csrf},
+       source="coder: coderd/httpmw/csrf.go (nosurf, on every /api route, before authentication)"),
     _v("unknown-route-before-auth", "an unknown route outside /tasks answers 404 without authentication",
        {"route_before_auth": lambda value, *, rest, **_: value or not rest or rest[0] != "tasks"},
        source="coder: the API router's NotFound handler runs without the API key middleware"),

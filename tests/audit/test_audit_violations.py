@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 from audit_support import audit, edited, find, load, write_har
 
+from conformance.contracts.profiles import CSRF_REFUSAL
+
 TASK, LIST = r"/tasks/[^/]+/[^/]+$", r"/tasks$"  # a task's path and the list's
 
 
@@ -89,3 +91,16 @@ def test_a_body_the_recording_cut_is_not_judged(stable_har: Path, tmp_path: Path
     data = audit(write_har(har, tmp_path / "cut.har"), "--json").json()
     assert data["exit_code"] == 0
     assert data["not_judged_in_part"] == {"body not (wholly) in the recording: not judged": 1}
+
+
+def test_coders_csrf_refusal_is_not_judged_as_a_tasks_api_answer(stable_har: Path, tmp_path: Path) -> None:
+    """Coder's CSRF middleware answers an unsafe request carrying the session cookie alone with a text 400 before any
+    Tasks API handler: not the API's answer. Any other text 400 is still judged (and fails)."""
+    har = load(stable_har)
+    index = find(har, "POST", 201, r"/tasks/[^/]+$")
+    csrf = edited(har, index, status=400, content_type="text/plain; charset=utf-8", body=CSRF_REFUSAL + "\n")
+    data = audit(write_har(csrf, tmp_path / "csrf.har"), "--json").json()
+    assert data["exit_code"] == 0 and data["failed"] == 0
+    assert any("Coder's CSRF check" in reason for reason in data["ignored_by_reason"]), data["ignored_by_reason"]
+    other = edited(har, index, status=400, content_type="text/plain; charset=utf-8", body="Bad request\n")
+    assert audit(write_har(other, tmp_path / "text.har"), "--json").json()["failed"] == 1

@@ -70,6 +70,15 @@ def _first_send_status(api: Api) -> int:
     return api.send(_active(api)["id"], "hello").status_code
 
 
+def _cookie_only_create(api: Api) -> tuple[int, str]:
+    """A create authenticated by the session cookie alone (and, for contrast, a list: GET is never checked)."""
+    cookie = {"Cookie": f"coder_session_token={api.tokens['alice']}"}
+    created = api.post("/tasks/me", as_=None, headers=cookie,
+                       json={"input": "cookie", "name": unique(), "template_version_id": api.ai_version})
+    assert api.get("/tasks", as_=None, headers=cookie).status_code == 200
+    return created.status_code, created.headers["content-type"].split(";")[0]
+
+
 def _bearer_list_status(api: Api) -> int:
     return api.get("/tasks", as_=None, headers={"Authorization": f"Bearer {api.tokens['alice']}"}).status_code
 
@@ -103,6 +112,7 @@ PROBES: dict[str, Probe] = {
     "coder-nul-500": Probe(lambda api: (api.get("/tasks/me/%00").status_code, api.list_tasks("owner:\x00").status_code,
                                         api.create_raw(name=unique(), input="a\x00b").status_code), (404, 400, 201)),
     "member-username-lookup-refused": Probe(lambda api: api.list_tasks("owner:bob").status_code, 200),
+    "coder-csrf": Probe(_cookie_only_create, (201, "application/json")),
     "unknown-route-before-auth": Probe(lambda api: api.get("/no-such-route", as_=None).status_code, 401),
     "preexisting-tasks": Probe(_admin_sees_a_paused_task, False, reversible=False),
     "workspace-null-at-create": Probe(lambda api: api.create()["workspace_id"] is None, False),
