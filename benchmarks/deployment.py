@@ -3,6 +3,7 @@ against a box with the remote deadlines.
 
     python benchmarks/deployment.py [--part run|faults|both] [--seed 0] [--out reports/deployment.json] [--record]
         run:    [--startup 30] [--latency-ms 50] [--rate-limit 512] [--rate-window 60] [--rate-key user|ip]
+                [--variations NAME ...]
         faults: [--only NAME ...] [--deadline 120] [--fault-startup 0.1] [--fuzz] [--jobs 3] [--clean-runs 3]
         both:   [--code head|tree]
 
@@ -117,10 +118,11 @@ def suite_run(server: Any, seed: int, work: Path, code: str | None, flags: Seque
             "log": log.read_text(errors="replace"), "results": results}
 
 
-def box(startup: float, **options: Any) -> Any:
+def box(startup: float, variations: Sequence[str] = (), **options: Any) -> Any:
     from conformance.reference import ReferenceServer
 
-    return ReferenceServer(profile=PROFILE, lifecycle_delay=startup / 2, variations=[], **options).start()
+    return ReferenceServer(profile=PROFILE, lifecycle_delay=startup / 2, variations=list(variations),
+                           **options).start()
 
 
 # --- part "run": the default run on the box ------------------------------------------------------------------------
@@ -160,8 +162,9 @@ def rate_limit_trouble(result: dict[str, Any]) -> dict[str, Any]:
 def part_run(args: argparse.Namespace) -> dict[str, Any]:
     data: dict[str, Any] = {"environment": environment(args), "settings": {
         "startup_s": args.startup, "latency_ms": args.latency_ms, "rate_limit": args.rate_limit,
-        "rate_window_s": args.rate_window, "rate_key": args.rate_key, "seed": args.seed}}
-    server = box(args.startup, latency=args.latency_ms / 1000, rate_limit=args.rate_limit,
+        "rate_window_s": args.rate_window, "rate_key": args.rate_key, "seed": args.seed,
+        "variations": args.variations}}
+    server = box(args.startup, args.variations, latency=args.latency_ms / 1000, rate_limit=args.rate_limit,
                  rate_window=args.rate_window, rate_key=args.rate_key)
     try:
         with tempfile.TemporaryDirectory(prefix="deployment-run-") as tmp:
@@ -376,6 +379,9 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     g.add_argument("--rate-window", type=float, default=60.0, help="the rate limit's window in s (default 60)")
     g.add_argument("--rate-key", choices=RATE_KEYS, default="user",
                    help="count the limit per user and path (Coder since #22049, the default) or per IP and path")
+    g.add_argument("--variations", nargs="+", default=[], metavar="NAME",
+                   help="reference variations to switch on, e.g. Coder's own behaviours delete-while-building-409 "
+                        "coder-csrf (default none)")
     g = p.add_argument_group("part faults")
     g.add_argument("--only", nargs="+", default=[], metavar="NAME", help="only these faults (the clean run always)")
     g.add_argument("--deadline", type=float, default=REMOTE_DEADLINE,
