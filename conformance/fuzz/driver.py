@@ -443,15 +443,18 @@ class Tier:
             interrupts.sleep(next(pauses))
 
     # --- the end ----------------------------------------------------------------------------------------------
-    def cleanup(self) -> None:
-        """Delete the tasks this tier created that are not deleted yet (the final sweep confirms they went)."""
-        mine = [e for e in self.run.ledger.entries()[self._first_entry:] if not e.deleted]
+    def cleanup(self, *, refused_again: bool = False) -> None:
+        """Delete the tasks this tier created that are not deleted yet (the final sweep confirms they went). A task
+        whose delete was refused (409 while its build runs, most often) is tried again only with `refused_again`, at
+        the tier's end, not after every case: on a real deployment that would resend every refused delete per case."""
+        mine = [e for e in self.run.ledger.entries()[self._first_entry:]
+                if not e.deleted and (refused_again or not e.delete_answer)]
         self.stats.support_requests += len(mine)
         ledger.delete_all(mine, self.run.clients(), self.run.transport, self.run.config.run.total_timeout)
 
     def finish(self, node: pytest.Item | None = None) -> None:
         """Clean up, record the statistics, and fail with every distinct failure (or pass)."""
-        self.cleanup()
+        self.cleanup(refused_again=True)
         stats = self.stats
         stats.created = len(self.created)
         stats.elapsed = time.monotonic() - self._started

@@ -35,6 +35,7 @@ _ACCEPTED = (200, 202, 204, 404)  # answers to a delete after which the task is 
 # The answer to a delete while a build of the task still runs (its start, right after the create): "A workspace build
 # is already active." (coderd/wsbuilder checkRunningBuild, every transition). The delete is sent again later.
 BUILD_RUNNING = 409
+BUILD_RETRY_PAUSE = 5.0  # seconds between sending such a delete again: a build takes seconds to minutes
 
 
 @dataclass
@@ -282,7 +283,7 @@ def _confirm(ledger: TaskLedger, clients: Mapping[str, ApiClient], seconds: floa
     """Mark gone what a later read shows gone (absent from its owner's list; a 404 to get where the list gives
     no usable answer), polling until `seconds` have passed for deletes that take a while; send again, for
     `build_seconds`, the deletes refused while a build ran."""
-    started = time.monotonic()
+    started = last_retry = time.monotonic()
     deadline, build_deadline = started + seconds, started + build_seconds
     pauses = poll_pauses(1.0)
     while True:
@@ -308,6 +309,9 @@ def _confirm(ledger: TaskLedger, clients: Mapping[str, ApiClient], seconds: floa
         if not going and not (soon < build_deadline and any(e.building for e in ledger.pending())):
             return
         interrupts.sleep(pause)
+        if time.monotonic() - last_retry < BUILD_RETRY_PAUSE:
+            continue
+        last_retry = time.monotonic()
         for entry in ledger.pending():
             client = _client_for(entry, clients)
             if entry.building and client is not None:
