@@ -193,7 +193,8 @@ class Terms:
 
     @property
     def busy_codes(self) -> tuple[int, ...]:
-        """What send and logs answer while the task's agent is busy or unreachable (transient: retried)."""
+        """What send and logs answer while the task's agent is busy or unreachable, or (legacy) its app is not
+        healthy yet (transient: retried; Profile.app_unavailable and, from v2.32, 409)."""
         return (409, *self.profile.app_unavailable) if self.has("busy-409") else self.profile.app_unavailable
 
     @property

@@ -238,7 +238,7 @@ def sweep(ledger: TaskLedger, clients: Mapping[str, ApiClient], *, confirm_secon
         client = _client_for(entry, clients)
         if client is not None and not entry.deleted:
             why = ("found by prefix" if entry.found_by == "prefix" else
-                   f"its check's delete was answered {BUILD_RUNNING} while it was building" if entry.building else
+                   f"an earlier delete was answered {BUILD_RUNNING} while it was building" if entry.building else
                    "not deleted by its check")
             delete(entry, client)
             swept.append((entry, why))

@@ -261,8 +261,11 @@ class ConformanceRun:
     @staticmethod
     def _build_seconds(run: RunContext) -> float:
         """How long the sweep sends again a delete refused while the task's build runs: active_timeout (a build ends
-        before its task is active), or not at all once a task of the run never became active."""
-        return 0.0 if run.waits.timed_out(waits.ACTIVE) else run.config.run.active_timeout
+        before its task is active), or not at all once a task of the run never became active or a check already
+        waited that long for a build to end (one wait per broken behaviour)."""
+        if run.waits.timed_out(waits.ACTIVE) or run.waits.timed_out(waits.BUILT):
+            return 0.0
+        return run.config.run.active_timeout
 
     def stop_reason(self) -> str | None:
         if self.interrupted:
