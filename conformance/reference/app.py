@@ -36,7 +36,7 @@ from .generation import Generation
 from .identities import Identities, User, parse_uuid
 from .names import generate_name, name_problem
 from .query import QueryError, QueryOptions, TaskFilter, Validation, parse_task_query
-from .responses import JSON_CONTENT_TYPE, NOT_FOUND_MESSAGE, ApiError, empty_response
+from .responses import JSON_CONTENT_TYPE, NOT_FOUND_MESSAGE, PQ_NUL_DETAIL, ApiError, empty_response
 from .store import BuildActive, LogEntry, NameTaken, NotPaused, TaskNotActive, TaskStore, TaskView
 from .switches import Switches
 from .wire import Wire
@@ -557,7 +557,7 @@ class ReferenceApp:
             display_name = (prompt.strip().splitlines() or ["Task"])[0][:DISPLAY_NAME_LIMIT] or name
         if rules.nul_500 and "\x00" in prompt + display_name:
             raise ApiError(500, "Internal error creating task.",
-                           detail='pq: invalid byte sequence for encoding "UTF8": 0x00')
+                           detail=PQ_NUL_DETAIL)
         try:
             task = self.store.create(owner=owner, organization_id=template.organization_id, template=template,
                                      name=name, prompt=prompt.strip() if rules.trim_prompt else prompt,

@@ -22,7 +22,7 @@ from conformance.contracts.profiles import (
     shown,
 )
 
-from .responses import ApiError
+from .responses import APP_INITIALIZING_MESSAGE, ApiError
 
 # The embedded server's release, per generation, unless told otherwise: the last of each line (stable: the last of
 # the extended-support line, the releases most deployments still run).
@@ -120,7 +120,7 @@ class Generation:
         """send to a task that is not active."""
         if self.legacy:  # authAndDoWithTaskSidebarAppClient: a stopped or unprovisioned task has no sidebar app
             if status == "initializing":
-                return ApiError(503, "Task sidebar app is initializing. Try again shortly.")
+                return ApiError(503, APP_INITIALIZING_MESSAGE)
             return ApiError(400, "Task is not configured with a sidebar app.")
         if self.has("send-409") and status in ("pending", "initializing", "paused"):
             detail = ("Resume the task to send messages." if status == "paused" else

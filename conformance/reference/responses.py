@@ -13,6 +13,10 @@ TEXT_CONTENT_TYPE = "text/plain; charset=utf-8"
 
 NOT_FOUND_MESSAGE = "Resource not found or you do not have access to this resource"
 INVALID_JSON_MESSAGE = "Request body must be valid JSON."
+# What Coder's database driver says when a NUL character reaches PostgreSQL (text cannot hold one).
+PQ_NUL_DETAIL = 'pq: invalid byte sequence for encoding "UTF8": 0x00'
+# Legacy logs and send while the task's sidebar app has not passed its health check (authAndDoWithTaskSidebarAppClient).
+APP_INITIALIZING_MESSAGE = "Task sidebar app is initializing. Try again shortly."
 
 
 class ApiError(Exception):

@@ -26,8 +26,9 @@ from starlette.responses import Response
 
 from conformance.contracts.profiles import CSRF_REFUSAL, PROFILE_NAMES
 
+from .auth import SESSION_COOKIE, SESSION_HEADER, SESSION_QUERY
 from .identities import parse_uuid
-from .responses import NOT_FOUND_MESSAGE, ApiError
+from .responses import APP_INITIALIZING_MESSAGE, NOT_FOUND_MESSAGE, PQ_NUL_DETAIL, ApiError
 from .switches import Change, Switch, Switches, check_points, parse_names, validate_names
 
 ENV_VAR = "TASKS_CONFORMANCE_REFERENCE_VARIATIONS"
@@ -211,27 +212,24 @@ _CSRF_SAFE = ("GET", "HEAD", "OPTIONS", "TRACE")  # nosurf never checks these
 def _csrf(refused: Any, *, app: Any, request: Any, **_: Any) -> Any:
     """coderd/httpmw/csrf.go: an unsafe request to /api that carries the session cookie is refused unless the same
     token came in the Coder-Session-Token header or the coder_session_token query (or a valid X-CSRF-TOKEN)."""
-    cookie = request.cookies.get("coder_session_token")
+    cookie = request.cookies.get(SESSION_COOKIE)
     if refused is not None or request.method in _CSRF_SAFE or not request.url.path.startswith("/api") \
             or cookie is None:
         return refused
-    if cookie in (request.headers.get("coder-session-token"), request.query_params.get("coder_session_token")):
+    if cookie in (request.headers.get(SESSION_HEADER), request.query_params.get(SESSION_QUERY)):
         return refused
     return app.wire.text(400, CSRF_REFUSAL + "\n", {})
 
 
-_PQ_NUL = 'pq: invalid byte sequence for encoding "UTF8": 0x00'
-
-
 def _nul_500_task(answer: Any, *, ref: str, **_: Any) -> Any:
     if answer is None and "\x00" in ref:
-        raise ApiError(500, "Internal error fetching task.", detail=_PQ_NUL)
+        raise ApiError(500, "Internal error fetching task.", detail=PQ_NUL_DETAIL)
     return answer
 
 
 def _nul_500_query(q: str, **_: Any) -> str:
     if "\x00" in q:
-        raise ApiError(500, "Internal error fetching tasks.", detail=_PQ_NUL)
+        raise ApiError(500, "Internal error fetching tasks.", detail=PQ_NUL_DETAIL)
     return q
 
 
@@ -345,8 +343,7 @@ _REGISTRY: tuple[Variation, ...] = (
        {"agent_busy": _busy_once}, source="docs: agent unreachable or busy (502; 409 from v2.32)"),
     _v("app-initializing-first",
        "the first send and the first logs of each running task answer 503: its app's health check has not passed",
-       {"agent_busy": _busy_once, "busy_error": lambda error, **_: ApiError(
-           503, "Task sidebar app is initializing. Try again shortly.")},
+       {"agent_busy": _busy_once, "busy_error": lambda error, **_: ApiError(503, APP_INITIALIZING_MESSAGE)},
        source="coder: authAndDoWithTaskSidebarAppClient (coderd/aitasks.go before the task data model) checks the "
               "sidebar app's health, not the workspace's status", profiles=("legacy",)),
     _v("logs-lag", f"log entries (input and output) appear {LOG_LAG} s after they happen",
