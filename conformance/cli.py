@@ -155,7 +155,7 @@ def run_suite(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"tasks-conformance: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    redact.install(Redactor(config.target.secrets()))
+    redact.install(Redactor(config.target.labelled_secrets()))
     run = ConformanceRun(config, checks=args.checks)
     code = int(pytest.main(pytest_arguments(args.pytest_args or []), plugins=[run]))
     if run.result is not None:

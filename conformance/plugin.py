@@ -85,7 +85,7 @@ def _settings_from_options(config: pytest.Config) -> Config:
         settings = load_config(flags, config_path=config.getoption("tc_config"))
     except ConfigError as exc:
         raise pytest.exit(f"configuration error: {exc}", returncode=EXIT_USAGE) from None
-    redact.install(Redactor(settings.target.secrets()))
+    redact.install(Redactor(settings.target.labelled_secrets()))
     return settings
 
 

@@ -248,6 +248,11 @@ class Target:
     def secrets(self) -> tuple[str, ...]:
         return tuple(t for t in (self.token, self.second_token, self.admin_token) if t)
 
+    def labelled_secrets(self) -> tuple[tuple[str, str], ...]:
+        """(secret, the environment variable of its setting): how a command shown to a reader names it."""
+        return tuple((getattr(self, name), SETTINGS_BY_NAME[name].env)
+                     for name in ("token", "second_token", "admin_token") if getattr(self, name))
+
 
 @dataclass(frozen=True)
 class RunSettings:

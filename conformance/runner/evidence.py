@@ -33,6 +33,7 @@ class Exchange:
     started: float = 0.0  # when the request was sent (epoch seconds)
     request_body_complete: bool = True  # False: the body was longer than BODY_LIMIT and is cut
     response_body_complete: bool = True
+    credential: str | None = None  # the environment variable of the configured token the request carried, if any
 
     @classmethod
     def record(
@@ -50,11 +51,13 @@ class Exchange:
         error: str | None = None,
     ) -> Exchange:
         """The one way evidence is made: everything through the redactor, bodies cut only after it."""
+        request_headers = list(request_headers)
         request_text, response_text = body_text(request_body, redactor), body_text(response_body, redactor)
+        credential = redactor.credential_in(url, *(value for _, value in request_headers))
         return cls(
             method=redactor.text(method),
             url=redactor.text(url),
-            request_headers=redactor.headers(list(request_headers)),
+            request_headers=redactor.headers(request_headers),
             request_body=request_text,
             status=status,
             response_headers=redactor.headers(list(response_headers)),
@@ -64,6 +67,7 @@ class Exchange:
             started=round(time.time() - elapsed, 4),
             request_body_complete=len(request_body) <= BODY_LIMIT,
             response_body_complete=len(response_body) <= BODY_LIMIT,
+            credential=credential,
         )
 
     def curl(self) -> str:

@@ -86,7 +86,7 @@ def secret_forms(secret: str) -> list[str]:
 class Redactor:
     """Masks the run's secrets (and their encodings and fragments), secret headers and query values."""
 
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
+    def __init__(self, secrets: Iterable[str | tuple[str, str]] = ()) -> None:
         self._lock = threading.Lock()
         self._secrets: tuple[str, ...] = ()
         self._forms: tuple[_Form, ...] = ()
@@ -94,14 +94,21 @@ class Redactor:
         self._finder: re.Pattern[str] | None = None
         self._longest = FRAGMENT
         self._cache: dict[str, str] = {}
+        self._labels: dict[str, str] = {}  # secret -> the name a reader uses for it (an environment variable)
         for secret in secrets:
-            self.add(secret)
+            if isinstance(secret, tuple):
+                self.add(*secret)
+            else:
+                self.add(secret)
 
-    def add(self, secret: str | None) -> None:
-        """Learn one more secret (the embedded server's tokens are known only once it runs)."""
+    def add(self, secret: str | None, label: str | None = None) -> None:
+        """Learn one more secret (the embedded server's tokens are known only once it runs); `label` is the name a
+        reader knows it by (the environment variable of its setting), for commands that reproduce a request."""
         if not secret:
             return
         with self._lock:
+            if label and secret not in self._labels:
+                self._labels[secret] = label
             if secret in self._secrets:
                 return
             secrets = (*self._secrets, secret)
@@ -128,6 +135,13 @@ class Redactor:
     @property
     def secrets(self) -> tuple[str, ...]:
         return self._secrets
+
+    def credential_in(self, *texts: str) -> str | None:
+        """The label of the first labelled secret that appears, as it is, in one of the texts (None: none)."""
+        for secret, label in list(self._labels.items()):
+            if any(secret in text for text in texts):
+                return label
+        return None
 
     # --- text ------------------------------------------------------------------------------------------------
     def text(self, value: str) -> str:

@@ -62,6 +62,7 @@ class RunFacts:
     interrupted: str | None = None  # "SIGINT" or "SIGTERM"
     rerun: str = "tasks-conformance run"  # the command that repeats the run (secrets left out), without --check
     baseline: str | None = None  # the results.json the run was compared with
+    deleted_tasks: tuple[str, ...] = ()  # ids of the run's tasks that no longer exist at its end (its cleanup's)
     today: dt.date = field(default_factory=dt.date.today)
 
     @property

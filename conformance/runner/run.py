@@ -339,6 +339,7 @@ class ConformanceRun:
             interrupted=self.interrupted,
             rerun=self.config.rerun_command(run.seed),
             baseline=config.run.baseline,
+            deleted_tasks=tuple(entry.id for entry in run.ledger.entries() if entry.gone),
         )
         scope = self.scope or scope_for(run.terms)
         return build_result(self.recorder.outcomes, facts, scope.catalogue, waivers=config.waivers,

@@ -55,8 +55,8 @@ class RunContext:
         """A new run: its redactor knows the config's secrets; a fresh task-name prefix; the rng seeded with `seed`;
         a ledger that claims every task the run's creates answer with."""
         redactor = redactor or Redactor()
-        for secret in config.target.secrets():
-            redactor.add(secret)
+        for secret, label in config.target.labelled_secrets():
+            redactor.add(secret, label)
         prefix = make_run_prefix()
         t = config.target
         ledger = TaskLedger(prefix, {"primary": t.token or "", "second": t.second_token or "",
