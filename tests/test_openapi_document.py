@@ -1,11 +1,13 @@
 """Self-test of the contract documents `conformance/contracts/openapi-{legacy,experimental,stable}.yaml`: what all
-three share, then what each generation has of its own (the experimental one in most detail)."""
+three share, then what each generation has of its own (the experimental one in most detail); and `openapi.yaml` at
+the repository root, the stable one where users look for the contract."""
 
 from __future__ import annotations
 
 import datetime
 import importlib.resources
 import importlib.util
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 CONTRACTS = REPO_ROOT / "conformance" / "contracts"
 PACKAGED = CONTRACTS / "openapi-experimental.yaml"
 PROFILE_DOCUMENTS = {p: CONTRACTS / f"openapi-{p}.yaml" for p in ("legacy", "experimental", "stable")}
+ROOT_DOCUMENT = REPO_ROOT / "openapi.yaml"
 PREFIXES = {"legacy": "/api/experimental", "experimental": "/api/experimental", "stable": "/api/v2"}
 STABLE_OPERATIONS = {
     "updateTaskInput": ("patch", "/tasks/{user}/{task}/input"),
@@ -226,6 +229,29 @@ def test_every_document_is_found_through_importlib_resources(monkeypatch: pytest
         assert resource.is_file()
         assert openapi_path(profile).read_bytes() == path.read_bytes()
         assert "listTasks" in contract_for(profile).operations
+
+
+def test_the_root_openapi_yaml_is_the_stable_document_the_suite_loads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`openapi.yaml` at the repository root (what a client generator, a mock or Schemathesis is given) is the stable
+    generation's document as the suite loads it, one file under two names rather than a copy that can drift; it is
+    valid OpenAPI 3.1 and says where the legacy and experimental documents are."""
+    if importlib.util.find_spec("conformance") is None:  # not installed: import it from the source tree
+        monkeypatch.syspath_prepend(str(REPO_ROOT))
+    from conformance.contracts.contract import contract_for, openapi_path
+
+    root = ROOT_DOCUMENT.read_bytes()
+    assert root == openapi_path("stable").read_bytes()
+    assert root == (importlib.resources.files("conformance.contracts") / "openapi-stable.yaml").read_bytes()
+    assert ROOT_DOCUMENT.is_symlink() or PROFILE_DOCUMENTS["stable"].is_symlink(), "a copy: it can drift"
+    assert os.path.samefile(ROOT_DOCUMENT, PROFILE_DOCUMENTS["stable"])
+    document = yaml.safe_load(root)
+    assert document["openapi"] == "3.1.0"
+    validate(document, cls=OpenAPIV31SpecValidator)
+    assert document == contract_for("stable").document
+    description = document["info"]["description"]
+    for profile in ("legacy", "experimental"):
+        path = PROFILE_DOCUMENTS[profile].relative_to(REPO_ROOT).as_posix()
+        assert f"`{path}`" in description, f"the root document's description does not say where {path} is"
 
 
 def test_the_legacy_task_is_a_workspace() -> None:
