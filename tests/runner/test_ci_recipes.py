@@ -9,8 +9,10 @@ import os
 import re
 import shlex
 import shutil
+import socket
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -27,19 +29,24 @@ BIN = Path(sys.executable).parent
 SMALL = "-- -k 'test_auth_before_not_found or test_list_count'"  # keeps the self-test short
 
 
-def _install(target: Path, source: Path, cwd: Path) -> dict[str, str]:
+def _install(target: Path) -> dict[str, str]:
     """The environment that makes `pip install X` (as the recipes write it) install into `target`, without
     dependencies (they are this environment's): a real build and install of the package, nothing else touched."""
     return {"PIP_TARGET": str(target), "PIP_NO_DEPS": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-            "SUITE_SOURCE": str(source), "PYTHONPATH": str(target),
-            "PATH": f"{target / 'bin'}:{BIN}:{os.environ['PATH']}"}
+            "PYTHONPATH": str(target), "PATH": f"{target / 'bin'}:{BIN}:{os.environ['PATH']}"}
 
 
 def _expression(text: str, values: dict[str, str]) -> str:
     return re.sub(r"\$\{\{\s*([\w.]+)\s*\}\}", lambda m: values.get(m.group(1), ""), text)
 
 
-def _run_workflow(tmp_path: Path, secrets: dict[str, str], suite_args: str = SMALL) -> list[dict[str, Any]]:
+def _run_workflow(tmp_path: Path, secrets: dict[str, str], suite_args: str = SMALL,
+                  source: str | None = str(REPO)) -> list[dict[str, Any]]:
+    """The workflow's steps as GitHub runs them, with `secrets` (and `vars`) as its expressions' values; the suite
+    installed from `source` (the repository variable TASKS_CONFORMANCE_SOURCE: here this repository), or from
+    nothing when None (the variable not set)."""
+    if source is not None:
+        secrets = {**secrets, "vars.TASKS_CONFORMANCE_SOURCE": source}
     workflow = yaml.safe_load(WORKFLOW.read_text())
     steps = workflow["jobs"]["conformance"]["steps"]
     workspace, target = tmp_path / "workspace", tmp_path / "site"
@@ -48,7 +55,7 @@ def _run_workflow(tmp_path: Path, secrets: dict[str, str], suite_args: str = SMA
     output.touch()
     summary.touch()
     base = {k: v for k, v in os.environ.items() if not k.startswith("TASKS_CONFORMANCE_")}
-    base.update(_install(target, REPO, workspace), GITHUB_OUTPUT=str(output), GITHUB_STEP_SUMMARY=str(summary))
+    base.update(_install(target), GITHUB_OUTPUT=str(output), GITHUB_STEP_SUMMARY=str(summary))
     ran, failed = [], False
     for step in steps:
         if "run" not in step:
@@ -104,10 +111,48 @@ def test_the_workflow_fails_the_job_for_a_server_that_does_not_conform(tmp_path:
         assert token not in outputs and all(token not in s["out"] for s in steps)
 
 
+def test_the_workflow_says_which_variable_to_set_when_it_does_not_know_where_to_install_from(tmp_path: Path) -> None:
+    steps = _run_workflow(tmp_path, secrets={}, source=None)
+    by_name = {s["name"]: s for s in steps}
+    install = by_name["Install the suite"]
+    assert install["code"] == 1, install["out"][-3000:]
+    (error,) = [line for line in install["out"].splitlines() if line.startswith("::error::")]
+    assert error.startswith("::error::the repository variable TASKS_CONFORMANCE_SOURCE is not set: "), error
+    assert not (tmp_path / "site").exists()  # nothing was installed, from anywhere
+    assert "Check the deployment" not in by_name
+    assert by_name["Summary"]["code"] == 0
+    assert "No results were written: see the step's log." in by_name["outputs"]["out"]
+
+
+def test_the_summary_of_a_run_that_could_not_check_the_deployment_says_why(tmp_path: Path) -> None:
+    member, second = f"{'a' * 10}-{'b' * 22}", f"{'c' * 10}-{'d' * 22}"  # the shape of Coder's tokens, 33 characters
+    with socket.socket() as taken:  # bound, never listening: a connection to it is refused
+        taken.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{taken.getsockname()[1]}"
+        secrets = {"secrets.CODER_URL": url, "secrets.CODER_MEMBER_TOKEN": member,
+                   "secrets.CODER_SECOND_MEMBER_TOKEN": second, "vars.CODER_TEMPLATE_VERSION_ID": str(uuid.uuid4())}
+        steps = _run_workflow(tmp_path, secrets=secrets)
+    by_name = {s["name"]: s for s in steps}
+    check = by_name["Check the deployment"]
+    assert check["code"] == 3, check["out"][-3000:]
+    assert "::error::the deployment could not be checked" in check["out"]
+    assert by_name["Summary"]["code"] == 0, by_name["Summary"]["out"]
+    results = json.loads((by_name["outputs"]["workspace"] / "reports" / "results.json").read_text())
+    assert results["verdict"] == "error" and results["error"], results["error"]
+    assert url in results["error"] and "unreachable" in results["error"]
+    outputs = by_name["outputs"]["out"]
+    assert "exit_code=3" in outputs and "## Tasks API conformance: ERROR" in outputs
+    assert f"**The run could not conclude:** {results['error']}" in outputs
+    for token in (member, second):
+        assert token not in outputs and all(token not in s["out"] for s in steps)
+
+
 def test_the_dockerfile_builds_and_its_image_runs_the_suite(tmp_path: Path) -> None:
     """Each instruction replayed in a directory standing for the image's root: COPY from the build context (the
     repository), RUN with bash in the WORKDIR (pip installs into the image's site directory), then the ENTRYPOINT
-    with its CMD."""
+    with its CMD. COPY of a directory keeps the symbolic links in it as links, as Docker's does (moby/moby#39810):
+    one pointing out of the copied directory dangles in the image, and setuptools leaves a dangling data file out of
+    the package without a word."""
     root, site = tmp_path / "image", tmp_path / "image" / "site"
     workdir = root
     entrypoint: list[str] = []
@@ -125,13 +170,13 @@ def test_the_dockerfile_builds_and_its_image_runs_the_suite(tmp_path: Path) -> N
             for source in sources:
                 into = workdir / dest if not dest.startswith("/") else root / dest.lstrip("/")
                 if (REPO / source).is_dir():
-                    shutil.copytree(REPO / source, into, dirs_exist_ok=True,
+                    shutil.copytree(REPO / source, into, symlinks=True, dirs_exist_ok=True,
                                     ignore=shutil.ignore_patterns("__pycache__"))
                 else:
                     into.mkdir(parents=True, exist_ok=True)
                     shutil.copy2(REPO / source, into / Path(source).name)
         elif instruction == "RUN":
-            proc = subprocess.run(["bash", "-c", rest], cwd=workdir, env={**base, **_install(site, workdir, workdir)},
+            proc = subprocess.run(["bash", "-c", rest], cwd=workdir, env={**base, **_install(site)},
                                   capture_output=True, text=True, timeout=600)
             assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
         elif instruction == "ENTRYPOINT":
@@ -143,7 +188,7 @@ def test_the_dockerfile_builds_and_its_image_runs_the_suite(tmp_path: Path) -> N
     argv = [str(site / "bin" / entrypoint[0]), *entrypoint[1:],
             *[str(root / a.lstrip("/")) if a.startswith("/work") else a for a in command],
             "--", "-k", "test_auth_before_not_found"]
-    proc = subprocess.run(argv, cwd=workdir, env={**base, **_install(site, workdir, workdir)}, capture_output=True,
+    proc = subprocess.run(argv, cwd=workdir, env={**base, **_install(site)}, capture_output=True,
                           text=True, timeout=300, stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert json.loads((root / "work" / "reports" / "results.json").read_text())["verdict"] == "pass"
