@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance import __version__
-from conformance.runner.exitcodes import EXIT_FAIL, EXIT_PASS, EXIT_SIGNAL_BASE, EXIT_USAGE
+from conformance.runner.exitcodes import EXIT_FAIL, EXIT_PASS, EXIT_SIGNAL_BASE, EXIT_USAGE, say
 
 _PYTEST_USAGE_ERROR, _PYTEST_NO_TESTS = 4, 5
 
@@ -153,7 +153,7 @@ def run_suite(args: argparse.Namespace) -> int:
     try:
         config = load_config({s.name: getattr(args, s.name) for s in SETTINGS}, config_path=args.config)
     except ConfigError as exc:
-        print(f"tasks-conformance: configuration error: {exc}", file=sys.stderr)
+        say(f"configuration error: {exc}")
         return EXIT_USAGE
     redact.install(Redactor(config.target.labelled_secrets()))
     run = ConformanceRun(config, checks=args.checks)
@@ -163,7 +163,7 @@ def run_suite(args: argparse.Namespace) -> int:
     if run.interrupted:  # before the run began (during collection): nothing to report, nothing to clean up
         return EXIT_SIGNAL_BASE + int(getattr(signal, run.interrupted))
     if code == _PYTEST_NO_TESTS:
-        print("tasks-conformance: no checks were selected (check -k/-m, --check or --read-only)", file=sys.stderr)
+        say("no checks were selected (check -k/-m, --check or --read-only)")
         return EXIT_USAGE
     if code == _PYTEST_USAGE_ERROR:
         return EXIT_USAGE

@@ -16,11 +16,11 @@ import pytest
 
 import conformance
 from conformance.report import terminal
-from conformance.report.files import ReportPaths, write_reports
+from conformance.report.files import ReportPaths, unwritable, write_reports
 from conformance.report.results import RESULTS_FILE
 from conformance.runner import redact
 from conformance.runner.config import CONFIG_ENV, SETTINGS, Config, ConfigError, load_config
-from conformance.runner.exitcodes import EXIT_USAGE
+from conformance.runner.exitcodes import EXIT_USAGE, say
 from conformance.runner.redact import Redactor
 from conformance.runner.result import RunResult
 from conformance.runner.run import ConformanceRun
@@ -51,18 +51,61 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 @pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> int | None:
+    """Before pytest's session: the run's settings, validated once (a mistake is one plain line and exit 2, as
+    `tasks-conformance run` says it), pytest flags that would silently change the run's meaning, and the report
+    paths, checked writable before the first request."""
+    run = _registered_run(config)
+    if (run is None and not is_conformance_run(config)) or _only_shows_help(config):
+        return None
+    problem = _overriding_pytest_flag(config)
+    settings = run.config if run is not None else None
+    if problem is None and settings is None:
+        try:
+            settings = _settings_from_options(config)
+        except ConfigError as exc:
+            problem = f"configuration error: {exc}"
+    if problem is None and settings is not None:
+        problem = unwritable(report_paths(settings))
+    if problem is not None:
+        say(problem)
+        return EXIT_USAGE
+    if run is None:
+        assert settings is not None
+        config.pluginmanager.register(ConformanceRun(settings, checks=config.getoption("tc_checks") or ()),
+                                      "tasks-conformance-run")
+    return None
+
+
+def _overriding_pytest_flag(config: pytest.Config) -> str | None:
+    """pytest's own --strict (strict markers and configuration in pytest 9) does not make the conformance verdict
+    strict: a run given it would be silently less strict than asked."""
+    if getattr(config.option, "strict", False):
+        return ("configuration error: --strict is pytest's own flag here (strict markers and configuration), not "
+                "the suite's strict mode: use --conformance-strict (or TASKS_CONFORMANCE_STRICT=1) through pytest, "
+                "--strict through `tasks-conformance run`")
+    return None
+
+
+def _only_shows_help(config: pytest.Config) -> bool:
+    return bool(getattr(config.option, "help", False) or getattr(config.option, "version", False)
+                or getattr(config.option, "markers", False) or getattr(config.option, "showfixtures", False))
+
+
+def _registered_run(config: pytest.Config) -> ConformanceRun | None:
+    return next((p for p in config.pluginmanager.get_plugins() if isinstance(p, ConformanceRun)), None)
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requirement(*ids): the requirement ids a conformance check verifies")
     config.addinivalue_line("markers", "readonly: the check creates nothing on the target (runs in --read-only)")
     config.addinivalue_line("markers", "feature(*names): features of its generation the check needs "
                                        "(contracts/profiles.py); it runs only where the server's release has them")
     config.addinivalue_line("markers", "profiles(*names): the generations the check (or parameter) belongs to")
-    run = next((p for p in config.pluginmanager.get_plugins() if isinstance(p, ConformanceRun)), None)
-    if run is None:  # pytest's own command line; `tasks-conformance run` hands pytest a run it configured
-        if not is_conformance_run(config):
-            return
-        run = ConformanceRun(_settings_from_options(config), checks=config.getoption("tc_checks") or ())
-        config.pluginmanager.register(run, "tasks-conformance-run")
+    run = _registered_run(config)  # `tasks-conformance run` hands pytest its run; pytest's own command line makes
+    if run is None:  # one in pytest_cmdline_main
+        return
     if config.option.tbstyle == "auto":
         # pytest's long tracebacks parse the source of every frame: about 80 ms per failed or blocked check (a run
         # with a hundred blocked checks spent 11 s of CPU on them), and the reports never show them.
@@ -75,16 +118,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _settings_from_options(config: pytest.Config) -> Config:
-    """The run's settings from pytest's command line, the environment and the config file, validated once."""
+    """The run's settings from pytest's command line, the environment and the config file, validated once
+    (ConfigError)."""
     flags = {s.name: config.getoption(f"tc_{s.name}") for s in SETTINGS}
     # pytest's own --junitxml and pytest-html's --html (when installed) name where this run's reports go.
     for name, option in (("junitxml", "xmlpath"), ("html", "htmlpath")):
         if flags[name] is None and getattr(config.option, option, None):
             flags[name] = getattr(config.option, option)
-    try:
-        settings = load_config(flags, config_path=config.getoption("tc_config"))
-    except ConfigError as exc:
-        raise pytest.exit(f"configuration error: {exc}", returncode=EXIT_USAGE) from None
+    settings = load_config(flags, config_path=config.getoption("tc_config"))
     redact.install(Redactor(settings.target.labelled_secrets()))
     return settings
 

@@ -20,7 +20,8 @@ from conformance.runner.client import ApiClient, TokenSource
 from conformance.runner.session import RunContext
 from conformance.runner.tasks import TaskFactory
 
-pytestmark = pytest.mark.readonly
+# Every check here is read-only but the valid-token probes of the unsafe endpoints: those only run outside
+# read-only mode (runner/readonly.py would not send them).
 
 _ALNUM = string.ascii_letters + string.digits
 Call = Callable[..., httpx.Response]
@@ -69,12 +70,18 @@ FEATURE_OF = {"input": "input-update", "pause": "pause-resume", "resume": "pause
 ENDPOINTS = ("list", "create", "get", "delete", "logs", "send", *FEATURE_OF)
 
 
-def _marks(endpoint: str, *marks: Any) -> list[Any]:
-    return [*marks, *([pytest.mark.feature(FEATURE_OF[endpoint])] if endpoint in FEATURE_OF else [])]
+READ_ENDPOINTS = ("list", "get", "logs")  # the endpoints whose requests are safe (GET)
 
 
-def _endpoints() -> list[Any]:
-    return [pytest.param(e, id=e, marks=_marks(e)) for e in ENDPOINTS]
+def _marks(endpoint: str, *marks: Any, readonly: bool = True) -> list[Any]:
+    return [*marks, *([pytest.mark.feature(FEATURE_OF[endpoint])] if endpoint in FEATURE_OF else []),
+            *([pytest.mark.readonly] if readonly else [])]
+
+
+def _endpoints(valid_token: bool = False) -> list[Any]:
+    """Every endpoint as a parameter; with a valid token, only the read endpoints are read-only."""
+    return [pytest.param(e, id=e, marks=_marks(e, readonly=not valid_token or e in READ_ENDPOINTS))
+            for e in ENDPOINTS]
 
 # Bad-token kinds: (id, requirement, how to build the token from the primary token).
 BAD_TOKENS: tuple[tuple[str, str, Callable[[RunContext, str], str | None]], ...] = (
@@ -128,7 +135,7 @@ _SOURCE_WORDS = {"cookie": "the coder_session_token cookie", "query": "the coder
 
 @pytest.mark.parametrize(
     ("kind", "via"),
-    [pytest.param(kind, via, marks=pytest.mark.requirement(req), id=f"{kind}-{via}")
+    [pytest.param(kind, via, marks=[pytest.mark.requirement(req), pytest.mark.readonly], id=f"{kind}-{via}")
      for kind, req, _ in BAD_TOKENS if kind != "missing" for via in _OTHER_SOURCES],
 )
 def test_bad_token_in_other_sources_is_401(kind: str, via: TokenSource, run: RunContext, api: ApiClient,
@@ -164,6 +171,7 @@ def test_401_message(endpoint: str, run: RunContext, api: ApiClient, anon_api: A
     error_message(response, expect.UNAUTHORIZED_MESSAGE)
 
 
+@pytest.mark.readonly
 @pytest.mark.requirement("AUTH-WWW-AUTHENTICATE")
 def test_401_names_the_bearer_scheme(anon_api: ApiClient) -> None:
     response = anon_api.list_tasks(token=None)
@@ -205,7 +213,7 @@ def test_auth_before_not_found(endpoint: str, run: RunContext, anon_api: ApiClie
 
 
 @pytest.mark.requirement("AUTH-HEADER")
-@pytest.mark.parametrize("endpoint", _endpoints())
+@pytest.mark.parametrize("endpoint", _endpoints(valid_token=True))
 def test_header_token_accepted(endpoint: str, run: RunContext, api: ApiClient, tasks: TaskFactory) -> None:
     response = _call(api, endpoint, run, via="header")
     tasks.adopt_response(api, response)
@@ -225,7 +233,8 @@ SOURCES: tuple[tuple[TokenSource, str], ...] = (
 
 
 @pytest.mark.parametrize(
-    "via", [pytest.param(via, marks=pytest.mark.requirement(req), id=via) for via, req in SOURCES]
+    "via", [pytest.param(via, marks=[pytest.mark.requirement(req), pytest.mark.readonly], id=via)
+            for via, req in SOURCES]
 )
 def test_token_source_accepted(via: TokenSource, api: ApiClient) -> None:
     response = api.list_tasks(via=via)
@@ -236,6 +245,7 @@ def test_token_source_accepted(via: TokenSource, api: ApiClient) -> None:
                           f"for {expect.describe(response)}")
 
 
+@pytest.mark.readonly
 @pytest.mark.requirement("AUTH-PRECEDENCE")
 def test_cookie_wins_over_header(run: RunContext, api: ApiClient) -> None:
     bad = f"{_random_alnum(run, 10)}-{_random_alnum(run, 22)}"

@@ -111,7 +111,6 @@ def test_delete_twice_404(run: RunContext, api: ApiClient, deleted: Deleted) -> 
     expect.status(api.delete_task(deleted.task["id"]), 404)
 
 
-@pytest.mark.readonly
 @pytest.mark.requirement("DELETE-NOT-FOUND-404")
 def test_delete_unknown_task_404(run: RunContext, api: ApiClient) -> None:
     expect.status(api.delete_task(random_uuid(run)), 404)

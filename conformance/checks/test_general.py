@@ -6,6 +6,7 @@ so that read-only cases never cause a task to be created.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -81,12 +82,12 @@ JSON_RESPONSES = [
     _case("list-401", lambda c: c.anon.list_tasks(token=None), readonly=True),
     _case("get-401", lambda c: c.anon.get_task(c.uuid(), token=None), readonly=True),
     _case("list-bad-query-400", lambda c: c.api.list_tasks(q="nosuchkey:x"), readonly=True),
-    _case("create-malformed-400", lambda c: c.create(content="{not json"), readonly=True),
-    _case("create-no-template-400", lambda c: c.create({"input": "x"}), readonly=True),
+    _case("create-malformed-400", lambda c: c.create(content="{not json"), readonly=False),
+    _case("create-no-template-400", lambda c: c.create({"input": f"{c.run.prefix} x"}), readonly=False),
     _case("get-missing-404", lambda c: c.api.get_task(c.uuid()), readonly=True),
-    _case("delete-missing-404", lambda c: c.api.delete_task(c.uuid()), readonly=True),
+    _case("delete-missing-404", lambda c: c.api.delete_task(c.uuid()), readonly=False),
     _case("logs-missing-404", lambda c: c.api.task_logs(c.uuid()), readonly=True),
-    _case("send-missing-404", lambda c: c.api.send_input(c.uuid(), "x"), readonly=True),
+    _case("send-missing-404", lambda c: c.api.send_input(c.uuid(), "x"), readonly=False),
     _case("send-empty-input-400", lambda c: c.api.send_input(c.active, ""), readonly=False),
     _case("get-unknown-user-4xx", lambda c: c.api.get_task(c.uuid(), user=f"{c.run.prefix}-nouser"),
           readonly=True),
@@ -127,9 +128,9 @@ def test_unknown_route_404(where: str, ctx: Ctx) -> None:
 # --- GEN-WRONG-METHOD -------------------------------------------------------------------------------------------
 # Task routes use the active task: a server may look the task up before it routes by method (Coder does).
 WRONG_METHODS = [
-    _case("PUT-tasks", lambda c: c.api.request("PUT", "/tasks", json={}), readonly=True),
-    _case("PATCH-tasks", lambda c: c.api.request("PATCH", "/tasks", json={}), readonly=True),
-    _case("PUT-tasks-user", lambda c: c.api.request("PUT", "/tasks/me", json={}), readonly=True),
+    _case("PUT-tasks", lambda c: c.api.request("PUT", "/tasks", json={}), readonly=False),
+    _case("PATCH-tasks", lambda c: c.api.request("PATCH", "/tasks", json={}), readonly=False),
+    _case("PUT-tasks-user", lambda c: c.api.request("PUT", "/tasks/me", json={}), readonly=False),
     _case("PATCH-task", lambda c: c.api.request("PATCH", f"/tasks/me/{c.active}", json={}), readonly=False),
     _case("GET-send", lambda c: c.api.request("GET", f"/tasks/me/{c.active}/send"), readonly=False),
     _case("POST-logs", lambda c: c.api.request("POST", f"/tasks/me/{c.active}/logs", json={}), readonly=False),
@@ -147,9 +148,9 @@ def test_wrong_method_405(probe: Probe, ctx: Ctx) -> None:
 
 # --- GEN-MALFORMED-JSON-400 / -MESSAGE --------------------------------------------------------------------------
 MALFORMED = [
-    _case("create-garbage", lambda c: c.create(content="{not json"), readonly=True),
+    _case("create-garbage", lambda c: c.create(content="{not json"), readonly=False),
     _case("create-truncated", lambda c: c.create(content='{"input": "x", "template_version_id": '),
-          readonly=True),
+          readonly=False),
     _case("send-garbage", lambda c: c.send_raw(c.active, "{not json"), readonly=False),
     _case("send-truncated", lambda c: c.send_raw(c.active, '{"input": "x"'), readonly=False),
 ]
@@ -206,17 +207,19 @@ def _odd_segment(kind: str) -> Callable[[Ctx], list[httpx.Response]]:
     where, _, seg = kind.partition(":")
 
     def probe(c: Ctx) -> list[httpx.Response]:
+        writes = not c.run.config.run.read_only  # read-only mode sends only the reads (runner/readonly.py)
         if where == "user":
             return [
                 c.api.request("GET", f"/tasks/{seg}/{c.uuid()}"),
-                c.api.request("POST", f"/tasks/{seg}", json=_create_body(c, valid_template=False)),
+                *([c.api.request("POST", f"/tasks/{seg}", json=_create_body(c, valid_template=False))]
+                  if writes else []),
             ]
         base = f"/tasks/me/{seg}"
         return [
             c.api.request("GET", base),
             c.api.request("GET", f"{base}/logs"),
-            c.api.request("POST", f"{base}/send", json={"input": "x"}),
-            c.api.request("DELETE", base),
+            *([c.api.request("POST", f"{base}/send", json={"input": f"{c.run.prefix} x"}),
+               c.api.request("DELETE", base)] if writes else []),
         ]
 
     return probe
@@ -251,21 +254,22 @@ ODD_QUERIES = {
 
 NO_5XX: list[Any] = [
     # create: bodies that are not a JSON object (nothing can be created)
-    _case("create-broken-json", _raw_create('{"input": '), readonly=True),
-    _case("create-empty-body", _raw_create(""), readonly=True),
-    _case("create-array", _raw_create('[{"input": "x"}]'), readonly=True),
-    _case("create-string", _raw_create('"hello"'), readonly=True),
-    _case("create-null", _raw_create("null"), readonly=True),
-    _case("create-number", _raw_create("42"), readonly=True),
-    _case("create-not-utf8", _raw_create(b'{"input": "\xff\xfe"}'), readonly=True),
+    _case("create-broken-json", _raw_create('{"input": '), readonly=False),
+    _case("create-empty-body", _raw_create(""), readonly=False),
+    _case("create-array", lambda c: c.create(content=json.dumps([{"input": f"{c.run.prefix} x"}])), readonly=False),
+    _case("create-string", _raw_create('"hello"'), readonly=False),
+    _case("create-null", _raw_create("null"), readonly=False),
+    _case("create-number", _raw_create("42"), readonly=False),
+    _case("create-not-utf8", lambda c: c.create(content=b'{"input": "%s \xff\xfe"}' % c.run.prefix.encode()),
+          readonly=False),
     # create: wrong types and huge values with an unknown template version (nothing can be created)
-    _case("create-template-not-uuid", _bad_create(template_version_id="not-a-uuid"), readonly=True),
-    _case("create-template-number", _bad_create(template_version_id=123), readonly=True),
-    _case("create-template-null", _bad_create(template_version_id=None), readonly=True),
-    _case("create-template-object", _bad_create(template_version_id={}), readonly=True),
-    _case("create-input-null", _bad_create(input=None), readonly=True),
-    _case("create-huge-input", _bad_create(input=HUGE), readonly=True),
-    _case("create-huge-name", _bad_create(name=HUGE), readonly=True),
+    _case("create-template-not-uuid", _bad_create(template_version_id="not-a-uuid"), readonly=False),
+    _case("create-template-number", _bad_create(template_version_id=123), readonly=False),
+    _case("create-template-null", _bad_create(template_version_id=None), readonly=False),
+    _case("create-template-object", _bad_create(template_version_id={}), readonly=False),
+    _case("create-input-null", _bad_create(input=None), readonly=False),
+    _case("create-huge-input", _bad_create(input=HUGE), readonly=False),
+    _case("create-huge-name", _bad_create(name=HUGE), readonly=False),
     # create: wrong types with the real template version (a lenient server might create: adopted for cleanup)
     _case("create-input-number", _bad_create_valid_template(input=123), readonly=False),
     _case("create-input-object", _bad_create_valid_template(input={"a": 1}), readonly=False),

@@ -125,7 +125,6 @@ def test_send_not_active(run: RunContext, api: ApiClient, tasks: TaskFactory) ->
     expect.status(response, *run.terms.refuses_starting("send"))
 
 
-@pytest.mark.readonly
 @pytest.mark.requirement("SEND-NOT-FOUND-404")
 def test_send_unknown_task_404(run: RunContext, api: ApiClient) -> None:
     expect.status(api.send_input(random_uuid(run), unique_text(run, "unknown")), 404)

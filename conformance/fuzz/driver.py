@@ -45,12 +45,12 @@ from conformance.fuzz.schema import (
     load_schema,
     requirements_for,
 )
-from conformance.runner import expect, ledger
+from conformance.runner import cleanup, expect
 from conformance.runner.client import ApiClient, TransportError
 from conformance.runner.evidence import EvidenceLog, Exchange
 from conformance.runner.interrupts import interrupts
 from conformance.runner.session import RunContext
-from conformance.runner.transport import RateLimitedRequest, UnusableResponse
+from conformance.runner.transport import NotSentRequest, RateLimitedRequest, UnusableResponse
 
 NAME_RE = re.compile(r"[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*")
 MAX_NAME_LENGTH = 32
@@ -115,6 +115,7 @@ class TierStats:
     tolerated: Counter[str] = field(default_factory=Counter)
     stopped: bool = False  # the time limit cut it short
     rate_limited: int = 0  # cases (or follow-up probes) still rate limited (429) after every retry: not checked
+    not_sent: int = 0  # cases (or follow-up probes) read-only mode did not send (unsafe, with a valid token)
     elapsed: float = 0.0
     fingerprint: str = ""
     sent: list[str] = field(default_factory=list, repr=False)  # the normalized requests (fingerprint input)
@@ -126,6 +127,8 @@ class TierStats:
             text += f", {sum(self.tolerated.values())} tolerated"
         if self.rate_limited:
             text += f", {self.rate_limited} not checked (still rate limited)"
+        if self.not_sent:
+            text += f", {self.not_sent} not sent (read-only)"
         if self.stopped:
             text += ", STOPPED at the fuzz time limit"
         return text
@@ -276,6 +279,9 @@ class Tier:
         except RateLimitedRequest:
             self.stats.rate_limited += 1  # a 429 is not a contract failure: the case is not checked
             return None
+        except NotSentRequest:
+            self.stats.not_sent += 1  # read-only mode kept it back: not a finding
+            return None
         except requests.RequestException as exc:
             self._no_response(case, exc)
             return None
@@ -341,6 +347,8 @@ class Tier:
             failures = list(group.exceptions)
         except RateLimitedRequest:
             self.stats.rate_limited += 1
+        except NotSentRequest:
+            self.stats.not_sent += 1
         except requests.RequestException as exc:  # a follow-up probe got no response
             self._no_response(case, exc)
         for case_id, interaction in recorder.interactions.items():
@@ -450,7 +458,8 @@ class Tier:
         mine = [e for e in self.run.ledger.entries()[self._first_entry:]
                 if not e.deleted and (refused_again or not e.delete_answer)]
         self.stats.support_requests += len(mine)
-        ledger.delete_all(mine, self.run.clients(), self.run.transport, self.run.config.run.total_timeout)
+        cleanup.delete_all(mine, self.run.ledger, self.run.clients(), self.run.transport,
+                           self.run.config.run.total_timeout)
 
     def finish(self, node: pytest.Item | None = None) -> None:
         """Clean up, record the statistics, and fail with every distinct failure (or pass)."""

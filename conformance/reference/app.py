@@ -375,7 +375,11 @@ class ReferenceApp:
             user = ids.resolve_user(ref, caller)
             if user is None:
                 raise ApiError(404, NOT_FOUND_MESSAGE)
-            return self.json(200, {"id": user.id, "username": user.username, "avatar_url": user.avatar_url})
+            # `roles` holds the site-wide roles only (coderd/database/db2sdk: SlimRolesFromNames(user.RBACRoles)):
+            # an ordinary member's list is empty, the implied member role is not in it.
+            roles = [{"name": "owner", "display_name": "Owner"}] if user.is_owner else []
+            return self.json(200, {"id": user.id, "username": user.username, "avatar_url": user.avatar_url,
+                                   "roles": roles})
         if kind == "organizations":
             org = ids.org if parse_uuid(ref) == ids.org.id else ids.organization_by_name(ref)
             if org is None:

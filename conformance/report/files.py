@@ -43,6 +43,26 @@ def _renderers() -> list[tuple[str, str, Callable[[RunResult], bytes]]]:
     ]
 
 
+def unwritable(paths: ReportPaths) -> str | None:
+    """Why a report could not be written where it goes (a directory that cannot be made, or written in), checked
+    before the run's first request; None when every one can. Nothing is left behind."""
+    for label, path in (("results.json", paths.results), ("JUnit XML", paths.junit), ("HTML report", paths.html),
+                        ("evidence HAR", paths.har), ("bundle", paths.bundle)):
+        if path is None:
+            continue
+        if path.is_dir():
+            return f"configuration error: the {label} path {path} is a directory"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=path.parent)
+            os.close(handle)
+            os.unlink(probe)
+        except OSError as exc:
+            return (f"configuration error: the {label} cannot be written to {path}: {exc.strerror or exc} (set "
+                    "--report-dir, or the report's own path, to a directory this user can write)")
+    return None
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """The file is the new data, or (on error) unchanged; no temporary file stays behind."""
     path.parent.mkdir(parents=True, exist_ok=True)

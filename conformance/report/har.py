@@ -1,8 +1,11 @@
-"""evidence.har: every request the run's checks made, as HTTP Archive 1.2 (redacted like all evidence).
+"""evidence.har: every exchange of the run, as HTTP Archive 1.2 (redacted like all evidence).
 
-Open it in a browser's network panel, share it, or judge it again offline with `tasks-conformance audit`. Each
-entry names the check that made it (`_check`); a body longer than the evidence keeps is cut, and says so
-(`content.comment`), so an audit does not take the cut for the server's.
+Every request the run's transport sent is in it: the checks', the fuzz tiers' (every generated case and follow-up
+probe), the preflight's and the cleanup's. Open it in a browser's network panel, share it, or judge it again
+offline with `tasks-conformance audit`. Each entry names what sent it (`_check`: a check id, "the preflight", "the
+final sweep", ...); a body longer than the evidence keeps is cut, and says so (`content.comment`), so an audit does
+not take the cut for the server's. What the run's traffic log did not keep (it is bounded) is said in the log's
+`comment`.
 """
 
 from __future__ import annotations
@@ -56,15 +59,18 @@ def entry(exchange: Exchange, check_id: str) -> dict[str, Any]:
 
 
 def to_har(result: RunResult) -> dict[str, Any]:
-    entries = [entry(exchange, check.outcome.id) for check in result.checks for exchange in check.outcome.evidence]
-    entries.sort(key=lambda e: e["startedDateTime"])
+    facts = result.facts
+    entries = [entry(exchange, sender) for sender, exchange in facts.exchanges]
+    comment = (f"tasks-conformance run against {facts.target_url}{facts.api_prefix}: {result.verdict.label}; "
+               f"{len(entries)} exchange(s), every one the run made")
+    if facts.exchanges_left_out:
+        comment += f" but what the run's traffic log {facts.exchanges_left_out}"
     return {"log": {
         "version": "1.2",
-        "creator": {"name": "tasks-conformance", "version": result.facts.suite_version},
+        "creator": {"name": "tasks-conformance", "version": facts.suite_version},
         "pages": [],
         "entries": entries,
-        "comment": f"tasks-conformance run against {result.facts.target_url}{result.facts.api_prefix}: "
-                   f"{result.verdict.label}",
+        "comment": comment,
     }}
 
 

@@ -11,8 +11,8 @@ from typing import Any
 from conformance.runner.result import CheckResult, RunResult
 from conformance.runner.verdict import LEVELS, STATUS_ORDER, RequirementResult, json_status
 
-FORMAT_VERSION = 5  # 2: "blocked"; 3: stable check ids, waived, partial verdicts, cleanup, baseline; 4: profiles;
-# 5: traffic
+FORMAT_VERSION = 6  # 2: "blocked"; 3: stable check ids, waived, partial verdicts, cleanup, baseline; 4: profiles;
+# 5: traffic; 6: what the run caused and does not hold (unknown, foreign, caused tasks), waived checks, baseline objects
 RESULTS_FILE = "results.json"
 SCHEMA_FILE = "results.schema.json"
 CHECK_STATUSES = ("failed", "warning", "blocked", "passed", "skipped")
@@ -60,6 +60,9 @@ def to_dict(result: RunResult) -> dict[str, Any]:
         "requirements": [_requirement_row(r) for r in result.requirements],
         "checks": [_check_row(c) for c in result.checks],
         "leftovers": list(cleanup.left) if cleanup else [],
+        "unknown_tasks": list(cleanup.unknown) if cleanup else [],
+        "foreign_tasks": list(cleanup.foreign) if cleanup else [],
+        "caused_tasks": list(cleanup.caused) if cleanup else [],
         "swept": list(cleanup.swept) if cleanup else [],
         "cleanup_abandoned": cleanup.abandoned if cleanup else None,
         "waivers": result.waivers.notes(),

@@ -29,9 +29,11 @@ def _rows(head: str, detail: str, width: int, markup: tuple[str, ...]) -> list[L
 
 def summary(result: RunResult, width: int = 120) -> list[Line]:
     facts = result.facts
-    out = [Line(f"target {facts.target_url}{facts.api_prefix}"
-                + (" (embedded reference server)" if facts.embedded else "")),
-           Line(f"judged by the {facts.profile} profile: {facts.profile_reason}")]
+    target = Line(f"target {facts.target_url}{facts.api_prefix}"
+                  + (" (embedded reference server)" if facts.embedded else ""))
+    if facts.error:  # the preflight stopped the run: no check ran, the one line says why
+        return [target, *_cleanup(result), verdict_line(result)]
+    out = [target, Line(f"judged by the {facts.profile} profile: {facts.profile_reason}")]
     failed = [r for r in result.requirements if r.status == FAILED]
     warned = [r for r in result.requirements if r.status == WARNING]
     failed.sort(key=lambda r: LEVELS.index(r.requirement.level))
@@ -61,15 +63,7 @@ def summary(result: RunResult, width: int = 120) -> list[Line]:
                         f"{c[WARNING]} warnings, " + (f"{c[BLOCKED]} blocked, " if c[BLOCKED] else "")
                         + (f"{c[WAIVED]} waived, " if c[WAIVED] else "")
                         + f"{c[SKIPPED]} skipped, {c[NOT_RUN]} not run"))
-    cleanup = facts.cleanup
-    if cleanup is not None and cleanup.swept:
-        out.append(Line(f"cleanup: the final sweep removed {len(cleanup.swept)} task(s) their checks had not: "
-                        + ", ".join(cleanup.swept[:5]), ("yellow",)))
-    if cleanup is not None and cleanup.left:
-        out.append(Line(f"cleanup: {len(cleanup.left)} task(s) of this run are still on the target: "
-                        + ", ".join(cleanup.left[:5]), ("red",)))
-    if cleanup is not None and cleanup.abandoned:
-        out.append(Line(f"cleanup: {cleanup.abandoned}", ("red",)))
+    out += _cleanup(result)
     out += [Line(f"waiver: {text}", ("yellow",)) for text in result.waivers.notes()]
     if result.comparison is not None:
         comparison = result.comparison
@@ -81,6 +75,32 @@ def summary(result: RunResult, width: int = 120) -> list[Line]:
         out.append(Line(f"traffic: {facts.traffic}"))
     out += [Line(f"note: {note}", ("yellow",)) for note in facts.notes]
     out.append(verdict_line(result))
+    return out
+
+
+def _cleanup(result: RunResult) -> list[Line]:
+    """What the end of the run did about the tasks it caused, and what it did not touch."""
+    cleanup = result.facts.cleanup
+    if cleanup is None:
+        return []
+    out: list[Line] = []
+    if cleanup.swept:
+        out.append(Line(f"cleanup: the final sweep removed {len(cleanup.swept)} task(s) their checks had not: "
+                        + ", ".join(cleanup.swept[:5]), ("yellow",)))
+    if cleanup.left:
+        out.append(Line(f"cleanup: {len(cleanup.left)} task(s) of this run are still on the target: "
+                        + ", ".join(cleanup.left[:5]), ("red",)))
+    if cleanup.caused:
+        out.append(Line(f"cleanup: {len(cleanup.caused)} task(s) were made by requests without a valid session token, "
+                        "which the server should have refused: " + ", ".join(cleanup.caused[:5]), ("red",)))
+    if cleanup.unknown:
+        out.append(Line(f"cleanup: {len(cleanup.unknown)} create(s) got no usable answer; what each may have made is "
+                        "not known by its id and was not deleted: " + "; ".join(cleanup.unknown[:5]), ("red",)))
+    if cleanup.foreign:
+        out.append(Line("cleanup: tasks carrying this run's prefix that it did not create were left alone: "
+                        + ", ".join(cleanup.foreign), ("yellow",)))
+    if cleanup.abandoned:
+        out.append(Line(f"cleanup: {cleanup.abandoned}", ("red",)))
     return out
 
 

@@ -55,6 +55,27 @@ def attach_token(
         raise ValueError(f"unknown token source {via!r}")
 
 
+QUERY_TOKEN_KEYS = (SESSION_COOKIE, "access_token")
+
+
+def credentials_in(request: httpx.Request) -> list[str]:
+    """Every value in the places `attach_token` may put a token (header, bearer, cookie, query): what a server may
+    take for the request's credential."""
+    headers = request.headers
+    found = [headers.get(SESSION_HEADER, ""), headers.get("authorization", "").partition(" ")[2]]
+    for part in headers.get("cookie", "").split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == SESSION_COOKIE:
+            found.append(value)
+    found += [v for k, v in request.url.params.multi_items() if k in QUERY_TOKEN_KEYS]
+    return [value for value in found if value]
+
+
+def role_of(request: httpx.Request, roles: Mapping[str, str]) -> str:
+    """Whose configured token (`roles`: token -> role) a request carried, "anonymous" if none."""
+    return next((roles[c] for c in credentials_in(request) if c in roles), "anonymous")
+
+
 def segment(value: str) -> str:
     """Quote one path segment."""
     return quote(value, safe="")

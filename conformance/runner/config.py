@@ -13,6 +13,7 @@ import os
 import shlex
 import stat
 import tomllib
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,6 +107,15 @@ def _check_token(value: str) -> str | None:
     return None
 
 
+def _check_uuid(value: str) -> str | None:
+    """A template version is named by its id: a UUID (`coder templates versions list TEMPLATE` shows them)."""
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return "must be a template version's id, a UUID like 8b1a4b36-5e0f-4c4e-9a7e-1f0c2b3d4e5f"
+    return None
+
+
 def _check_profile(value: str) -> str | None:
     if value not in (AUTO, *PROFILE_NAMES):
         return f"must be one of {AUTO}, {', '.join(PROFILE_NAMES)}"
@@ -155,9 +165,10 @@ SETTINGS: tuple[Setting, ...] = (
             check=_check_token),
     Setting("admin_token", "target", str, None, "session token of an owner/admin (optional)", secret=True,
             check=_check_token),
-    Setting("template_version_id", "target", str, None, "a template version that can run AI tasks"),
+    Setting("template_version_id", "target", str, None, "a template version that can run AI tasks (its UUID)",
+            check=_check_uuid),
     Setting("non_ai_template_version_id", "target", str, None,
-            "a template version without an AI task (optional)"),
+            "a template version without an AI task (optional; its UUID)", check=_check_uuid),
     Setting("organization_name", "target", str, None,
             "name of the organization the tasks are created in (optional; enables the organization-name "
             "filter check)"),
@@ -227,6 +238,10 @@ TABLES: dict[str, set[str]] = {
 }
 
 
+# Whose each token setting is: the roles the clients, the ledger and every message use.
+ROLE_SETTINGS = {"primary": "token", "second": "second_token", "admin": "admin_token"}
+
+
 @dataclass(frozen=True)
 class Target:
     """The server under test."""
@@ -251,7 +266,11 @@ class Target:
     def labelled_secrets(self) -> tuple[tuple[str, str], ...]:
         """(secret, the environment variable of its setting): how a command shown to a reader names it."""
         return tuple((getattr(self, name), SETTINGS_BY_NAME[name].env)
-                     for name in ("token", "second_token", "admin_token") if getattr(self, name))
+                     for name in ROLE_SETTINGS.values() if getattr(self, name))
+
+    def tokens(self) -> dict[str, str]:
+        """The configured tokens by role ("primary", "second", "admin"); a role without a token is left out."""
+        return {role: getattr(self, name) for role, name in ROLE_SETTINGS.items() if getattr(self, name)}
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import shlex
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -139,18 +140,40 @@ class Shared:
 
 class EvidenceSink:
     """Where a run's clients record exchanges: the log of the check that is running now (a run's checks run one
-    at a time), or nowhere between checks. The recorder begins and ends each check's log."""
+    at a time), or nowhere between checks. The recorder begins and ends each check's log.
+
+    It also knows what is sending requests now (`cause`): the check running (its id), or the stage of the run the
+    runner named ("the preflight", "the final sweep"); a background thread may name its own (`labelled`)."""
 
     def __init__(self) -> None:
         self.current: EvidenceLog | None = None
         self._taps: list[list[Exchange]] = []
+        self.label = "the run"  # the main thread's stage, or the check running
+        self._local = threading.local()
 
-    def begin(self) -> EvidenceLog:
+    def begin(self, label: str | None = None) -> EvidenceLog:
         self.current = EvidenceLog()
+        if label:
+            self.label = label
         return self.current
 
     def end(self) -> None:
         self.current = None
+        self.label = "between checks"
+
+    def cause(self) -> str:
+        """What is sending requests now, in this thread."""
+        return getattr(self._local, "label", None) or self.label
+
+    @contextlib.contextmanager
+    def labelled(self, label: str) -> Iterator[None]:
+        """Requests this thread sends in this block are `label`'s."""
+        previous = getattr(self._local, "label", None)
+        self._local.label = label
+        try:
+            yield
+        finally:
+            self._local.label = previous
 
     def record(self, exchange: Exchange) -> None:
         if self.current is not None:
@@ -166,3 +189,4 @@ class EvidenceSink:
             yield
         finally:
             self._taps.remove(into)
+

@@ -19,6 +19,10 @@ SNIPPET = 160  # characters of a body quoted in a failure message
 SCHEMA_ERROR = 300  # characters of one schema violation quoted in a failure message
 UNAUTHORIZED_MESSAGE = "You are signed out or your session has expired. Please sign in again to continue."
 NOT_FOUND_MESSAGE = "Resource not found or you do not have access to this resource"
+# Coder's refusal of a create from a template version without an AI task (coderd/aitasks.go tasksCreate: from
+# coder/coder#20651; before it, #19280's AI Prompt parameter check).
+NO_AI_TASK_MESSAGES = ('Template does not have a valid "coder_ai_task" resource.',
+                       'Template does not have required parameter "AI Prompt"')
 
 
 class CheckFailure(AssertionError):

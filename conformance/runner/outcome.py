@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import conformance
@@ -54,3 +54,15 @@ class CheckOutcome:
         """The requirements a failure counts against: those it names among its own, else all of its own."""
         named = tuple(r for r in self.broken if r in self.requirements)
         return named or self.requirements
+
+
+@dataclass
+class CleanupResult:
+    """What the end of a run did about the tasks it caused."""
+
+    swept: list[str] = field(default_factory=list)  # removed by the final sweep: their checks had not deleted them
+    left: list[str] = field(default_factory=list)  # still on the target after the cleanup, with why
+    unknown: list[str] = field(default_factory=list)  # creates without a usable answer: what they may have made
+    foreign: list[str] = field(default_factory=list)  # carry the run's prefix, not the run's: not touched
+    caused: list[str] = field(default_factory=list)  # tasks made by requests without a valid token (never valid)
+    abandoned: str | None = None  # why the cleanup stopped before its end

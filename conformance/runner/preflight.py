@@ -9,8 +9,9 @@ import httpx
 
 from conformance.contracts.profiles import PROFILES, Terms
 from conformance.runner.client import ApiClient, RateLimited, TransportError
-from conformance.runner.detect import DetectionError, choose_terms, removed_sentence
-from conformance.runner.evidence import EvidenceLog
+from conformance.runner.config import ROLE_SETTINGS
+from conformance.runner.detect import BUILDINFO, DetectionError, choose_terms, removed_sentence
+from conformance.runner.evidence import EvidenceLog, parse_json
 from conformance.runner.session import RunContext
 from conformance.runner.settings_check import SettingError, check_settings
 
@@ -35,6 +36,10 @@ def run_preflight(run: RunContext) -> EvidenceLog:
         client = run.client(role)
         assert client is not None
         response = _list(client, log)
+        if run.server_version is None:
+            not_coder = _not_coder(client, response, log)
+            if not_coder:
+                raise PreflightError(not_coder)
         _check_list_answer(client, role, response, run.terms)
         listed = response.json().get("tasks")
         if isinstance(listed, list):
@@ -57,7 +62,34 @@ def _list(client: ApiClient, log: EvidenceLog) -> httpx.Response:
 
 
 def _setting(role: str) -> str:
-    return {"primary": "token", "second": "second_token", "admin": "admin_token"}[role]
+    return ROLE_SETTINGS[role]
+
+
+def _answered(response: httpx.Response) -> str:
+    """'404 text/html' (the status and the media type, or 'without a body')."""
+    kind = response.headers.get("content-type", "").split(";", 1)[0].strip()
+    return f"{response.status_code} {kind or ('without a content type' if response.content else 'without a body')}"
+
+
+def _not_coder(client: ApiClient, response: httpx.Response, log: EvidenceLog) -> str | None:
+    """The sentence for a target that is not a Coder server (nor a Tasks API gateway or mock) at all: it names no
+    Coder version anywhere and its list answers something that is not JSON (an HTML page, a text file server)."""
+    if _is_json(response):
+        return None
+    buildinfo = next((e for e in log.exchanges if e.url.split("?", 1)[0].endswith(BUILDINFO)), None)
+    said = (f"GET {BUILDINFO} answered {buildinfo.status}" if buildinfo is not None and buildinfo.status is not None
+            else f"GET {BUILDINFO} gave no answer")
+    return (f"the target {client.base_url} does not look like a Coder server: it names no Coder version ({said}, and "
+            f"no answer carries X-Coder-Build-Version) and GET {client.url('/tasks')} answered {_answered(response)}, "
+            "not JSON; check --target-url")
+
+
+def _is_json(response: httpx.Response) -> bool:
+    try:
+        parse_json(response.content)
+    except ValueError:
+        return False
+    return True
 
 
 def _check_list_answer(client: ApiClient, role: str, response: httpx.Response, terms: Terms) -> None:
@@ -97,23 +129,58 @@ def _ends_with_prefix(url: str) -> str | None:
     return next((p for p in prefixes if url.rstrip("/").endswith(p)), None)
 
 
+# Roles that see and act on every member's tasks (coderd/rbac/roles.go; roles_test.go "Task": owner and
+# organization-admin only): a token holding one cannot stand for an ordinary member in the access-control checks.
+ALL_TASKS_ROLES = ("owner", "organization-admin")
+
+
 def _check_distinct_users(run: RunContext, roles: list[str], log: EvidenceLog) -> None:
-    """Tokens must belong to different users. Asked of Coder's users/me where the target offers it."""
+    """Tokens must belong to different users, and the members' tokens to ordinary members. Asked of Coder's
+    users/me (and users/me/roles for organization roles) where the target offers them."""
     seen: dict[str, str] = {}
     for role in roles:
-        client = run.base_client(role)
-        assert client is not None
-        try:
-            response = client.request("GET", "/api/v2/users/me", log=log)
-        except TransportError:
-            return
-        if response.status_code != 200:
+        me = _users_me(run, role, "", log)
+        if not isinstance(me, dict) or not isinstance(me.get("id"), str):
             return  # the target has no users/me: the create checks compare owners instead
-        try:
-            user_id = str(response.json()["id"])
-        except (ValueError, KeyError, TypeError):
-            return
+        user_id = me["id"]
         if user_id in seen:
             raise PreflightError(f"{_setting(role)} and {_setting(seen[user_id])} belong to the same user; "
                                  "the access-control checks need tokens of different users")
         seen[user_id] = role
+        run.ledger.note_user(role, user_id)
+        if role != "admin":
+            held, said = _all_tasks_role(me), "/api/v2/users/me"
+            if held is None:
+                held, said = _all_tasks_role(_users_me(run, role, "/roles", log)), "/api/v2/users/me/roles"
+            if held:
+                raise PreflightError(
+                    f"{_setting(role)} belongs to {me.get('username') or user_id}, who holds the {held} role (GET "
+                    f"{said} says so): that role sees and may act on every member's tasks, so the access-control "
+                    "checks would judge your settings, not the server; give this token as admin_token and an "
+                    f"ordinary member's token as {_setting(role)}")
+
+
+def _users_me(run: RunContext, role: str, suffix: str, log: EvidenceLog) -> Any:
+    """GET /api/v2/users/me{suffix} with the role's token: the JSON answer of a 200, else None."""
+    client = run.base_client(role)
+    assert client is not None
+    try:
+        response = client.request("GET", f"/api/v2/users/me{suffix}", log=log)
+        return parse_json(response.content) if response.status_code == 200 else None
+    except (TransportError, ValueError):
+        return None
+
+
+def _all_tasks_role(answer: Any) -> str | None:
+    """The first role in ALL_TASKS_ROLES that a users/me (`roles`: [{name}]) or users/me/roles (`roles`: [name],
+    `organization_roles`: {org: [name]}) answer names."""
+    if not isinstance(answer, dict):
+        return None
+    names: list[Any] = []
+    for item in answer.get("roles") or []:
+        names.append(item.get("name") if isinstance(item, dict) else item)
+    organization_roles = answer.get("organization_roles")
+    if isinstance(organization_roles, dict):
+        for values in organization_roles.values():
+            names += values if isinstance(values, list) else []
+    return next((r for r in ALL_TASKS_ROLES if r in names), None)

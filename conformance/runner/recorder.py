@@ -20,6 +20,7 @@ from conformance.runner.evidence import EvidenceLog, EvidenceSink, Exchange, Sha
 from conformance.runner.expect import Blocked, CheckFailure
 from conformance.runner.outcome import BLOCKED, PASSED, SKIPPED, CheckOutcome, check_id, failure_status
 from conformance.runner.redact import Redactor
+from conformance.runner.transport import NotSent
 
 # Exceptions a check meets when an answer is not what it could parse: reported as an unexpected answer.
 _ANSWER_ERRORS = (ValueError, KeyError, TypeError, AttributeError, IndexError)
@@ -62,7 +63,7 @@ class Recorder:
     def pytest_runtest_protocol(self, item: pytest.Item) -> Generator[None, Any, None]:
         sink = self._evidence()
         if sink is not None:
-            self._logs[item.nodeid] = sink.begin()
+            self._logs[item.nodeid] = sink.begin(check_id(item.path, item.nodeid))
         try:
             yield
         finally:
@@ -70,7 +71,8 @@ class Recorder:
                 sink.end()
             self._logs.pop(item.nodeid, None)
 
-    # --- a request still rate limited after every retry skips the check: a 429 is not a contract failure --------
+    # --- a request still rate limited after every retry skips the check: a 429 is not a contract failure; so does
+    # --- a request read-only mode did not send ----------------------------------------------------------------
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, Any, Any]:
         return (yield from _skip_if_rate_limited())
@@ -168,7 +170,7 @@ class Recorder:
 def _skip_if_rate_limited() -> Generator[None, Any, Any]:
     try:
         return (yield)
-    except RateLimited as exc:
+    except (RateLimited, NotSent) as exc:
         raise pytest.skip.Exception(str(exc), _use_item_location=True) from None
 
 

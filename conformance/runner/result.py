@@ -15,8 +15,8 @@ from typing import Any
 
 from conformance.contracts.requirements import Requirement
 from conformance.runner.compare import Comparison, Status, compare
-from conformance.runner.ledger import CleanupResult
-from conformance.runner.outcome import BLOCKED, FAILED, CheckOutcome
+from conformance.runner.evidence import Exchange
+from conformance.runner.outcome import BLOCKED, FAILED, CheckOutcome, CleanupResult
 from conformance.runner.verdict import (
     WAIVED,
     WARNING,
@@ -63,6 +63,8 @@ class RunFacts:
     rerun: str = "tasks-conformance run"  # the command that repeats the run (secrets left out), without --check
     baseline: str | None = None  # the results.json the run was compared with
     deleted_tasks: tuple[str, ...] = ()  # ids of the run's tasks that no longer exist at its end (its cleanup's)
+    exchanges: tuple[tuple[str, Exchange], ...] = ()  # every exchange of the run, with what sent it (evidence.har)
+    exchanges_left_out: str = ""  # what of the run's traffic `exchanges` does not hold, in words ("" nothing)
     today: dt.date = field(default_factory=dt.date.today)
 
     @property

@@ -31,17 +31,17 @@ import conformance
 from conformance.contracts.contract import use as use_contract
 from conformance.contracts.profiles import Terms
 from conformance.contracts.requirements import catalogue
-from conformance.runner import ledger, redact, waits
+from conformance.runner import cleanup, redact, waits
 from conformance.runner.client import RateLimited, TransportError
 from conformance.runner.config import Config, display_url
 from conformance.runner.evidence import EvidenceLog
-from conformance.runner.exitcodes import EXIT_UNREACHABLE, EXIT_USAGE
+from conformance.runner.exitcodes import EXIT_USAGE, say
 from conformance.runner.interrupts import interrupts
-from conformance.runner.outcome import check_id
+from conformance.runner.outcome import CleanupResult
 from conformance.runner.preflight import PreflightError, run_preflight
 from conformance.runner.recorder import Recorder, requirement_ids
 from conformance.runner.result import RunFacts, RunResult, build_result
-from conformance.runner.scope import Scope, scope_for, split
+from conformance.runner.scope import Scope, named, scope_for, split
 from conformance.runner.session import RunContext
 from conformance.runner.starts import run_order
 from conformance.runner.tasks import finish_up_front, start_up_front
@@ -62,6 +62,7 @@ class ConformanceRun:
         self.run: RunContext | None = None
         self.result: RunResult | None = None
         self.preflight_error: str | None = None
+        self.usage_error: str | None = None  # why the run stopped before its checks with EXIT_USAGE
         self.scope: Scope | None = None  # what the run judges by, once the preflight knows the target
         self.interrupted: str | None = None  # "SIGINT" / "SIGTERM" once the run was interrupted
         self.stopped: str | None = None  # why the run stopped early on its own (the target stopped answering)
@@ -117,13 +118,24 @@ class ConformanceRun:
                 sys.stderr.write(f"\ntasks-conformance: {name} received while {what}\n")
 
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
-        # pytest calls this for pytest.exit() too (the preflight's way to stop): only a real Ctrl-C is an interrupt.
+        # pytest calls this for pytest.exit() too: only a real Ctrl-C is an interrupt.
         if self.interrupted is None and type(excinfo.value) is KeyboardInterrupt:
             self.interrupted = "SIGINT"
 
+    # --- stopping before the checks: one plain line, exit 2 (usage) or 3 (the target cannot be checked) ---------
+    def _stop_for_usage(self, session: pytest.Session, message: str) -> None:
+        """The user's settings or command line cannot run: say so in one line (as the CLI says a configuration
+        error) and run no check; pytest's session ends with EXIT_USAGE (pytest_sessionfinish)."""
+        self.usage_error = message
+        say(message)
+        if session.items:
+            session.config.hook.pytest_deselected(items=list(session.items))
+            session.items[:] = []
+
     # --- which checks run ------------------------------------------------------------------------------------
     @pytest.hookimpl(trylast=True)
-    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+    def pytest_collection_modifyitems(self, session: pytest.Session, config: pytest.Config,
+                                      items: list[pytest.Item]) -> None:
         known = catalogue()
         problems = []
         for item in items:
@@ -132,17 +144,19 @@ class ConformanceRun:
                 problems.append(f"{item.nodeid} names no requirement")
             problems += [f"{item.nodeid} names unknown requirement {rid}" for rid in ids if rid not in known]
         if problems:
-            raise pytest.exit("bad check definitions: " + "; ".join(problems[:5]), returncode=EXIT_USAGE)
+            self._stop_for_usage(session, "bad check definitions: " + "; ".join(problems[:5]))
+            return
         keep = list(items)
         if self.config.run.read_only:
             keep = [i for i in keep if i.get_closest_marker("readonly")]
         if self.selected:
-            known_checks = {check_id(i.path, i.nodeid) for i in items}
-            unknown = [c for c in self.selected if c not in known_checks]
+            chosen, unknown = named(items, self.selected, known)
             if unknown:
-                raise pytest.exit(f"no check with the id {unknown[0]!r} (`tasks-conformance requirements --json` "
-                                  "lists the checks)", returncode=EXIT_USAGE)
-            keep = [i for i in keep if check_id(i.path, i.nodeid) in self.selected]
+                self._stop_for_usage(session, f"configuration error: no check or requirement with the id "
+                                              f"{unknown[0]!r} (--check takes the check ids every report and "
+                                              "`tasks-conformance requirements --json` show, or a requirement id)")
+                return
+            keep = [i for i in keep if i in chosen]
         dropped = [i for i in items if i not in keep]
         if dropped:
             config.hook.pytest_deselected(items=dropped)
@@ -150,19 +164,29 @@ class ConformanceRun:
 
     # --- set-up: embedded server and preflight -----------------------------------------------------------
     @pytest.hookimpl(tryfirst=True)
-    def pytest_runtestloop(self, session: pytest.Session) -> None:
+    def pytest_runtestloop(self, session: pytest.Session) -> bool | None:
         self._session = session
         interrupts.check()  # a signal during collection stops the run here
-        if session.config.option.collectonly or not session.items:
-            return
-        self.run = self._begin()
+        if session.config.option.collectonly or not session.items or self.usage_error:
+            return None
+        try:
+            self.run = self._begin()
+        except ValueError as exc:  # an unknown fault or variation name; the message says which
+            self._stop_for_usage(session, f"configuration error: {exc}")
+            return True
+        self.run.evidence.label = "the preflight"
         try:
             run_preflight(self.run)
         except PreflightError as exc:
             self.preflight_error = self.run.redactor.text(str(exc))
-            raise pytest.exit(f"preflight failed: {self.preflight_error}", returncode=EXIT_UNREACHABLE) from None
+        except Exception as exc:  # noqa: BLE001 - a crash in the preflight never passes for a verdict
+            self.preflight_error = self.run.redactor.text(
+                f"internal error of the suite in the preflight ({type(exc).__name__}: {exc}); please report it")
+        if self.preflight_error:
+            return True  # no check runs; the result says why (exit 3)
         self._judge_by(session, self.run.terms)
         start_up_front(self.run, (_names(item) for item in session.items))
+        return None
 
     def _judge_by(self, session: pytest.Session, terms: Terms) -> None:
         """The profile's contract and requirements from now on; the checks outside them leave the run."""
@@ -178,13 +202,10 @@ class ConformanceRun:
         if config.target.embedded:
             from conformance.reference import ReferenceServer
 
-            try:
-                server = ReferenceServer(profile=config.embedded_profile(), version=config.run.reference_version,
-                                         lifecycle_delay=config.run.lifecycle_delay,
-                                         api_prefix=config.target.api_prefix, faults=config.run.reference_faults,
-                                         variations=config.run.reference_variations).start()
-            except ValueError as exc:  # an unknown fault or variation name; the message says which
-                raise pytest.exit(f"configuration error: {exc}", returncode=EXIT_USAGE) from None
+            server = ReferenceServer(profile=config.embedded_profile(), version=config.run.reference_version,
+                                     lifecycle_delay=config.run.lifecycle_delay,
+                                     api_prefix=config.target.api_prefix, faults=config.run.reference_faults,
+                                     variations=config.run.reference_variations).start()
             config = config.for_embedded(server.target_config())
         seed = config.run.seed if config.run.seed is not None else random.SystemRandom().randrange(2**31)
         return RunContext.begin(config, seed, server, redactor=redact.active())
@@ -218,37 +239,39 @@ class ConformanceRun:
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         run = self.run
+        if self.usage_error:
+            session.exitstatus = EXIT_USAGE
         if run is None:
             return
         self._cleanup_phase = "sweep"
         interrupts.forget()
-        cleanup = None
+        swept = None
         if self.interrupted:  # the reports first: the cleanup may take a while, or be cut short
             self._finish(session, None)
-        if not self.preflight_error:  # a failed preflight created nothing (and the target may not answer)
-            cleanup = self._sweep(run)
+        if not self.preflight_error or run.ledger.entries():  # a refused preflight may still have made a task
+            swept = self._sweep(run)
         self._cleanup_phase = "reports"
-        self._finish(session, cleanup)
+        self._finish(session, swept)
 
-    def _finish(self, session: pytest.Session, cleanup: ledger.CleanupResult | None) -> None:
+    def _finish(self, session: pytest.Session, swept: CleanupResult | None) -> None:
         assert self.run is not None
-        self.result = self._result(self.run, cleanup)
+        self.result = self._result(self.run, swept)
         session.exitstatus = self.result.exit_code
         self.publish(self.result)
 
-    def _sweep(self, run: RunContext) -> ledger.CleanupResult:
-        """Delete what the run left, in at most cleanup_timeout; after an interrupt look again after a pause, for a
-        create that was still in flight. A second interrupt abandons it (and says so)."""
+    def _sweep(self, run: RunContext) -> CleanupResult:
+        """Delete what the run caused and no check deleted, in at most cleanup_timeout. A second interrupt abandons
+        it (and says so)."""
+        run.evidence.label = "the final sweep"
         try:
             with run.transport.cutoff(run.config.run.cleanup_timeout):
                 finish_up_front(run)  # creates still on the wire end first: the sweep then knows every task
-                return ledger.sweep(run.ledger, run.clients(), confirm_seconds=self._confirm_seconds(run),
-                                    build_seconds=self._build_seconds(run),
-                                    rescan_after=ledger.RESCAN_PAUSE if self.interrupted else None)
+                return cleanup.sweep(run.ledger, run.clients(), confirm_seconds=self._confirm_seconds(run),
+                                     build_seconds=self._build_seconds(run))
         except KeyboardInterrupt:
             left = [f"{e.label} (not confirmed removed)" for e in run.ledger.pending()]
-            return ledger.CleanupResult(left=left, abandoned="cleanup abandoned after a second interrupt: "
-                                        f"tasks named {run.prefix}-... may remain on the target")
+            return CleanupResult(left=left, abandoned="cleanup abandoned after a second interrupt: "
+                                         f"tasks named {run.prefix}-... may remain on the target")
 
     @staticmethod
     def _confirm_seconds(run: RunContext) -> float:
@@ -309,7 +332,7 @@ class ConformanceRun:
                      f"{pace.lowest_remaining}")
         return text
 
-    def _result(self, run: RunContext, cleanup: ledger.CleanupResult | None) -> RunResult:
+    def _result(self, run: RunContext, swept: CleanupResult | None) -> RunResult:
         config = run.config
         facts = RunFacts(
             suite_version=conformance.__version__,
@@ -333,13 +356,15 @@ class ConformanceRun:
             notes=tuple(run.redactor.text(n) for n in self.notes(run)),
             fuzzing=tuple(run.fuzz_summary),
             traffic=run.redactor.text(self.traffic(run)),
-            cleanup=cleanup,
+            cleanup=swept,
             error=f"preflight failed: {self.preflight_error}" if self.preflight_error else None,
             stopped=self.stop_reason(),
             interrupted=self.interrupted,
             rerun=self.config.rerun_command(run.seed),
             baseline=config.run.baseline,
             deleted_tasks=tuple(entry.id for entry in run.ledger.entries() if entry.gone),
+            exchanges=tuple(run.traffic.entries) if run.traffic is not None else (),
+            exchanges_left_out=run.traffic.left_out() if run.traffic is not None else "",
         )
         scope = self.scope or scope_for(run.terms)
         return build_result(self.recorder.outcomes, facts, scope.catalogue, waivers=config.waivers,

@@ -16,6 +16,7 @@ import pytest
 
 from conformance.contracts.profiles import Terms
 from conformance.contracts.requirements import Requirement, catalogue
+from conformance.runner.outcome import check_id
 from conformance.runner.recorder import requirement_ids
 
 
@@ -52,3 +53,22 @@ def split(items: Iterable[pytest.Item], scope: Scope) -> tuple[list[pytest.Item]
     for item in items:
         (keep if scope.keeps(item) else drop).append(item)
     return keep, drop
+
+
+def named(items: Iterable[pytest.Item], wanted: Iterable[str], requirements: Iterable[str]
+          ) -> tuple[list[pytest.Item], list[str]]:
+    """The checks `--check` names, and the names that are nothing known. A name is a check id as the reports show it
+    (`conformance/checks/test_list.py::test_list_count`, with its parameters in brackets where it has some), a check
+    id without its parameters (every parameter of it: what `tasks-conformance requirements --json` lists), or a
+    requirement id (every check that verifies it)."""
+    items = list(items)
+    ids = {id(item): check_id(item.path, item.nodeid) for item in items}
+    known = set(requirements)
+    chosen: list[pytest.Item] = []
+    unknown: list[str] = []
+    for want in wanted:
+        hits = [i for i in items if want in (ids[id(i)], ids[id(i)].split("[", 1)[0]) or want in requirement_ids(i)]
+        if not hits and want not in known:
+            unknown.append(want)
+        chosen += [i for i in hits if i not in chosen]
+    return chosen, unknown

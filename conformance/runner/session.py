@@ -13,8 +13,10 @@ from conformance.runner.client import ApiClient
 from conformance.runner.config import Config
 from conformance.runner.evidence import EvidenceSink
 from conformance.runner.ledger import TaskLedger
+from conformance.runner.readonly import ReadOnlyGate
 from conformance.runner.redact import Redactor
 from conformance.runner.starts import Starts
+from conformance.runner.traffic import TrafficLog
 from conformance.runner.transport import HttpTransport
 from conformance.runner.waits import Waits
 
@@ -47,6 +49,7 @@ class RunContext:
     fuzz_summary: list[str] = field(default_factory=list)  # the fuzz tiers' summary lines
     starts: Starts = field(default_factory=Starts)  # the tasks created up front (runner/starts.py)
     waits: Waits = field(default_factory=lambda: Waits(0.0, 0.0))  # begin() makes the run's (deadlines from [run])
+    traffic: TrafficLog | None = None  # every exchange of the run (evidence.har); begin() makes the run's
     _transport: HttpTransport | None = None
 
     @classmethod
@@ -58,21 +61,26 @@ class RunContext:
         for secret, label in config.target.labelled_secrets():
             redactor.add(secret, label)
         prefix = make_run_prefix()
-        t = config.target
-        ledger = TaskLedger(prefix, {"primary": t.token or "", "second": t.second_token or "",
-                                     "admin": t.admin_token or ""})
+        evidence = evidence or EvidenceSink()
+        ledger = TaskLedger(prefix, config.target.tokens(), cause=evidence.cause)
         return cls(config=config, redactor=redactor, prefix=prefix, seed=seed, rng=random.Random(seed),
-                   server=server, ledger=ledger, evidence=evidence or EvidenceSink(),
-                   waits=Waits(config.run.active_timeout, config.run.poll_interval))
+                   server=server, ledger=ledger, evidence=evidence,
+                   waits=Waits(config.run.active_timeout, config.run.poll_interval),
+                   traffic=TrafficLog(redactor, evidence.cause))
 
     @property
     def transport(self) -> HttpTransport:
-        """The run's one transport (timeouts, body cap, TLS, pacing, 429 retries): every request goes through it,
-        and every answer past the ledger."""
+        """The run's one transport (timeouts, body cap, TLS, pacing, 429 retries; in read-only mode the gate that
+        sends no unsafe request with a valid token): every request goes through it, and every exchange past the
+        ledger and the traffic log."""
         with self._lock:
             if self._transport is None:
-                self._transport = HttpTransport(self.config.run.http)
+                gate = (ReadOnlyGate(self.config.target.tokens(), self.ledger.holds)
+                        if self.config.run.read_only else None)
+                self._transport = HttpTransport(self.config.run.http, gate=gate)
                 self._transport.watch(self.ledger)
+                if self.traffic is not None:
+                    self._transport.watch(self.traffic)
             return self._transport
 
     @property
@@ -95,8 +103,7 @@ class RunContext:
     def _client(self, role: str, api_prefix: str, key: str) -> ApiClient | None:
         if key not in self._clients:
             t = self.config.target
-            token = {"primary": t.token, "second": t.second_token, "admin": t.admin_token,
-                     "anonymous": None}[role]
+            token = t.tokens().get(role)
             if role != "anonymous" and token is None:
                 return None
             assert t.url is not None, "the target URL is resolved before clients are made"

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from conformance.contracts.profiles import LEGACY
-from conformance.runner import expect, ledger, starts, waits
+from conformance.runner import cleanup, expect, starts, waits
 from conformance.runner.client import ApiClient
 from conformance.runner.evidence import EvidenceLog, parse_json
 from conformance.runner.ledger import CreatedTask
@@ -147,7 +147,8 @@ class TaskFactory:
     def cleanup(self) -> None:
         """Delete this factory's tasks, without waiting for a rate limit: the final sweep (bounded) confirms they
         are gone and retries what was refused."""
-        ledger.delete_all(self._mine, self.run.clients(), self.run.transport, self.run.config.run.total_timeout)
+        cleanup.delete_all(self._mine, self.run.ledger, self.run.clients(), self.run.transport,
+                           self.run.config.run.total_timeout)
         self._mine.clear()
 
 
@@ -170,12 +171,14 @@ def start_up_front(run: RunContext, names_per_check: Iterable[Iterable[str]]) ->
     def create(order: starts.Order, log: EvidenceLog) -> httpx.Response:
         client = run.client(order.role)
         assert client is not None, f"no client for {order.role}"
-        return client.create_task(TaskFactory(run).body(order.label), log=log)
+        with run.evidence.labelled(f"the up-front create {order.label!r}"):
+            return client.create_task(TaskFactory(run).body(order.label), log=log)
 
     def follow(order: starts.Order, response: httpx.Response, log: EvidenceLog, stopping: threading.Event) -> Any:
         client, task = run.client(order.role), _task_in(response)
         assert client is not None and order.watch is not None
-        return order.watch(run, client, task, log, stopping) if task is not None else None
+        with run.evidence.labelled(f"the watch of the up-front create {order.label!r}"):
+            return order.watch(run, client, task, log, stopping) if task is not None else None
 
     run.starts.begin(starts.orders_for(names_per_check), create, follow)
     run.starts.wait_answered(run.config.run.total_timeout)

@@ -55,6 +55,7 @@ ACCEPT_ENCODING = "gzip, deflate"  # the encodings decoded here (with bounded ou
 # JSON nested deeper than this is not parsed (no Tasks API answer is nested more than a few levels): parsers,
 # validators and reporters all recurse, and a hostile body 100,000 levels deep would crash them.
 MAX_JSON_DEPTH = 64
+_SAFE = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})  # requests an interrupt may cut short on the wire
 _READ_CHUNK = 64 * 1024
 _FIRST_BYTES = 48
 
@@ -93,6 +94,11 @@ class UnusableAnswer(NoResponse):
     def __init__(self, reason: str, response: httpx.Response) -> None:
         super().__init__(reason)
         self.response = response
+
+
+class NotSent(Exception):
+    """The run's gate (read-only mode: runner/readonly.py) did not let the request go. The message says which
+    request and why, without its credential."""
 
 
 class StillRateLimited(Exception):
@@ -414,18 +420,28 @@ class TransportStats:
 
 Observer = Callable[[httpx.Response | None, float, str | None], None]
 class Watcher(Protocol):
-    """Sees every request this transport sends, before it goes, and every answer it receives."""
+    """Sees every request this transport sends, before it goes, and how each attempt ended: an answer (`error`
+    None), an answer whose body was not taken in (`response` without a body, `error` why), or none (`response`
+    None; also when the attempt was cut short)."""
 
     def sending(self, request: httpx.Request) -> None: ...
 
-    def observe(self, request: httpx.Request, response: httpx.Response) -> None: ...
+    def exchanged(self, request: httpx.Request, response: httpx.Response | None, elapsed: float,
+                  error: str | None) -> None: ...
+
+
+class Gate(Protocol):
+    """Decides, before anything is sent, whether a request may leave at all (raises NotSent if not)."""
+
+    def check(self, request: httpx.Request) -> None: ...
 
 
 class HttpTransport:
     """Sends requests for one run with the guarantees of the module docstring."""
 
-    def __init__(self, settings: HttpSettings | None = None) -> None:
+    def __init__(self, settings: HttpSettings | None = None, gate: Gate | None = None) -> None:
         self.settings = settings or HttpSettings()
+        self.gate = gate
         self.limiter = RateLimiter(self.settings.max_rps)
         self.pacer = RatePacer()  # by the server's X-Ratelimit-* headers (pacing.py)
         self.stats = TransportStats()
@@ -466,39 +482,33 @@ class HttpTransport:
     def send(self, client: httpx.Client, request: httpx.Request, observe: Observer | None = None) -> httpx.Response:
         """Send (paced), read the body (bounded), retry a 429 (bounded). `observe` sees every attempt.
 
-        Raises NoResponse (UnusableAnswer when an answer came but its body is not taken in) or StillRateLimited;
-        the response it returns has its body read (`.content`)."""
-        with interrupts.interruptible():
+        Raises NotSent (the gate kept it back), NoResponse (UnusableAnswer when an answer came but its body is not
+        taken in) or StillRateLimited; the response it returns has its body read (`.content`).
+
+        A request that may change state (not GET, HEAD, OPTIONS, TRACE) is not cut short by Ctrl-C once it is on the
+        wire: its answer (bounded by total_timeout) is read, so that a task it makes is known by its id; the
+        interrupt comes right after."""
+        if self.gate is not None:
+            self.gate.check(request)
+        if request.method.upper() in _SAFE:
+            with interrupts.interruptible():
+                return self._send(client, request, observe)
+        interrupts.check()
+        try:
             return self._send(client, request, observe)
+        finally:
+            interrupts.check()
 
     def _send(self, client: httpx.Client, request: httpx.Request, observe: Observer | None) -> httpx.Response:
         retries = 0
         while True:
             pause = self.pacer.delay(request)
             if pause > 0 and self._fits(pause):
-                time.sleep(pause)
+                interrupts.sleep(pause)
             self.limiter.wait()
             for watcher in self._watchers:
                 watcher.sending(request)
-            started = time.monotonic()
-            try:
-                response = self._send_once(client, request)
-            except UnusableAnswer as exc:
-                self.stats.answered(exc.response.status_code)
-                if observe is not None:
-                    observe(exc.response, time.monotonic() - started, exc.reason)
-                raise
-            except NoResponse as exc:
-                self.stats.failed()
-                if observe is not None:
-                    observe(None, time.monotonic() - started, exc.reason)
-                raise
-            self.stats.answered(response.status_code)
-            self.pacer.observe(request, response)
-            if observe is not None:
-                observe(response, time.monotonic() - started, None)
-            for watcher in self._watchers:
-                watcher.observe(request, response)
+            response = self._attempt(client, request, observe)
             if response.status_code != 429:
                 return response
             wait = retry_after(response, retries)
@@ -506,12 +516,39 @@ class HttpTransport:
                 self.stats.count("gave_up_429")
                 raise StillRateLimited(response, retries)
             self.stats.count("retried_429")
-            time.sleep(wait)
+            interrupts.sleep(wait)
             retries += 1
 
+    def _attempt(self, client: httpx.Client, request: httpx.Request, observe: Observer | None) -> httpx.Response:
+        """One attempt; `observe` and every watcher hear how it ended (an answer, an unusable answer, none)."""
+        started = time.monotonic()
+        response: httpx.Response | None = None
+        error: str | None = "cut short before an answer came"
+        try:
+            response = self._send_once(client, request)
+            error = None
+            self.stats.answered(response.status_code)
+            self.pacer.observe(request, response)
+            return response
+        except UnusableAnswer as exc:
+            response, error = exc.response, exc.reason
+            self.stats.answered(exc.response.status_code)
+            raise
+        except NoResponse as exc:
+            error = exc.reason
+            self.stats.failed()
+            raise
+        finally:
+            elapsed = time.monotonic() - started
+            if observe is not None:
+                observe(response, elapsed, error)
+            for watcher in self._watchers:
+                watcher.exchanged(request, response, elapsed, error)
+
     def watch(self, watcher: Watcher) -> None:
-        """Tell `watcher` of every request this transport sends and every answer it receives, whoever sent the
-        request (the run's ledger claims the tasks creates answer with, and knows the creates still in flight)."""
+        """Tell `watcher` of every request this transport sends and how it ended, whoever sent the request (the run's
+        ledger claims the tasks creates answer with and knows the creates still in flight; the run's traffic log
+        keeps every exchange for evidence.har)."""
         self._watchers.append(watcher)
 
     @contextlib.contextmanager
@@ -622,6 +659,10 @@ class RateLimitedRequest(requests.RequestException):
     """requests' face of StillRateLimited: the fuzz tiers skip the case (a 429 is not a contract failure)."""
 
 
+class NotSentRequest(requests.RequestException):
+    """requests' face of NotSent: the run's gate kept the request back (read-only mode); the fuzz tiers count it."""
+
+
 class UnusableResponse(requests.RequestException):
     """requests' face of UnusableAnswer: an answer whose body the suite does not take in (too large, too deep)."""
 
@@ -658,6 +699,8 @@ class TransportAdapter(requests.adapters.BaseAdapter):
         outgoing = httpx.Request(request.method, request.url, headers=headers, content=body)
         try:
             response = self.transport.send(self._client, outgoing)
+        except NotSent as exc:
+            raise NotSentRequest(str(exc), request=request) from None
         except StillRateLimited as exc:
             raise RateLimitedRequest(str(exc), request=request) from None
         except UnusableAnswer as exc:

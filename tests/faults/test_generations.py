@@ -36,7 +36,8 @@ def _assert_its_evidence_audits_clean(har: Path, profile: str) -> None:
     operations on purpose (unknown routes, wrong methods)."""
     tally = audit([har], None, Redactor())
     assert (tally.exit_code(), tally.outcomes["fail"]) == (0, 0), [j.problems for j in tally.failures]
-    assert tally.judged > 200 and tally.outcomes["ignored"] < 0.05 * tally.exchanges, tally.ignored
+    # evidence.har holds the fuzz tiers' probes of undocumented methods too (ignored: no such operation)
+    assert tally.judged > 200 and tally.outcomes["ignored"] < 0.1 * tally.exchanges, tally.ignored
     assert all(basis.startswith(profile + " ") for basis in tally.bases), tally.bases
     core = {"listTasks", "createTask", "getTask", "deleteTask", "getTaskLogs", "sendTaskInput"}
     extra = set(OPERATION_FEATURES) if profile == "stable" else set()

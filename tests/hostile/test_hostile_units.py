@@ -1,6 +1,6 @@
 """The transport's pieces in-process (fast): decoding with a cap, Retry-After, pacing, the requests adapter, the
-total timeout on a server trickling its headers, redirects, the new settings' three spellings, and the ledger's
-creates in flight."""
+total timeout on a server trickling its headers, redirects, the new settings' three spellings (the ledger's creates
+without an answer: tests/runner/test_ledger.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import time
 import zlib
 from email.utils import formatdate
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -30,7 +29,6 @@ from hostile_support import (
 from conformance.runner.client import ApiClient, RateLimited, TransportError
 from conformance.runner.config import ConfigError, load_config
 from conformance.runner.evidence import EvidenceLog
-from conformance.runner.ledger import TaskLedger, sweep
 from conformance.runner.redact import Redactor
 from conformance.runner.transport import (
     MAX_RETRY_WAIT,
@@ -222,32 +220,3 @@ def test_new_settings_are_validated(flags: dict[str, str], message: str) -> None
     with pytest.raises(ConfigError) as caught:
         load_config(flags, environ={})
     assert str(caught.value) == message
-
-
-# --- the ledger: a create interrupted before its answer -----------------------------------------------------------
-
-
-class _Lists:
-    """A client whose list answers `tasks`, or gives no usable answer (None)."""
-
-    def __init__(self, tasks: list[dict[str, str]] | None) -> None:
-        self.tasks = tasks
-
-    def list_tasks(self, **_: object) -> httpx.Response:
-        if self.tasks is None:
-            raise TransportError("no response (rate limited)")
-        return httpx.Response(200, json={"tasks": self.tasks, "count": len(self.tasks)})
-
-
-def test_a_create_whose_answer_never_came_is_left_unless_a_list_rules_it_out() -> None:
-    """SIGTERM (or a dropped connection) while a create is in flight: the server may have made the task, and the
-    run never saw its id. When no list can be read at the end, the report names it as possibly left."""
-    ledger = TaskLedger("ct-abc", {"primary": TOKEN})
-    create = httpx.Request("POST", "http://target/api/v2/tasks/me", json={"name": "ct-abc-one", "input": "x"})
-    ledger.sending(create)
-    unlistable: dict[str, Any] = {"primary": _Lists(None)}
-    left = sweep(ledger, unlistable, confirm_seconds=0).left
-    assert [item.split(" (", 1)[0] for item in left] == ["ct-abc-one"] and "interrupted" in left[0]
-    assert sweep(ledger, {"primary": _Lists([])}, confirm_seconds=0).left == []  # the list shows it was not made
-    ledger.observe(create, httpx.Response(400, request=create))  # answered: not in flight any more
-    assert sweep(ledger, unlistable, confirm_seconds=0).left == []

@@ -37,6 +37,18 @@ def run_suite(*args: str, report_dir: Path, env: dict[str, str] | None = None, t
     return RunResult(proc.returncode, proc.stdout + proc.stderr, report_dir)
 
 
+def run_pytest(*args: str, report_dir: Path, env: dict[str, str] | None = None, timeout: float = 300) -> RunResult:
+    """The same through pytest: `python -m pytest --pyargs conformance --report-dir DIR ARGS`."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("TASKS_CONFORMANCE_")}
+    clean.update(env or {})
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "--pyargs", "conformance", "--assert=plain", "-p", "no:cacheprovider",
+         "--report-dir", str(report_dir), *args],
+        capture_output=True, text=True, timeout=timeout, env=clean, stdin=subprocess.DEVNULL, cwd=report_dir.parent,
+    )
+    return RunResult(proc.returncode, proc.stdout + proc.stderr, report_dir)
+
+
 def write_target(server: ReferenceServer, path: Path, **overrides: str) -> Path:
     values = {k: v for k, v in server.target_config().items() if v is not None}
     values.update(overrides)

@@ -1,0 +1,60 @@
+"""Read-only mode, enforced in one place: no unsafe request with a valid credential leaves the suite.
+
+`--read-only` promises a platform team that a run against production writes nothing. The checks a read-only run
+selects (`@pytest.mark.readonly`) are meant to send nothing that could; this gate makes it so whatever a check or a
+fuzz tier does. The run's transport asks it about every request before it goes: a request whose method is not safe
+(anything but GET, HEAD, OPTIONS, TRACE and QUERY) and that carries one of the configured session tokens anywhere a
+server may read one (header, bearer, cookie, query) is not sent; the transport raises `NotSent` and the
+check that made it is skipped, saying so. Requests with no token or a bad one still go: they test authentication,
+and a conforming server refuses them before it does anything.
+
+The one exception: a DELETE of a task the run's ledger holds. Such a task exists only because the server accepted a
+request it should have refused (a create without a valid token); the run deletes it, and names it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from urllib.parse import unquote
+
+import httpx
+
+from conformance.runner.client import role_of
+from conformance.runner.config import ROLE_SETTINGS
+from conformance.runner.transport import NotSent
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "QUERY"})
+
+
+def task_of_delete(request: httpx.Request) -> str | None:
+    """The task a `DELETE .../tasks/{user}/{task}` addresses, else None."""
+    if request.method.upper() != "DELETE":
+        return None
+    parts = request.url.path.rstrip("/").split("/")
+    return unquote(parts[-1]) if len(parts) >= 3 and parts[-3] == "tasks" and parts[-1] else None
+
+
+class ReadOnlyGate:
+    """Refuses unsafe requests carrying a configured token; `holds(task_id)` says whether the run's ledger holds a
+    task (its delete may go)."""
+
+    def __init__(self, tokens: Mapping[str, str], holds: Callable[[str], bool]) -> None:
+        self._roles = {token: role for role, token in tokens.items() if token}
+        self._holds = holds
+        self.refused: list[str] = []  # "POST /api/v2/tasks/me", one per refused request
+
+    def check(self, request: httpx.Request) -> None:
+        """Raise NotSent for a request read-only mode does not send (the transport's `Gate`)."""
+        method = request.method.upper()
+        if method in SAFE_METHODS:
+            return
+        role = role_of(request, self._roles)
+        if role == "anonymous":
+            return
+        task = task_of_delete(request)
+        if task is not None and self._holds(task):
+            return
+        what = f"{method} {request.url.path}"
+        self.refused.append(what)
+        raise NotSent(f"read-only: {what} was not sent: an unsafe method with a valid session token "
+                              f"({ROLE_SETTINGS.get(role, role)}), which --read-only never sends")
