@@ -1,9 +1,10 @@
 """The HTML compliance report: one self-contained, static page (inline CSS, no script, no external resource).
 
-In reading order: the verdict; what failed, warned and was blocked (blocked checks grouped by their cause), each
-with the requirement it breaks, a command that reruns just that check, and its evidence (click to expand); a
-summary per endpoint; the compliance matrix, every requirement with its status and its source (linked); then the
-run's provenance and configuration. All text is HTML-escaped; all data comes from the (redacted) run result.
+In reading order: the verdict; the run's provenance (its configuration, with where each setting came from, folded);
+what failed, warned and was blocked, one card per root cause (the plainest first), each with the requirements it
+breaks, a command that reruns its first check, and that check's evidence (click to expand; every request with a
+curl line that runs as printed); a summary per endpoint; the compliance matrix, every requirement with its status
+and its source (linked). All text is HTML-escaped; all data comes from the (redacted) run result.
 """
 
 from __future__ import annotations
@@ -11,14 +12,17 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from conformance.runner.evidence import Exchange, pretty
-from conformance.runner.result import Cause, CheckResult, RunResult
-from conformance.runner.verdict import STATUS_ORDER, RequirementResult, counts, json_status
+from conformance.runner.outcome import FAILED, CheckOutcome
+from conformance.runner.result import Cause, CheckResult, RunResult, message_shape
+from conformance.runner.verdict import LEVELS, STATUS_ORDER, WARNING, RequirementResult, counts, json_status
 
 STATUS_LABELS = {"failed": "failed", "warning": "warning", "blocked": "blocked", "waived": "waived",
                  "passed": "passed", "skipped": "skipped", "not run": "not run"}
@@ -26,6 +30,7 @@ DISPLAYED_BODY = 4000  # characters of a body shown per request
 MAX_EXCHANGES = 25  # per check; a long poll keeps its first and last requests
 KEEP_FIRST = 5
 CODER_REPO = "https://github.com/coder/coder"
+FUZZ_CHECKS = "conformance/fuzz/"  # how the id of a fuzz check starts
 _SOURCE_FILE = re.compile(r"\b((?:coderd|codersdk|enterprise|cli|site|docs|agent)/[\w/.\-]+\.(?:go|ts|tsx|md))")
 _SOURCE_PR = re.compile(r"(?:coder/coder)?#(\d{4,6})\b")
 
@@ -84,10 +89,10 @@ def to_html(result: RunResult) -> str:
     title = f"Conformance {result.verdict.label}: {facts.target_url or 'embedded'}{facts.api_prefix}"
     body = "".join([
         _header(result),
+        _provenance(result),
         _problems(result),
         _endpoints(result),
         _matrix(result),
-        _provenance(result),
         f'<footer class="tc-muted">tasks-conformance {esc(facts.suite_version)} · generated '
         f"{esc(datetime.fromtimestamp(facts.finished, UTC).strftime('%Y-%m-%d %H:%M:%S UTC'))}</footer>",
     ])
@@ -163,36 +168,104 @@ def _verdict_line(result: RunResult) -> str:
     return " · ".join(parts) + "."
 
 
+def _provenance(result: RunResult) -> str:
+    facts = result.facts
+    rows = [
+        ("Suite version", f"tasks-conformance {facts.suite_version}"),
+        ("Run prefix", facts.run_prefix),
+        ("Fuzz budget", "off" if facts.fuzz_budget == 0 else f"{facts.fuzz_budget} examples per operation"),
+        ("Read-only", "yes" if facts.read_only else "no"),
+        ("Strict", "yes (SHOULD failures fail the verdict)" if facts.strict else "no"),
+        ("Repeat this run", facts.rerun),
+    ]
+    if facts.traffic:
+        rows.append(("Traffic", facts.traffic))
+    if facts.cleanup is not None and facts.cleanup.swept:
+        rows.append(("Cleanup", f"{len(facts.cleanup.swept)} task(s) removed by the final sweep (their checks "
+                                f"had not): {', '.join(facts.cleanup.swept[:10])}"))
+    if result.comparison is not None:
+        c = result.comparison
+        rows.append(("Baseline", f"{facts.baseline}: regressed {c.regressed or 'none'}; fixed {c.fixed or 'none'}; "
+                                 f"changed {c.changed or 'none'}"))
+    dl = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in rows)
+    config_rows = "".join(
+        f"<tr><td>[{esc(table)}] {esc(key)}</td><td><code>{esc('—' if value in (None, '') else value)}</code></td>"
+        f'<td class="tc-muted">{esc(facts.sources.get(key, ""))}</td></tr>'
+        for table, values in facts.config.items() for key, value in values.items())
+    n = sum(len(values) for values in facts.config.values())
+    fuzz = "".join(f"<li><code>{esc(line)}</code></li>" for line in facts.fuzzing)
+    return (f'<section id="tc-provenance"><h2>About this run</h2><dl class="tc-provenance">{dl}</dl>'
+            + (f'<details class="tc-config"><summary>Fuzzing ({_plural(len(facts.fuzzing), "line")})</summary>'
+               f'<ul class="tc-fuzz">{fuzz}</ul></details>' if fuzz else "")
+            + f'<details class="tc-config" id="tc-config"><summary>Configuration: {_plural(n, "setting")} and where '
+            "each came from (secrets redacted)</summary>"
+            '<table class="tc-config-table"><thead><tr><th>Setting</th><th>Value</th><th>From</th></tr></thead>'
+            f"<tbody>{config_rows}</tbody></table></details></section>")
+
+
 # --- what went wrong ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Page:
+    """What the cards of the page look things up in: the requirements of the run, the tasks gone at its end."""
+
+    statements: dict[str, RequirementResult]
+    deleted: frozenset[str]
+
+    def level_rank(self, ids: Iterable[str]) -> int:
+        """The strongest level among the requirements, as its place in LEVELS (MUST first; unknown last)."""
+        ranks = [LEVELS.index(r.requirement.level) for r in map(self.statements.get, ids)
+                 if r is not None and r.requirement.level in LEVELS]
+        return min(ranks, default=len(LEVELS))
 
 
 def _problems(result: RunResult) -> str:
     problems = result.problems()
-    failed = [c for c in problems if c.status == "failed"]
-    warned = [c for c in problems if c.status == "warning"]
+    failed = [c for c in problems if c.status == FAILED]
+    warned = [c for c in problems if c.status == WARNING]
     causes = result.blocked_causes()
     if not (failed or warned or causes):
         return '<section id="tc-problems"><h2>What failed</h2><p>No check failed, warned or was blocked.</p></section>'
-    statements = {r.requirement.id: r for r in result.requirements}
+    page = _Page({r.requirement.id: r for r in result.requirements}, frozenset(result.facts.deleted_tasks))
     parts = ['<section id="tc-problems">']
-    if failed:
-        parts.append(f'<h2 id="tc-failed">Failed ({len(failed)} checks)</h2>')
-        parts += [_check_article(c, statements) for c in failed]
-    if warned:
-        parts.append(f'<h2 id="tc-warned">Warnings ({len(warned)} checks: SHOULD or MAY requirements)</h2>')
-        parts += [_check_article(c, statements) for c in warned]
+    for checks, anchor, title, what in ((failed, "tc-failed", "Failed", ""),
+                                        (warned, "tc-warned", "Warnings", ": SHOULD or MAY requirements")):
+        if checks:
+            grouped = _root_causes(checks, page)
+            parts.append(f'<h2 id="{anchor}">{title} ({_plural(len(checks), "check")}, '
+                         f'{_plural(len(grouped), "cause")}{what})</h2>')
+            parts += [_failure_article(group, page) for group in grouped]
     if causes:
         n = sum(len(cause.checks) for cause in causes)
         parts.append(f'<h2 id="tc-blocked">Blocked ({n} checks, {_plural(len(causes), "cause")})</h2>')
-        parts += [_cause_article(cause, statements) for cause in causes]
+        parts += [_cause_article(cause, page) for cause in causes]
     parts.append("</section>")
     return "".join(parts)
 
 
-def _requirement_list(ids: Iterable[str], statements: dict[str, RequirementResult]) -> str:
+def _root_causes(checks: Sequence[CheckResult], page: _Page) -> list[list[CheckResult]]:
+    """Checks (given in run order) grouped by root cause: the same message once its ids, task names and numbers are
+    taken out, breaking the same requirements. The plainest failure first, within a cause and among causes: one
+    that breaks a MUST before one that breaks only a SHOULD or MAY, then hand-written checks before fuzz checks,
+    then fewer requests, then run order."""
+    def plainness(item: tuple[int, CheckResult]) -> tuple[bool, int, int]:
+        index, check = item
+        return check.outcome.id.startswith(FUZZ_CHECKS), len(check.outcome.evidence), index
+
+    groups: dict[tuple[str, frozenset[str]], list[tuple[int, CheckResult]]] = {}
+    for index, check in enumerate(checks):
+        o = check.outcome
+        groups.setdefault((message_shape(o.message), frozenset(o.breaks)), []).append((index, check))
+    ordered = sorted((sorted(group, key=plainness) for group in groups.values()),
+                     key=lambda group: (page.level_rank(group[0][1].outcome.breaks), *plainness(group[0])))
+    return [[check for _, check in group] for group in ordered]
+
+
+def _requirement_list(ids: Iterable[str], page: _Page) -> str:
     items = []
     for rid in ids:
-        r = statements.get(rid)
+        r = page.statements.get(rid)
         level = r.requirement.level if r else "?"
         title = r.requirement.title if r else ""
         items.append(f'<li><a href="#{req_anchor(rid)}"><code>{esc(rid)}</code></a> '
@@ -200,41 +273,62 @@ def _requirement_list(ids: Iterable[str], statements: dict[str, RequirementResul
     return f"<ul>{''.join(items)}</ul>"
 
 
-def _check_article(check: CheckResult, statements: dict[str, RequirementResult]) -> str:
-    o = check.outcome
-    parts = [
-        f'<article class="tc-check tc-check-{check.status}" id="{check_anchor(o.id)}">',
-        f'<h3><span class="tc-badge tc-badge-{check.status}">{esc(check.status.upper())}</span> '
-        f"<code>{esc(o.id)}</code></h3>",
+def _check_list(checks: Iterable[CheckResult]) -> str:
+    """The checks' ids, each where links to the check lead."""
+    items = "".join(f'<li id="{check_anchor(c.outcome.id)}"><code>{esc(c.outcome.id)}</code></li>' for c in checks)
+    return f"<ul>{items}</ul>"
+
+
+def _failure_article(checks: list[CheckResult], page: _Page) -> str:
+    """One cause of failed (or warned) checks: its message and the requirements it breaks, then the checks it made
+    fail, the command that reruns the first and the first's evidence. A cause of one check is that check's card."""
+    first = checks[0]
+    o = first.outcome
+    badge = f'<span class="tc-badge tc-badge-{first.status}">{esc(first.status.upper())}</span>'
+    if len(checks) == 1:
+        opening = (f'<article class="tc-check tc-check-{first.status}" id="{check_anchor(o.id)}">'
+                   f"<h3>{badge} <code>{esc(o.id)}</code></h3>")
+        listing, rerun, evidence = "", "Rerun just this check", "Evidence"
+    else:
+        verb = "failed" if first.status == FAILED else "warned"
+        opening = (f'<article class="tc-check tc-check-{first.status} tc-cause">'
+                   f"<h3>{badge} {len(checks)} checks {verb} with this cause</h3>")
+        listing = f'<div class="tc-cause-checks">The checks:{_check_list(checks)}</div>'
+        rerun, evidence = "Rerun the first", "Evidence of the first"
+    return "".join([
+        opening,
         f'<p class="tc-message">{esc(o.message or "(no message)")}</p>',
-        f'<div class="tc-breaks">Breaks:{_requirement_list(o.breaks, statements)}</div>',
-        f'<div class="tc-rerun">Rerun just this check: <pre class="tc-cmd">{esc(check.rerun)}</pre></div>',
-        _evidence(o.evidence),
-    ]
-    if o.details and o.details.strip() != o.message.strip():
-        parts.append('<details class="tc-trace"><summary>Full failure output</summary>'
-                     f"<pre>{esc(o.details)}</pre></details>")
-    parts.append("</article>")
-    return "".join(parts)
+        f'<div class="tc-breaks">Breaks:{_requirement_list(o.breaks, page)}</div>',
+        listing,
+        f'<div class="tc-rerun">{rerun}: <pre class="tc-cmd">{esc(first.rerun)}</pre></div>',
+        _evidence(o.evidence, page, evidence),
+        _full_output(o),
+        "</article>",
+    ])
 
 
-def _cause_article(cause: Cause, statements: dict[str, RequirementResult]) -> str:
+def _full_output(o: CheckOutcome) -> str:
+    if not o.details or o.details.strip() == o.message.strip():
+        return ""
+    return f'<details class="tc-trace"><summary>Full failure output</summary><pre>{esc(o.details)}</pre></details>'
+
+
+def _cause_article(cause: Cause, page: _Page) -> str:
     first = cause.checks[0]
     cause_text = (f"{', '.join(cause.breaks)} failed: " if cause.breaks else "") + cause.message
-    ids = "".join(f'<li id="{check_anchor(c.outcome.id)}"><code>{esc(c.outcome.id)}</code></li>'
-                  for c in cause.checks)
     return (f'<article class="tc-check tc-check-blocked">'
             f'<h3><span class="tc-badge tc-badge-blocked">BLOCKED</span> '
             f"{esc(_plural(len(cause.checks), 'check'))} could not run</h3>"
             f'<p class="tc-message">{esc(cause_text)}</p>'
             f'<div class="tc-breaks">Not verified:'
-            f"{_requirement_list([r.requirement.id for r in cause.requirements], statements)}</div>"
-            f'<details class="tc-blocked-checks"><summary>The blocked checks</summary><ul>{ids}</ul></details>'
+            f"{_requirement_list([r.requirement.id for r in cause.requirements], page)}</div>"
+            f'<details class="tc-blocked-checks"><summary>The blocked checks</summary>{_check_list(cause.checks)}'
+            "</details>"
             f'<div class="tc-rerun">Rerun the first: <pre class="tc-cmd">{esc(first.rerun)}</pre></div>'
-            f"{_evidence(first.outcome.evidence, 'Evidence of the first')}</article>")
+            f"{_evidence(first.outcome.evidence, page, 'Evidence of the first')}</article>")
 
 
-def _evidence(evidence: tuple[Exchange, ...], title: str = "Evidence") -> str:
+def _evidence(evidence: tuple[Exchange, ...], page: _Page, title: str) -> str:
     if not evidence:
         return '<p class="tc-muted">No HTTP request was made.</p>'
     n = len(evidence)
@@ -247,12 +341,12 @@ def _evidence(evidence: tuple[Exchange, ...], title: str = "Evidence") -> str:
     for i, (index, exchange) in enumerate(shown):
         if note and i == KEEP_FIRST:
             items.append(note)
-        items.append(_exchange(index + 1, exchange, last=index == n - 1))
+        items.append(_exchange(index + 1, exchange, page, last=index == n - 1))
     return (f'<div class="tc-evidence"><div class="tc-evidence-title">{esc(title)}: {_plural(n, "request")} '
             f'(click to expand; secrets are masked as [REDACTED])</div>{"".join(items)}</div>')
 
 
-def _exchange(number: int, ex: Exchange, last: bool) -> str:
+def _exchange(number: int, ex: Exchange, page: _Page, last: bool) -> str:
     outcome = str(ex.status) if ex.status is not None else "no response"
     if ex.error:
         outcome += f" ({ex.error})"
@@ -264,6 +358,9 @@ def _exchange(number: int, ex: Exchange, last: bool) -> str:
     if ex.response_body:
         response += f"\n\n{pretty(ex.response_body, DISPLAYED_BODY)}"
     bad = ex.status is None or ex.status >= 400
+    curl = ex.curl()
+    reads = (f' <span class="tc-muted">(takes the token from ${esc(ex.credential)})</span>'
+             if ex.credential and f'"${ex.credential}"' in curl else "")
     return (f'<details class="tc-exchange{" tc-exchange-last" if last else ""}"><summary>'
             f'<span class="tc-num">#{number}</span> <span class="tc-method">{esc(ex.method)}</span> '
             f'<span class="tc-url">{esc(ex.url)}</span> → <span class="{"tc-http-bad" if bad else "tc-http-ok"}">'
@@ -271,11 +368,22 @@ def _exchange(number: int, ex: Exchange, last: bool) -> str:
             '<div class="tc-exchange-body">'
             f'<div class="tc-half"><h4>Request</h4><pre class="tc-request">{esc(request)}</pre></div>'
             f'<div class="tc-half"><h4>Response</h4><pre class="tc-response">{esc(response)}</pre></div>'
-            f'<div class="tc-full"><h4>curl</h4><pre class="tc-curl">{esc(ex.curl())}</pre></div>'
+            f'<div class="tc-full"><h4>curl{reads}</h4>{_gone_note(ex.url, page.deleted)}'
+            f'<pre class="tc-curl">{esc(curl)}</pre></div>'
             "</div></details>")
 
 
-# --- per endpoint, the matrix, the provenance ----------------------------------------------------------------------
+def _gone_note(url: str, deleted: frozenset[str]) -> str:
+    """A note when the task the URL's path names is gone at the end of the run: its curl line cannot run as is."""
+    task = next((part for part in map(unquote, urlsplit(url).path.split("/")) if part in deleted), None)
+    if task is None:
+        return ""
+    note = (f"The task this request names ({task}) was deleted by this run (by its check or its cleanup): to run "
+            "this command, put the id of an existing task in its place.")
+    return f'<p class="tc-curl-note">{esc(note)}</p>'
+
+
+# --- per endpoint, the matrix ---------------------------------------------------------------------------------------
 
 def _endpoints(result: RunResult) -> str:
     rows: dict[str, dict[str, int]] = {}
@@ -327,35 +435,3 @@ def _status_detail(r: RequirementResult) -> str:
     if not text and r.checks:
         text = _plural(len(r.checks), "check")
     return f'<div class="tc-detail">{esc(text)}</div>' if text else ""
-
-
-def _provenance(result: RunResult) -> str:
-    facts = result.facts
-    rows = [
-        ("Suite version", f"tasks-conformance {facts.suite_version}"),
-        ("Run prefix", facts.run_prefix),
-        ("Fuzz budget", "off" if facts.fuzz_budget == 0 else f"{facts.fuzz_budget} examples per operation"),
-        ("Read-only", "yes" if facts.read_only else "no"),
-        ("Strict", "yes (SHOULD failures fail the verdict)" if facts.strict else "no"),
-        ("Repeat this run", facts.rerun),
-    ]
-    if facts.traffic:
-        rows.append(("Traffic", facts.traffic))
-    if facts.cleanup is not None and facts.cleanup.swept:
-        rows.append(("Cleanup", f"{len(facts.cleanup.swept)} task(s) removed by the final sweep (their checks "
-                                f"had not): {', '.join(facts.cleanup.swept[:10])}"))
-    if result.comparison is not None:
-        c = result.comparison
-        rows.append(("Baseline", f"{facts.baseline}: regressed {c.regressed or 'none'}; fixed {c.fixed or 'none'}; "
-                                 f"changed {c.changed or 'none'}"))
-    dl = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in rows)
-    config_rows = "".join(
-        f"<tr><td>[{esc(table)}] {esc(key)}</td><td><code>{esc('—' if value in (None, '') else value)}</code></td>"
-        f'<td class="tc-muted">{esc(facts.sources.get(key, ""))}</td></tr>'
-        for table, values in facts.config.items() for key, value in values.items())
-    fuzz = "".join(f"<li><code>{esc(line)}</code></li>" for line in facts.fuzzing)
-    return (f'<section id="tc-provenance"><h2>About this run</h2><dl class="tc-provenance">{dl}</dl>'
-            + (f'<h3>Fuzzing</h3><ul class="tc-fuzz">{fuzz}</ul>' if fuzz else "")
-            + '<h3>Configuration (secrets redacted)</h3><table class="tc-config-table"><thead><tr><th>Setting</th>'
-            f"<th>Value</th><th>From</th></tr></thead><tbody>{config_rows}</tbody></table></section>")
-

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import shlex
 import threading
 import time
@@ -11,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from conformance.runner.redact import Redactor
+from conformance.runner.redact import MASK, Redactor
 
 BODY_LIMIT = 64 * 1024  # characters of a body kept as evidence (cut after redaction; the HTML shows less)
 # evidence.har marks a cut body with this comment, so that an audit does not take the cut for the server's
@@ -72,16 +73,20 @@ class Exchange:
         )
 
     def curl(self) -> str:
-        """A curl command reproducing the request (secrets stay masked: put your own token in)."""
-        parts = ["curl", "-i", "-X", self.method]
-        for name, value in self.request_headers:
-            if name.lower() in ("host", "content-length", "accept-encoding", "connection", "user-agent"):
-                continue
-            parts += ["-H", f"{name}: {value}"]
+        """A curl command reproducing the request, quoted for a POSIX shell. Where the request carried a configured
+        token, the command reads it from that token's environment variable (`"$TASKS_CONFORMANCE_TOKEN"`), the one
+        thing the shell expands; any other secret stays masked."""
+        headers = [f"{name}: {value}" for name, value in self.request_headers
+                   if name.lower() not in _NOT_REPEATED]
+        variable = self.credential if self.credential and _SHELL_NAME.fullmatch(self.credential) else None
+        place = _token_place(headers, self.url) if variable else None
+        words = ["curl", "-i", "-X", shlex.quote(self.method)]
+        for index, header in enumerate(headers):
+            words += ["-H", _shell_word(header, place, index, variable)]
         if self.request_body:
-            parts += ["--data-raw", self.request_body]
-        parts.append(self.url)
-        return " ".join(shlex.quote(p) for p in parts)
+            words += ["--data-raw", shlex.quote(self.request_body)]
+        words.append(_shell_word(self.url, place, len(headers), variable))
+        return " ".join(words)
 
     def summary(self) -> str:
         outcome = str(self.status) if self.status is not None else "no response"
@@ -93,6 +98,40 @@ class Exchange:
         data = asdict(self)
         data["curl"] = self.curl()
         return data
+
+
+_NOT_REPEATED = ("host", "content-length", "accept-encoding", "connection", "user-agent")  # curl sets its own
+_SHELL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_MASKED = f"({re.escape(MASK)})"
+# Where a request carries a session token, in the order the suite's client puts one: when the evidence shows the
+# configured token and another masked secret (the precedence check), the first place found is taken for the token.
+_HEADER_PLACES = (
+    re.compile(rf"(?i)coder-session-token:\s*{_MASKED}\s*"),
+    re.compile(rf"(?i)cookie:(?:[^;]*;)*?\s*coder_session_token={_MASKED}\s*(?:;.*)?"),
+    re.compile(rf"(?i)authorization:\s*bearer\s+{_MASKED}\s*"),
+)
+_QUERY_PLACE = re.compile(rf"(?i)[?&](?:coder_session_token|access_token)={_MASKED}(?=[&#]|$)")
+
+
+def _token_place(headers: list[str], url: str) -> tuple[int, int] | None:
+    """Where the request carried its configured token: (the index of its header, or len(headers) for the URL; where
+    the mask starts in it), or None when no masked session token is in the request."""
+    for pattern in _HEADER_PLACES:
+        for index, header in enumerate(headers):
+            found = pattern.fullmatch(header)
+            if found:
+                return index, found.start(1)
+    found = _QUERY_PLACE.search(url)
+    return (len(headers), found.start(1)) if found else None
+
+
+def _shell_word(text: str, place: tuple[int, int] | None, index: int, variable: str | None) -> str:
+    """`text` as one shell word; when the token's place is in it (`place` is (index, where)), the mask there becomes
+    "$variable", quoted so that the shell expands the variable and nothing else."""
+    if place is None or variable is None or place[0] != index:
+        return shlex.quote(text)
+    before, after = text[: place[1]], text[place[1] + len(MASK):]
+    return "".join([shlex.quote(before) if before else "", f'"${variable}"', shlex.quote(after) if after else ""])
 
 
 def parse_json(content: bytes | str) -> Any:

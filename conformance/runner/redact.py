@@ -34,7 +34,7 @@ FRAGMENT = 8  # this many characters of a secret (or their encoding) in a row co
 _ANCHOR = 6  # length of the substrings searched for; a hit is then extended to the whole run it belongs to
 SECRET_HEADERS = frozenset({"coder-session-token", "cookie", "set-cookie", "authorization", "proxy-authorization"})
 SECRET_QUERY_KEYS = ("coder_session_token", "access_token")
-_QUERY_RE = re.compile(r"(?i)\b(" + "|".join(SECRET_QUERY_KEYS) + r")=([^&#\s'\"]*)")
+_QUERY_RE = re.compile(r"(?i)\b(" + "|".join(SECRET_QUERY_KEYS) + r")=([^&#;\s'\"]*)")  # a cookie's `;` ends it too
 # Anything shaped like a Coder session token (10-char id, dash, 22-char secret), known to us or not.
 _TOKEN_SHAPE = re.compile(r"\b[A-Za-z0-9]{10}-[A-Za-z0-9]{22}\b")
 _TOKEN_TAIL = re.compile(r"-[A-Za-z0-9]{22}")  # a quick test before the slower search for the whole shape
@@ -253,16 +253,32 @@ def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 def _mask_header(name: str, value: str) -> str:
+    """A secret header's value with its secrets masked: the credentials of an Authorization header (its scheme
+    stays), every cookie's value in a Cookie header, the cookie of a Set-Cookie (its first `name=value`; the
+    attributes after it stay, but for the value of one the suite does not know), any other secret header whole.
+    Set-Cookie headers folded into one (joined by ", ") are taken apart where a `name=` follows a comma, so a second
+    cookie never passes for the rest of an attribute (a comma inside an Expires date or a value starts none)."""
     lower = name.lower()
     if lower in ("authorization", "proxy-authorization") and " " in value:
         return value.split(" ", 1)[0] + " " + MASK
-    if lower in ("cookie", "set-cookie"):
-        parts = []
-        for part in value.split(";"):
+    if lower not in ("cookie", "set-cookie"):
+        return MASK
+    attributes = ("path", "domain", "expires", "max-age", "samesite", "secure", "httponly", "partitioned", "priority")
+    cookies: list[str] = []
+    for piece in value.split(",") if lower == "set-cookie" else [value]:
+        if cookies and not re.match(r"\s*[^\s=;,]+\s*=", piece.split(";", 1)[0]):
+            cookies[-1] += "," + piece
+        else:
+            cookies.append(piece)
+    masked = []
+    for cookie in cookies:
+        parts = cookie.split(";")
+        for i, part in enumerate(parts):
             key, sep, _ = part.partition("=")
-            parts.append(f"{key}={MASK}" if sep else part)
-        return ";".join(parts)
-    return MASK
+            if part.strip() and not (i and lower == "set-cookie" and key.strip().lower() in attributes):
+                parts[i] = f"{key}={MASK}" if sep else part[: len(part) - len(part.lstrip())] + MASK
+        masked.append(";".join(parts))
+    return ",".join(masked)
 
 
 # --- the process's redactor: log records, and code without a run at hand ----------------------------------------

@@ -108,7 +108,7 @@ class RunResult:
             if check.status != BLOCKED:
                 continue
             o = check.outcome
-            key = " ".join(o.broken) or _shape(o.message)
+            key = " ".join(o.broken) or message_shape(o.message)
             cause = causes.setdefault(key, Cause(o.broken, o.message, [], []))
             cause.checks.append(check)
         for cause in causes.values():
@@ -163,7 +163,7 @@ def build_result(outcomes: Iterable[CheckOutcome], facts: RunFacts, catalogue: M
 _VARYING = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|ct-[a-z0-9]{6}[\w-]*|\d+(\.\d+)?")
 
 
-def _shape(message: str) -> str:
+def message_shape(message: str) -> str:
     """A message with its ids, task names and numbers taken out: the same cause reads the same."""
     return _VARYING.sub("#", message)
 

@@ -102,12 +102,17 @@ def test_failing_report_renders_and_its_evidence_expands(failing_run: SuiteRun, 
     _common_checks(page, failing_run, "FAIL")
     pg = page.page
     assert MUST_REQ in pg.locator("#tc-header").inner_text()
-    # what failed starts within the first screen, before the per-endpoint summary and the matrix
+    # the verdict and the run's provenance (its long configuration folded), then what failed, starting within the
+    # first screen, before the per-endpoint summary and the matrix
     first = pg.locator("article.tc-check-failed").first.bounding_box()
     assert first is not None and first["y"] < LAPTOP["height"], first
-    order = [pg.locator(sel).bounding_box()["y"] for sel in ("#tc-header", "#tc-problems", "#tc-endpoints",
-                                                            "#tc-matrix", "#tc-provenance")]
+    order = [pg.locator(sel).bounding_box()["y"] for sel in ("#tc-header", "#tc-provenance", "#tc-problems",
+                                                            "#tc-endpoints", "#tc-matrix")]
     assert order == sorted(order)
+    assert "Suite version" in pg.locator("#tc-provenance").inner_text()
+    assert not pg.locator("#tc-provenance table.tc-config-table").is_visible()
+    pg.locator("#tc-config > summary").click()
+    assert pg.locator("#tc-provenance table.tc-config-table").is_visible()
     failed_row = pg.locator(f"tr.tc-row-failed#req-{MUST_REQ}")
     assert failed_row.is_visible()
     assert "FAILED" in failed_row.inner_text().upper()
