@@ -17,6 +17,7 @@ delete's 202), no body. The wording of each problem is the checks' own (runner/e
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
@@ -32,13 +33,12 @@ from conformance.contracts.profiles import (
     EXPERIMENTAL,
     OPERATION_FEATURES,
     PROFILES,
-    REMOVED_IN,
+    ROUTE_NOT_FOUND,
     STABLE,
-    RemovedApi,
     Terms,
     parse_version,
     profile_for,
-    shown,
+    without_tasks_api,
 )
 from conformance.runner import expect
 from conformance.runner.detect import VERSION_HEADER
@@ -83,11 +83,9 @@ def route(url: str) -> Route | None:
 
 
 def terms_for(headers_version: str, prefix: str, explicit: str | None) -> Terms:
-    """The contract one exchange is judged by; RemovedApi when its release has no Tasks API. An explicit profile
-    keeps the recorded release, as a run's does (runner/detect.py): features the release predates are not judged."""
+    """The contract one exchange is judged by. An explicit profile keeps the recorded release, as a run's does
+    (runner/detect.py): features the release predates are not judged."""
     version = parse_version(headers_version)
-    if version is not None and version >= REMOVED_IN:
-        profile_for(version)  # raises RemovedApi with the sentence
     if explicit:
         return Terms(PROFILES[explicit], version, "set by --profile")
     if version is not None:
@@ -119,6 +117,14 @@ def _paths(profile: str) -> _Paths:
     return paths
 
 
+def _route_not_found(body: bytes) -> bool:
+    try:
+        answer = json.loads(body)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(answer, dict) and answer.get("message") == ROUTE_NOT_FOUND
+
+
 def judge(exchange: Recorded, explicit_profile: str | None = None) -> Judgement:
     """The judgement of one exchange (explicit_profile: `--profile`, else each exchange's own release)."""
     found = route(exchange.url)
@@ -129,10 +135,11 @@ def judge(exchange: Recorded, explicit_profile: str | None = None) -> Judgement:
     if not status:
         return replace(base, note="no answer recorded")
     version = exchange.response_header(VERSION_HEADER)
-    try:
-        terms = terms_for(version, found.prefix, explicit_profile)
-    except RemovedApi as exc:
-        return replace(base, note=f"{str(exc).split(':')[0]} (removed in {shown(REMOVED_IN)})")
+    terms = terms_for(version, found.prefix, explicit_profile)
+    if status == 404 and _route_not_found(exchange.body):
+        removed = without_tasks_api(terms.version)
+        if removed:  # from v2.36, a release that does not serve the Tasks API (as a run's preflight decides)
+            return replace(base, basis=terms.describe, note=removed.split(":")[0])
     profile = terms.profile
     if found.prefix not in (profile.prefix, *profile.aliases):
         return replace(base, basis=terms.describe,

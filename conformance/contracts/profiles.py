@@ -7,7 +7,8 @@ judged by: a profile at the server's release (when the server names it), and why
     legacy        v2.27 and before      /api/experimental   a task is a workspace: workspace statuses, 18 fields
     experimental  v2.28                 /api/experimental   the tasks data model (the project's original docs)
     stable        v2.29 to v2.36        /api/v2             (and the same handlers under /api/experimental)
-    removed       v2.37 and later; v2.35/v2.36 without CODER_ENABLE_AI_TASKS: no tasks routes at all
+    removed       v2.37 and later, v2.36 without CODER_ENABLE_AI_TASKS: no tasks routes (decided from what the
+                  server answers, not from the version alone)
 
 Release boundaries come from coder/coder: PR merge dates against release dates (notes of the research behind them
 are in CONTRIBUTING.md); where the exact release is uncertain, the later one is taken, so that a server is never
@@ -132,8 +133,16 @@ OPERATION_FEATURES = {"updateTaskInput": "input-update", "pauseTask": "pause-res
 def with_status(status: str) -> tuple[str, ...]:
     """The profiles whose tasks may have this status."""
     return tuple(p.name for p in PROFILES.values() if status in p.statuses)
-REMOVED_IN: Version = (2, 37, 0)  # coder/coder#28789
-FLAG_GATED_FROM: Version = (2, 35, 0)  # coder/coder#28008: CODER_ENABLE_AI_TASKS
+# The last releases. The API moved behind the hidden flag CODER_ENABLE_AI_TASKS (default off) in coder/coder#28008,
+# reviewed on 2026-08-11, a week after v2.36.0 (2026-08-04): v2.35 (2026-07-07) serves it by default, a v2.36 server
+# may or may not (coder/registry#1045: "on a v2.36 deployment with default settings ... the Tasks API [is]
+# unavailable"). coder/coder#28789 removed it, opened the day v2.37.0 was cut (2026-09-01): whether v2.37.0 still
+# carried the flag-gated API is not settled (the v2.37 docs say "no longer available by default", later ones
+# "removed"). So for a release from FLAG_GATED_FROM the preflight decides from what the server does (does the list
+# answer as the Tasks API?), never from the version alone (runner/detect.py).
+FLAG_GATED_FROM: Version = (2, 36, 0)
+REMOVED_IN: Version = (2, 37, 0)
+ROUTE_NOT_FOUND = "Route not found."  # Coder's answer to a route it does not have (coderd/coderd.go)
 # Every release: an unsafe request (not GET, HEAD, OPTIONS, TRACE) to /api that carries the session cookie without
 # the same token in the header or query, or a valid X-CSRF-TOKEN, is refused with 400 and this text (text/plain)
 # before any handler runs (coderd/httpmw/csrf.go, nosurf).
@@ -141,19 +150,33 @@ CSRF_REFUSAL = ("Something is wrong with your CSRF token. Please refresh the pag
                 "clearing your cookies.")
 
 
-class RemovedApi(Exception):
-    """The server's release does not serve the Tasks API: one sentence saying so."""
-
-
 def profile_for(version: Version) -> Profile:
-    """The generation of a Coder release; RemovedApi for a release without the Tasks API."""
-    if version >= REMOVED_IN:
-        raise RemovedApi(f"Coder {shown(version)} does not have the Tasks API: it was removed in v2.37.0 "
-                         "(coder/coder#28789); check a server of an earlier release")
-    for profile in (LEGACY, EXPERIMENTAL, STABLE):
+    """The generation of a Coder release; the stable one from v2.29 on (a release that may have removed the Tasks API
+    or hidden it is judged by what it serves: runner/detect.py)."""
+    for profile in (LEGACY, EXPERIMENTAL):
         if version <= profile.last:
             return profile
-    return STABLE  # pragma: no cover - every version below REMOVED_IN is in a generation
+    return STABLE
+
+
+def without_tasks_api(version: Version | None) -> str | None:
+    """The sentence for a server of this release whose list answers Coder's 404 `Route not found.`: the release
+    removed the Tasks API, or hides it behind an unset flag; None for a release that always serves it."""
+    if version is None or version < FLAG_GATED_FROM:
+        return None
+    if version >= REMOVED_IN:
+        return (f"this Coder {shown(version)} server does not serve the Tasks API: it was removed from v2.37 "
+                "(coder/coder#28789); check a server of an earlier release")
+    return (f"this Coder {shown(version)} server does not serve the Tasks API: CODER_ENABLE_AI_TASKS is not set "
+            "(from v2.36 the Tasks API is off unless it is, coder/coder#28008); set it on the server to check the API")
+
+
+def served_after_removal(version: Version | None) -> str | None:
+    """The note for a server of a release from which Coder removed the Tasks API, that serves it all the same."""
+    if version is None or version < REMOVED_IN:
+        return None
+    return (f"The server reports Coder {shown(version)}, a release from which Coder removed the Tasks API "
+            "(coder/coder#28789), yet it serves the API: it is judged by the stable contract, the last Coder shipped.")
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ class Generation:
     profile: Profile
     version: Version
     version_text: str
-    ai_tasks_flag: bool = True  # CODER_ENABLE_AI_TASKS (v2.35 and v2.36 serve the Tasks API only with it)
+    ai_tasks_flag: bool = True  # CODER_ENABLE_AI_TASKS (from v2.36 the Tasks API is served only with it)
 
     @classmethod
     def of(cls, profile: Profile, version: str | None = None, *, ai_tasks_flag: bool = True) -> Generation:
@@ -54,6 +54,9 @@ class Generation:
         removed = profile is STABLE and parsed >= REMOVED_IN
         if not (profile.first <= parsed <= profile.last or removed):
             raise ValueError(f"{text} is not a release of the {profile.name} generation ({profile.releases})")
+        if not ai_tasks_flag and parsed < FLAG_GATED_FROM:
+            raise ValueError(f"{text} has no CODER_ENABLE_AI_TASKS to leave unset: it arrived in "
+                             f"{shown(FLAG_GATED_FROM)} (coder/coder#28008)")
         return cls(profile, parsed, text if "+" in text else f"{text}+reference", ai_tasks_flag)
 
     @property

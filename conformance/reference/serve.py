@@ -13,7 +13,7 @@ from types import FrameType
 
 import tomli_w
 
-from conformance.contracts.profiles import PROFILE_NAMES
+from conformance.contracts.profiles import PROFILE_NAMES, without_tasks_api
 from conformance.runner.config import EMBEDDED_DEFAULTS, SETTINGS_BY_NAME
 
 from .box import RATE_KEYS, go_duration
@@ -53,7 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
              "no Tasks API (it was removed)")
     parser.add_argument(
         "--without-ai-tasks-flag", action="store_true",
-        help="answer as a v2.35/v2.36 server without CODER_ENABLE_AI_TASKS: no Tasks API routes")
+        help="answer as a v2.36 server without CODER_ENABLE_AI_TASKS: no Tasks API routes")
     parser.add_argument(
         "--api-prefix", default=None,
         help="serve under this API prefix only (default: the profile's; stable also answers under /api/experimental)")
@@ -203,8 +203,13 @@ def run(args: argparse.Namespace) -> int:
         except (RuntimeError, OSError) as error:
             print(f"tasks-conformance serve: error: {error}", file=sys.stderr)
             return 2
-        print(f"Reference server listening on {server.url}: the {server.generation.describe()} Tasks API under "
-              f"{', '.join(server.app.served_prefixes)}", flush=True)
+        if server.generation.serves_tasks:
+            print(f"Reference server listening on {server.url}: the {server.generation.describe()} Tasks API under "
+                  f"{', '.join(server.app.served_prefixes)}", flush=True)
+        else:
+            why = (without_tasks_api(server.generation.version) or "").split(": ", 1)[-1].split(";")[0]
+            print(f"Reference server listening on {server.url}: Coder {server.generation.describe()}, without the "
+                  f"Tasks API ({why})", flush=True)
         if faults:
             print(f"Faults enabled: {', '.join(sorted(faults))}", flush=True)
         if variations:

@@ -46,7 +46,7 @@ class ReferenceServer:
     ...     config = server.target_config()   # url, tokens, template version ids
 
     ``profile`` and ``version`` choose the generation and the release it answers as (generation.py; the default
-    release of each generation in DEFAULT_VERSIONS; a stable release from v2.37, or v2.35/v2.36 with
+    release of each generation in DEFAULT_VERSIONS; a stable release from v2.37, or v2.36 with
     ``ai_tasks_flag=False``, serves no Tasks API at all); ``api_prefix`` serves under one other prefix instead of the
     generation's. ``faults`` and ``variations`` switch on named deviations (faults.py) and legitimate variations
     (variations.py). ``variations=None`` reads TASKS_CONFORMANCE_REFERENCE_VARIATIONS (ValueError on unknown names),

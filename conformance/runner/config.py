@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from conformance.contracts.profiles import AUTO, PROFILE_NAMES, RemovedApi, parse_version, profile_for
+from conformance.contracts.profiles import AUTO, PROFILE_NAMES, parse_version, profile_for
 from conformance.contracts.requirements import catalogue
 from conformance.runner.compare import ResultsFileError, Status, load_statuses
 from conformance.runner.transport import (
@@ -343,12 +343,7 @@ class Config:
         if self.target.profile != AUTO:
             return self.target.profile
         version = parse_version(self.run.reference_version)
-        if version is None:
-            return "stable"
-        try:
-            return profile_for(version).name
-        except RemovedApi:
-            return "stable"  # the server then refuses the release, with the reason
+        return profile_for(version).name if version is not None else "stable"
 
     def for_embedded(self, values: Mapping[str, Any]) -> Config:
         """The configuration of a run against the embedded server, once it runs: its URL, tokens and template

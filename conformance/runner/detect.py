@@ -11,29 +11,22 @@ import httpx
 from conformance.contracts.profiles import (
     AUTO,
     EXPERIMENTAL,
-    FLAG_GATED_FROM,
     LEGACY,
     PROFILES,
-    REMOVED_IN,
+    ROUTE_NOT_FOUND,
     STABLE,
     Profile,
-    RemovedApi,
     Terms,
-    Version,
     parse_version,
     profile_for,
-    shown,
+    served_after_removal,
+    without_tasks_api,
 )
 from conformance.runner.client import ApiClient, TransportError
 from conformance.runner.evidence import EvidenceLog, parse_json
 
 VERSION_HEADER = "x-coder-build-version"
 BUILDINFO = "/api/v2/buildinfo"
-ROUTE_NOT_FOUND = "Route not found."
-
-
-class DetectionError(Exception):
-    """The server cannot be judged by any generation: the sentence says why. (The preflight's error.)"""
 
 
 def server_version(client: ApiClient, log: EvidenceLog) -> tuple[str | None, str]:
@@ -69,11 +62,9 @@ def choose_terms(profile_setting: str, source: str, base: ApiClient, api_prefix:
                      f"({profile.releases}); it is judged by the {profile.name} profile, as {source} asks.",)
         return Terms(profile, version, f"profile {profile.name} set by {source}", notes), text
     if version is not None:
-        try:
-            profile = profile_for(version)
-        except RemovedApi as exc:
-            raise DetectionError(str(exc)) from None
-        return Terms(profile, version, f"the server reports Coder {text} ({where})"), text
+        late = served_after_removal(version)  # the preflight's list says whether it serves the API after all
+        return Terms(profile_for(version), version, f"the server reports Coder {text} ({where})",
+                     (late,) if late else ()), text
     return _by_probing(base, api_prefix, log), text
 
 
@@ -137,7 +128,8 @@ def _by_search_grammar(base: ApiClient, prefix: str, log: EvidenceLog) -> tuple[
 
 
 def removed_sentence(terms: Terms, response: httpx.Response) -> str | None:
-    """The sentence for a list answered `404 Route not found.` by a release that may serve no Tasks API."""
+    """The sentence for a list answered `404 Route not found.` by a release that may serve no Tasks API (from v2.36:
+    decided from this answer, never from the version alone)."""
     if response.status_code != 404:
         return None
     try:
@@ -146,19 +138,4 @@ def removed_sentence(terms: Terms, response: httpx.Response) -> str | None:
         return None
     if not isinstance(body, dict) or body.get("message") != ROUTE_NOT_FOUND:
         return None
-    if terms.version is not None and terms.version >= REMOVED_IN:
-        return profile_for_removed(terms.version)
-    if terms.version is not None and terms.version >= FLAG_GATED_FROM and terms.profile is STABLE:
-        return (f"this Coder {shown(terms.version)} server does not serve the Tasks API: CODER_ENABLE_AI_TASKS is "
-                "not set (from v2.35 the Tasks API is off unless it is, coder/coder#28008); set it on the server to "
-                "check the API")
-    return None
-
-
-def profile_for_removed(version: Version) -> str:
-    """The sentence for a release that removed the Tasks API (profile_for's)."""
-    try:
-        profile_for(version)
-    except RemovedApi as exc:
-        return str(exc)
-    return ""  # pragma: no cover - only called for releases from REMOVED_IN
+    return without_tasks_api(terms.version)

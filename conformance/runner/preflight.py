@@ -10,7 +10,7 @@ import httpx
 from conformance.contracts.profiles import PROFILES, Terms
 from conformance.runner.client import ApiClient, RateLimited, TransportError
 from conformance.runner.config import ROLE_SETTINGS
-from conformance.runner.detect import BUILDINFO, DetectionError, choose_terms, removed_sentence
+from conformance.runner.detect import BUILDINFO, choose_terms, removed_sentence
 from conformance.runner.evidence import EvidenceLog, parse_json
 from conformance.runner.session import RunContext
 from conformance.runner.settings_check import SettingError, check_settings
@@ -26,11 +26,8 @@ def run_preflight(run: RunContext) -> EvidenceLog:
     base = run.base_client("primary") or run.base_client("anonymous")
     assert base is not None
     target = run.config.target
-    try:
-        run.terms, run.server_version = choose_terms(target.profile, run.config.sources.get("profile", "default"),
-                                                     base, target.api_prefix, log)
-    except DetectionError as exc:
-        raise PreflightError(str(exc)) from None
+    run.terms, run.server_version = choose_terms(target.profile, run.config.sources.get("profile", "default"), base,
+                                                 target.api_prefix, log)
     roles = [r for r in ("primary", "second", "admin") if run.client(r) is not None]
     for role in roles:
         client = run.client(role)

@@ -297,7 +297,7 @@ class ConformanceRun:
 
     def notes(self, run: RunContext) -> list[str]:
         """Things the reader of a report must know about how the run talked to the target."""
-        out: list[str] = []
+        out: list[str] = list(run.terms.notes)  # what the choice of the profile needs the reader to know
         settings = run.config.run
         if settings.insecure and (run.config.target.url or "").startswith("https:"):
             out.append("TLS certificate verification was OFF (insecure): the server's identity was not checked. "

@@ -51,9 +51,16 @@ def test_an_explicit_profile_wins_over_the_recorded_release() -> None:
     assert pause.outcome == IGNORED and pause.note.startswith("not in v2.29.0: ")
 
 
-def test_a_release_without_the_tasks_api_is_not_judged() -> None:
-    judgement = judge(_exchange("/api/v2/tasks/me/x", version="v2.37.0"))
-    assert judgement.outcome == IGNORED and "does not have the Tasks API" in judgement.note
+def test_a_late_release_is_judged_by_what_it_served() -> None:
+    """From v2.36 the release alone does not say whether the server serves the Tasks API (coder/coder#28008,
+    #28789): a v2.37 answer of Coder's `Route not found.` is not judged; a v2.37 answer of the Tasks API is, by the
+    stable contract."""
+    gone = judge(_exchange("/api/v2/tasks", version="v2.37.0", body={"message": "Route not found."}))
+    assert gone.outcome == IGNORED and "does not serve the Tasks API" in gone.note, gone
+    hidden = judge(_exchange("/api/v2/tasks", version="v2.36.1", body={"message": "Route not found."}))
+    assert hidden.outcome == IGNORED and "v2.36.1 server does not serve the Tasks API" in hidden.note, hidden
+    served = judge(_exchange("/api/v2/tasks/me/x", version="v2.37.0"))
+    assert served.outcome != IGNORED and served.basis.startswith("stable at v2.37.0"), served
 
 
 def test_a_prefix_the_generation_does_not_serve_is_not_judged() -> None:

@@ -60,9 +60,10 @@ def test_a_release_before_pause_skips_its_requirements_with_the_reason(tmp_path:
 
 
 @pytest.mark.parametrize(("args", "sentence"), [
-    (("--reference-version", "v2.37.0"), "Coder v2.37.0 does not have the Tasks API: it was removed in v2.37.0"),
+    (("--reference-version", "v2.37.0"),
+     "this Coder v2.37.0 server does not serve the Tasks API: it was removed from v2.37 (coder/coder#28789)"),
     (("--reference-version", "v2.40.1", "--profile", "stable"),
-     "Coder v2.40.1 does not have the Tasks API: it was removed in v2.37.0"),
+     "this Coder v2.40.1 server does not serve the Tasks API: it was removed from v2.37 (coder/coder#28789)"),
 ], ids=["auto", "explicit-profile"])
 def test_a_release_without_the_tasks_api_stops_the_run(args: tuple[str, ...], sentence: str, tmp_path: Path) -> None:
     run = run_suite(*args, report_dir=tmp_path)

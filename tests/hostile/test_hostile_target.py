@@ -4,6 +4,7 @@ that stops answering mid-run stops the run too (exit 3, results marked incomplet
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from hostile_support import (
     HostileProxy,
     Request,
     always,
+    answer_with,
     assert_no_token,
     hang,
     is_list,
@@ -132,3 +134,39 @@ def test_target_that_stops_answering_stops_the_run(tmp_path: Path, reference: Re
     assert "verdict: INCOMPLETE" in result.output
     assert result.elapsed < 30
     assert_no_token(result, reference)
+
+
+def _reports_version(version: str) -> Callable[..., object]:
+    """Every answer of the reference server, but naming `version` (X-Coder-Build-Version and buildinfo)."""
+    def make(request: Request, status: str, headers: list[tuple[str, str]], body: bytes
+             ) -> tuple[str, list[tuple[str, str]], bytes]:
+        headers = [(k, version if k.lower() == "x-coder-build-version" else v) for k, v in headers]
+        if request.path.endswith("/buildinfo"):
+            body = json.dumps({**json.loads(body), "version": version}).encode()
+        return status, headers, body
+    return answer_with(make)
+
+
+@pytest.mark.parametrize("version", ["v2.37.0", "v999.0.0"])
+def test_a_late_release_that_serves_the_tasks_api_is_judged_by_the_stable_contract(
+        version: str, tmp_path: Path, reference: ReferenceServer) -> None:
+    """Whether v2.37.0 still carried the flag-gated API is not settled (coder/coder#28789 was merged the day it was
+    cut): a server naming a release from v2.37 whose list answers as the Tasks API is judged by the stable contract,
+    with a note; never stopped by the version alone."""
+    with HostileProxy(upstream=reference.url, rules=[(always, _reports_version(version))]) as proxy:
+        config = write_config(tmp_path / "t.toml", _target(reference, proxy.url))
+        result = run_suite(config, tmp_path / "reports", "--", "-k", "test_list_count or test_auth_before_not_found")
+    assert result.code == 0, result.output[-3000:]
+    results = result.results()
+    assert results["target"]["profile"] == "stable" and results["target"]["server_version"] == version
+    assert any(note.startswith(f"The server reports Coder {version}, a release from which Coder removed the Tasks "
+                               "API") for note in results["notes"]), results["notes"]
+
+
+def test_a_late_release_without_the_tasks_api_stops_with_the_sentence(tmp_path: Path) -> None:
+    with ReferenceServer(profile="stable", version="v2.36.1", ai_tasks_flag=False) as hidden:
+        config = write_config(tmp_path / "t.toml", dict(hidden.target_config()))
+        result = run_suite(config, tmp_path / "reports")
+    _preflight_fails(result.code, result.output, result.results(),
+                     "this Coder v2.36.1 server does not serve the Tasks API: CODER_ENABLE_AI_TASKS is not set (from "
+                     "v2.36 the Tasks API is off unless it is, coder/coder#28008)")

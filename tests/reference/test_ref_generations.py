@@ -109,7 +109,7 @@ def test_stable_features_follow_the_release(apis: Any) -> None:
     assert starting == {"logs": [], "snapshot": True}
 
 
-@pytest.mark.parametrize(("version", "flag"), [("v2.37.0", True), ("v2.35.1", False)], ids=["removed", "no-flag"])
+@pytest.mark.parametrize(("version", "flag"), [("v2.37.0", True), ("v2.36.1", False)], ids=["removed", "no-flag"])
 def test_a_release_without_the_tasks_api_serves_none_of_it(version: str, flag: bool) -> None:
     with ReferenceServer(profile="stable", version=version, ai_tasks_flag=flag) as server:
         api = Api(server)
@@ -121,6 +121,18 @@ def test_a_release_without_the_tasks_api_serves_none_of_it(version: str, flag: b
             assert api.get("/api/v2/tasks", prefixed=False, as_=None).status_code == 401  # auth still first
         finally:
             api.close()
+
+
+def test_the_flag_arrived_in_v2_36() -> None:
+    """v2.35 serves the Tasks API by default and has no CODER_ENABLE_AI_TASKS to leave unset (coder/coder#28008)."""
+    with ReferenceServer(profile="stable", version="v2.35.1") as server:
+        api = Api(server)
+        try:
+            assert api.get("/api/v2/tasks", prefixed=False).status_code == 200
+        finally:
+            api.close()
+    with pytest.raises(ValueError, match="has no CODER_ENABLE_AI_TASKS to leave unset: it arrived in v2.36.0"):
+        ReferenceServer(profile="stable", version="v2.35.1", ai_tasks_flag=False)
 
 
 def test_the_wire_is_gos(apis: Any) -> None:
