@@ -6,6 +6,7 @@ import argparse
 import os
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -135,9 +136,16 @@ def _write_config(path: Path, server: ReferenceServer, lifecycle_delay: float, *
     floor = float(SETTINGS_BY_NAME["active_timeout"].default) if box else EMBEDDED_DEFAULTS["active_timeout"]
     run["active_timeout"] = max(floor, 10 * lifecycle_delay)
     data = tomli_w.dumps({"target": server.target_config(), "run": run})
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(data)
+    # Whole or not at all: written under a temporary name and renamed, so that a script waiting for the file never
+    # reads half of it (the tokens in it make it 0600).
+    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _lifecycle_delay(args: argparse.Namespace) -> float:
@@ -191,6 +199,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"tasks-conformance serve: error: {error}", file=sys.stderr)
         return 2
 
+    if args.write_config is not None:  # a script waiting for the file must not take the last run's for this one's
+        try:
+            args.write_config.unlink(missing_ok=True)
+        except OSError as error:
+            print(f"tasks-conformance serve: error: cannot replace {args.write_config}: {error}", file=sys.stderr)
+            return 2
     stop = threading.Event()
 
     def _on_signal(signum: int, frame: FrameType | None) -> None:
@@ -228,7 +242,8 @@ def run(args: argparse.Namespace) -> int:
                 server.stop()
                 return 2
             print(f"Wrote target config to {args.write_config}", flush=True)
-        print("Press Ctrl-C to stop.", flush=True)
+        print(f"Ready: {server.url} answers" + (f"; {args.write_config} is written" if args.write_config else "")
+              + ". Press Ctrl-C to stop.", flush=True)
         while not stop.wait(0.2):
             pass
         server.stop()

@@ -192,3 +192,24 @@ def test_port_in_use_is_an_error(stop_later: list[subprocess.Popen[str]], tmp_pa
     first.send_signal(signal.SIGINT)
     first.communicate(timeout=15)
     assert first.returncode == 0
+
+
+def test_the_readmes_serve_then_run_script_works_as_written(tmp_path: Path) -> None:
+    """README: `serve --write-config F &`, wait for F, `run --config F`. F appears whole once the server answers (a
+    stale F of an earlier run is removed first), and serve says it is ready in one line."""
+    config = tmp_path / "t.toml"
+    config.write_text('[target]\nurl = "http://127.0.0.1:9"\n')  # an earlier run's file, pointing nowhere
+    bin_dir = Path(sys.executable).parent
+    script = (f"{bin_dir}/tasks-conformance serve --port 0 --write-config {config} > {tmp_path}/serve.log & "
+              f"serve=$!; trap 'kill $serve' EXIT\n"
+              f"until [ -s {config} ] && grep -q '^Ready: ' {tmp_path}/serve.log; do sleep 0.1; done\n"
+              f"{bin_dir}/tasks-conformance run --config {config} --report-dir {tmp_path}/reports --fuzz-budget 0 "
+              "-- -k test_list_schema -q\n")
+    proc = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=120, env=_env(),
+                          cwd=tmp_path, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert "verdict: PASS" in proc.stdout
+    log = (tmp_path / "serve.log").read_text()
+    ready = [line for line in log.splitlines() if line.startswith("Ready: ")]
+    assert len(ready) == 1 and str(config) in ready[0], log
+    assert not list(tmp_path.glob(".t.toml.*")), "a temporary file of the atomic write was left"
