@@ -92,8 +92,10 @@ def build_parser(with_serve_arguments: bool = True) -> argparse.ArgumentParser:
     audit_command.add_arguments(audit)
 
     diff = sub.add_parser("diff", help="compare two results.json files: what regressed, was fixed, changed",
-                          description="Compare two results.json files. Exit 0: no regression; 1: something "
-                          "regressed; 2: a file cannot be read.")
+                          description="Compare two results.json files: requirements that regressed (newly failed), "
+                          "are no longer verified (newly blocked MUSTs), were fixed or changed status; runs that "
+                          "judged different profiles or releases are compared with a note saying so. Exit 0: "
+                          "nothing regressed or became unverified; 1: something did; 2: a file cannot be read.")
     diff.add_argument("old", type=Path, help="the earlier results.json")
     diff.add_argument("new", type=Path, help="the later results.json")
     diff.add_argument("--json", action="store_true", help="print JSON instead of text")
@@ -195,24 +197,29 @@ def print_requirements(as_json: bool, profile: str | None = None) -> int:
 
 
 def diff_results(old: Path, new: Path, as_json: bool = False) -> int:
-    from conformance.runner.compare import ResultsFileError, compare, load_statuses
+    from conformance.runner.compare import ResultsFileError, compare, different_terms, load_run
 
     try:
-        comparison = compare(load_statuses(old), load_statuses(new))
+        before, after = load_run(old), load_run(new)
     except ResultsFileError as exc:
-        print(f"tasks-conformance diff: {exc}", file=sys.stderr)
+        say(f"diff: {exc}")
         return EXIT_USAGE
+    comparison = compare(before.statuses, after.statuses)
+    note = different_terms(before, after)
     if as_json:
-        print(json.dumps({"regressed": comparison.regressed, "fixed": comparison.fixed,
-                          "changed": comparison.changed}, indent=2))
+        print(json.dumps({**comparison.as_dict(), "note": note,
+                          "old": {"profile": before.profile, "server_version": before.server_version},
+                          "new": {"profile": after.profile, "server_version": after.server_version}}, indent=2))
     else:
-        print(f"{old} -> {new}: {len(comparison.regressed)} regressed, {len(comparison.fixed)} fixed, "
-              f"{len(comparison.changed)} changed status")
-        for title, rows in (("regressed", comparison.regressed), ("fixed", comparison.fixed),
-                            ("changed", comparison.changed)):
+        print(f"{old} -> {new}: {len(comparison.regressed)} regressed, {len(comparison.unverified)} no longer "
+              f"verified, {len(comparison.fixed)} fixed, {len(comparison.changed)} changed status")
+        if note:
+            print(f"note: {note}")
+        for title, rows in (("regressed", comparison.regressed), ("unverified", comparison.unverified),
+                            ("fixed", comparison.fixed), ("changed", comparison.changed)):
             for row in rows:
-                print(f"  {title:9} {row}")
-    return EXIT_FAIL if comparison.regressed else EXIT_PASS
+                print(f"  {title:10} {row.line()}")
+    return EXIT_FAIL if comparison.fails else EXIT_PASS
 
 
 def console_main() -> None:

@@ -11,7 +11,8 @@ budget and the statistics. A `Tier` (one per check) sends the cases Schemathesis
   command (token redacted) for each; or skips when the time limit was reached before it began.
 
 The gate tier's request sequence is a function of the seed, the budget and the contract alone: nothing the server
-answers flows back into generation. Its fingerprint (sha256 of the requests with the run prefix normalized) is
+answers flows back into generation. Its fingerprint (sha256 of the requests, with what differs between two runs of
+equal arguments named instead of given: Tier.normalized) is
 recorded, so two runs can be compared.
 """
 
@@ -299,10 +300,21 @@ class Tier:
         body = request.body or b""
         if isinstance(body, bytes):
             body = body.decode("utf-8", "replace")
-        line = json.dumps([str(request.method), parts.path, parts.query, body])
-        line = self.run.redactor.text(line).replace(self.run.prefix, "<prefix>")
+        line = self.normalized(json.dumps([str(request.method), parts.path, parts.query, body]))
         self.sent.append(line)
         self._digest.update(line.encode() + b"\n")
+
+    def normalized(self, line: str) -> str:
+        """A request as the fingerprint holds it: secrets masked, and what differs between two runs with equal
+        arguments named instead of given: the run prefix, the configured template version (the embedded server makes
+        a new one per start), the ids the server gave this tier's tasks (in the order they were created)."""
+        line = self.run.redactor.text(line).replace(self.run.prefix, "<prefix>")
+        template_version = self.run.config.target.template_version_id
+        if template_version:
+            line = line.replace(template_version, "<template-version>")
+        for number, task_id in enumerate(self.created, 1):
+            line = line.replace(task_id, f"<task-{number}>")
+        return line
 
     def _no_response(self, case: Any, exc: requests.RequestException) -> None:
         reason = self.run.redactor.cut(str(exc) or type(exc).__name__, 300)
@@ -514,7 +526,8 @@ class Tier:
             lines.append("    reproduce: " + f.exchange.curl())
         if self.stats.stopped:
             lines.append("(the fuzz time limit was reached: fuzzing stopped early)")
-        return expect.fail(self.run.redactor.text("\n".join(lines)), *ids)
+        # The tier sent every case and judged every answer: the requirements no failure names held.
+        return expect.CheckFailure(self.run.redactor.text("\n".join(lines)), tuple(ids), complete=True)
 
 
 # --- the gate tier ----------------------------------------------------------------------------------------------

@@ -124,19 +124,12 @@ class FuzzSettings:
             token=target.token,
             template_version_id=target.template_version_id,
             budget=settings.fuzz_budget,
-            seed=fuzz_seed(settings.fuzz_seed, settings.seed),
+            seed=settings.fuzzing_seed,
             time_limit=settings.fuzz_time_limit,
             request_timeout=settings.request_timeout,
             read_only=settings.read_only,
             tls_verify=settings.http.verify,
         )
-
-
-def fuzz_seed(fuzz_seed_setting: int | None, seed_setting: int | None) -> int:
-    """--fuzz-seed, else --seed, else 0: fuzzing repeats itself unless told otherwise."""
-    if fuzz_seed_setting is not None:
-        return fuzz_seed_setting
-    return seed_setting if seed_setting is not None else 0
 
 
 def fuzz_document(contract: dict[str, Any], template_version_id: str | None, profile: Profile,

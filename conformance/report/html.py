@@ -160,7 +160,7 @@ def _verdict_line(result: RunResult) -> str:
         parts.append(_plural(warnings, "SHOULD/MAY warning"))
     if result.comparison is not None:
         parts.append(f"against the baseline: {len(result.comparison.regressed)} regressed, "
-                     f"{len(result.comparison.fixed)} fixed")
+                     f"{len(result.comparison.unverified)} no longer verified, {len(result.comparison.fixed)} fixed")
     if verdict.status == "pass" and not failed and result.comparison is None:
         parts.insert(0, "Every MUST requirement that ran passed" + (" (strict: every SHOULD too)"
                                                                     if facts.strict else ""))
@@ -185,8 +185,9 @@ def _provenance(result: RunResult) -> str:
                                 f"had not): {', '.join(facts.cleanup.swept[:10])}"))
     if result.comparison is not None:
         c = result.comparison
-        rows.append(("Baseline", f"{facts.baseline}: regressed {c.regressed or 'none'}; fixed {c.fixed or 'none'}; "
-                                 f"changed {c.changed or 'none'}"))
+        rows.append(("Baseline", f"{facts.baseline}: " + "; ".join(
+            f"{name} {', '.join(ch.line() for ch in getattr(c, name)) or 'none'}"
+            for name in ("regressed", "unverified", "fixed", "changed"))))
     dl = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in rows)
     config_rows = "".join(
         f"<tr><td>[{esc(table)}] {esc(key)}</td><td><code>{esc('—' if value in (None, '') else value)}</code></td>"
@@ -212,6 +213,7 @@ class _Page:
 
     statements: dict[str, RequirementResult]
     deleted: frozenset[str]
+    result: RunResult
 
     def level_rank(self, ids: Iterable[str]) -> int:
         """The strongest level among the requirements, as its place in LEVELS (MUST first; unknown last)."""
@@ -227,7 +229,7 @@ def _problems(result: RunResult) -> str:
     causes = result.blocked_causes()
     if not (failed or warned or causes):
         return '<section id="tc-problems"><h2>What failed</h2><p>No check failed, warned or was blocked.</p></section>'
-    page = _Page({r.requirement.id: r for r in result.requirements}, frozenset(result.facts.deleted_tasks))
+    page = _Page({r.requirement.id: r for r in result.requirements}, frozenset(result.facts.deleted_tasks), result)
     parts = ['<section id="tc-problems">']
     for checks, anchor, title, what in ((failed, "tc-failed", "Failed", ""),
                                         (warned, "tc-warned", "Warnings", ": SHOULD or MAY requirements")):
@@ -299,12 +301,22 @@ def _failure_article(checks: list[CheckResult], page: _Page) -> str:
         opening,
         f'<p class="tc-message">{esc(o.message or "(no message)")}</p>',
         f'<div class="tc-breaks">Breaks:{_requirement_list(o.breaks, page)}</div>',
+        _unverified(checks, page),
         listing,
         f'<div class="tc-rerun">{rerun}: <pre class="tc-cmd">{esc(first.rerun)}</pre></div>',
         _evidence(o.evidence, page, evidence),
         _full_output(o),
         "</article>",
     ])
+
+
+def _unverified(checks: list[CheckResult], page: _Page) -> str:
+    """The requirements these checks left not verified by stopping at their failure (blocked by it)."""
+    ids = list(dict.fromkeys(r.requirement.id for c in checks for r in page.result.unverified_by(c)))
+    if not ids:
+        return ""
+    return (f'<div class="tc-breaks tc-unverified">Not verified because of it (blocked):'
+            f"{_requirement_list(ids, page)}</div>")
 
 
 def _full_output(o: CheckOutcome) -> str:

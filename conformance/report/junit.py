@@ -4,7 +4,9 @@ A check's case is named by its id: `classname` is its module's dotted name insid
 (`conformance.checks.test_auth`), `name` the test with its parameters: the same wherever and however the suite
 runs, so a CI system's test history holds. Failed and warned checks carry a <failure> (a SHOULD failure too; its
 `status` property says warning), blocked checks an <error type="blocked"> (they could not run), skipped checks a
-<skipped>. The test suite's properties carry the verdict and the run's provenance.
+<skipped>, and waived checks (a known failure an unexpired waiver covers) a <skipped type="waived"> naming the
+waiver: CI tools count them as neither failed nor errors. The test suite's properties carry the verdict and the
+run's provenance.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ def _properties(parent: ET.Element, items: list[tuple[str, str]]) -> None:
         ET.SubElement(props, "property", name=name, value=value)
 
 
-def _case(suite: ET.Element, check: CheckResult) -> None:
+def _case(suite: ET.Element, check: CheckResult, result: RunResult) -> None:
     o = check.outcome
     classname, name = _case_names(o.id)
     case = ET.SubElement(suite, "testcase", classname=classname, name=name, time=f"{o.duration:.3f}")
@@ -42,6 +44,11 @@ def _case(suite: ET.Element, check: CheckResult) -> None:
     elif check.status == "blocked":
         error = ET.SubElement(case, "error", message=o.message, type="blocked")
         error.text = f"{o.details or o.message}\n\nrerun: {check.rerun}"
+    elif check.status == "waived":  # a known failure a waiver covers: not a failure for CI, and says why
+        skipped = ET.SubElement(case, "skipped", message=f"waived: {o.message}", type="waived")
+        waivers = [f"{rid} waived until {w.expires.isoformat()}: {w.reason}" for rid, w in result.waivers.waived.items()
+                   if rid in o.requirements]
+        skipped.text = f"{'; '.join(waivers)}\n\n{o.details or o.message}\n\nrerun: {check.rerun}"
     elif check.status == "skipped":
         ET.SubElement(case, "skipped", message=o.message)
 
@@ -51,7 +58,7 @@ def to_xml(result: RunResult) -> bytes:
     checks = result.checks
     failures = sum(1 for c in checks if c.status in ("failed", "warning"))
     errors = sum(1 for c in checks if c.status == "blocked")
-    skipped = sum(1 for c in checks if c.status == "skipped")
+    skipped = sum(1 for c in checks if c.status in ("skipped", "waived"))
     root = ET.Element("testsuites", name=SUITE_NAME, tests=str(len(checks)), failures=str(failures),
                       errors=str(errors), skipped=str(skipped), time=f"{facts.duration:.3f}")
     suite = ET.SubElement(root, "testsuite", name=SUITE_NAME, tests=str(len(checks)), failures=str(failures),
@@ -72,6 +79,6 @@ def to_xml(result: RunResult) -> bytes:
         ("incomplete", str(result.incomplete).lower()),
     ])
     for check in checks:
-        _case(suite, check)
+        _case(suite, check, result)
     ET.indent(root)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"

@@ -15,7 +15,7 @@ FORMAT_VERSION = 6  # 2: "blocked"; 3: stable check ids, waived, partial verdict
 # 5: traffic; 6: what the run caused and does not hold (unknown, foreign, caused tasks), waived checks, baseline objects
 RESULTS_FILE = "results.json"
 SCHEMA_FILE = "results.schema.json"
-CHECK_STATUSES = ("failed", "warning", "blocked", "passed", "skipped")
+CHECK_STATUSES = ("failed", "warning", "blocked", "waived", "passed", "skipped")
 
 
 def _iso(ts: float) -> str:
@@ -66,9 +66,7 @@ def to_dict(result: RunResult) -> dict[str, Any]:
         "swept": list(cleanup.swept) if cleanup else [],
         "cleanup_abandoned": cleanup.abandoned if cleanup else None,
         "waivers": result.waivers.notes(),
-        "baseline": None if result.comparison is None else {
-            "file": facts.baseline, "regressed": result.comparison.regressed, "fixed": result.comparison.fixed,
-            "changed": result.comparison.changed},
+        "baseline": None if result.comparison is None else {"file": facts.baseline, **result.comparison.as_dict()},
         "notes": list(facts.notes),
         "traffic": facts.traffic,
         "config": {table: dict(values) for table, values in facts.config.items()},
@@ -124,7 +122,7 @@ def _check_row(c: CheckResult) -> dict[str, Any]:
         "outcome": c.status,
         "duration_seconds": round(o.duration, 4),
         "message": o.message or None,
-        "rerun": c.rerun if c.status in ("failed", "warning", "blocked") else None,
+        "rerun": c.rerun if c.status in ("failed", "warning", "blocked", "waived") else None,
         "properties": dict(o.properties),
     }
 

@@ -7,7 +7,18 @@ import textwrap
 from dataclasses import dataclass
 
 from conformance.runner.result import RunResult
-from conformance.runner.verdict import BLOCKED, FAILED, LEVELS, NOT_RUN, PASSED, SKIPPED, WAIVED, WARNING, counts
+from conformance.runner.verdict import (
+    BLOCKED,
+    FAILED,
+    LEVELS,
+    NOT_RUN,
+    PASSED,
+    SKIPPED,
+    WAIVED,
+    WARNING,
+    RequirementResult,
+    counts,
+)
 
 _MAX_LINES = 2  # per requirement: the table stays compact; the reports have the full message
 _SHOWN_IDS = 6
@@ -44,16 +55,17 @@ def summary(result: RunResult, width: int = 120) -> list[Line]:
         head = f"{label:5} {r.requirement.level:6} {r.requirement.id:28} "
         out += _rows(head, r.messages[0] if r.messages else r.requirement.title, width,
                      ("red",) if r.status == FAILED else ("yellow",))
+    for check in result.checks:
+        unverified = result.unverified_by(check)
+        if unverified:
+            out += _rows(f"{'BLOCK':5} ", f"{check.outcome.id} stopped at the failure of "
+                         f"{', '.join(check.outcome.breaks)}: {_not_verified(unverified)}", width, ("yellow",))
     for cause in result.blocked_causes():
         if not cause.requirements:
             continue
-        ids = [r.requirement.id for r in cause.requirements]
-        musts = sum(1 for r in cause.requirements if r.requirement.level == "MUST")
-        shown = ", ".join(ids[:_SHOWN_IDS]) + (f" and {len(ids) - _SHOWN_IDS} more" if len(ids) > _SHOWN_IDS else "")
         cause_text = (f"{' '.join(cause.breaks)} failed: " if cause.breaks else "") + cause.message
         out += _rows(f"{'BLOCK':5} {len(cause.checks)} check(s) could not run: ", cause_text, width, ("yellow",))
-        out += _rows(f"{'':5} ", f"not verified: {len(ids)} requirement(s), {musts} MUST: {shown}", width,
-                     ("yellow",))
+        out += _rows(f"{'':5} ", _not_verified(cause.requirements), width, ("yellow",))
     for r in result.requirements:
         if r.status == WAIVED:
             out += _rows(f"{'WAIVE':5} {r.requirement.level:6} {r.requirement.id:28} ", r.note, width, ("yellow",))
@@ -68,9 +80,11 @@ def summary(result: RunResult, width: int = 120) -> list[Line]:
     if result.comparison is not None:
         comparison = result.comparison
         out.append(Line(f"baseline {facts.baseline}: {len(comparison.regressed)} regressed, "
-                        f"{len(comparison.fixed)} fixed, {len(comparison.changed)} changed"))
-        out += [Line(f"  regressed {text}", ("red",)) for text in comparison.regressed]
-        out += [Line(f"  fixed {text}", ("green",)) for text in comparison.fixed]
+                        f"{len(comparison.unverified)} no longer verified, {len(comparison.fixed)} fixed, "
+                        f"{len(comparison.changed)} changed"))
+        out += [Line(f"  regressed {c.line()}", ("red",)) for c in comparison.regressed]
+        out += [Line(f"  unverified {c.line()}", ("red",)) for c in comparison.unverified]
+        out += [Line(f"  fixed {c.line()}", ("green",)) for c in comparison.fixed]
     if facts.traffic:
         out.append(Line(f"traffic: {facts.traffic}"))
     out += [Line(f"note: {note}", ("yellow",)) for note in facts.notes]
@@ -102,6 +116,13 @@ def _cleanup(result: RunResult) -> list[Line]:
     if cleanup.abandoned:
         out.append(Line(f"cleanup: {cleanup.abandoned}", ("red",)))
     return out
+
+
+def _not_verified(requirements: list[RequirementResult]) -> str:
+    ids = [r.requirement.id for r in requirements]
+    musts = sum(1 for r in requirements if r.requirement.level == "MUST")
+    shown = ", ".join(ids[:_SHOWN_IDS]) + (f" and {len(ids) - _SHOWN_IDS} more" if len(ids) > _SHOWN_IDS else "")
+    return f"not verified: {len(ids)} requirement(s), {musts} MUST: {shown}"
 
 
 def verdict_line(result: RunResult) -> Line:

@@ -1,15 +1,20 @@
 """Two runs side by side: what regressed, what was fixed, what changed status (`--baseline`, `tasks-conformance diff`).
 
 A requirement stands against a run when it failed (a MUST; a SHOULD under strict) or is a blocked MUST. A
-regression is a requirement that stands against the new run and did not against the old one (or is new to it);
-a fix, the other way round; every other difference in status is a change.
+regression is a requirement that failed in the new run and did not stand against the old one (or is new to it); a
+requirement that is newly blocked is listed apart (`unverified`: not shown to hold, because something else failed or
+could not be had) — it still stands against the run, but it is not called a regression of its own. A fix is a
+requirement that stood against the old run and no longer does; every other difference in status is a change.
+
+Two runs that judged the target by different profiles (or releases) are compared all the same, and said so: their
+requirement lists differ by generation, not by the server.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,15 +33,70 @@ class Status:
         return self.status == "failed" or (self.status == "blocked" and self.level == "MUST")
 
 
+@dataclass(frozen=True)
+class Change:
+    """One requirement whose status differs between the two runs ("absent": not in that run's profile)."""
+
+    id: str
+    level: str
+    old: str
+    new: str
+
+    def line(self) -> str:
+        return f"{self.id}: {self.old} -> {self.new}"
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What `diff` needs of a results.json: the statuses and what the run judged by."""
+
+    statuses: dict[str, Status]
+    profile: str | None = None
+    server_version: str | None = None
+    target: str | None = None
+
+
+@dataclass
+class Comparison:
+    regressed: list[Change] = field(default_factory=list)  # newly failed
+    unverified: list[Change] = field(default_factory=list)  # newly blocked (a MUST): not shown to hold any more
+    fixed: list[Change] = field(default_factory=list)
+    changed: list[Change] = field(default_factory=list)
+
+    @property
+    def fails(self) -> bool:
+        """Whether the new run stands worse: something regressed or is no longer verified."""
+        return bool(self.regressed or self.unverified)
+
+    def as_dict(self) -> dict[str, list[dict[str, str]]]:
+        return {name: [c.as_dict() for c in getattr(self, name)]
+                for name in ("regressed", "unverified", "fixed", "changed")}
+
+
 def load_statuses(path: Path) -> dict[str, Status]:
     """Requirement id -> status of a results.json written by this suite."""
+    return load_run(path).statuses
+
+
+def load_run(path: Path) -> RunSummary:
+    """A results.json written by this suite, as `diff` and `--baseline` read it."""
     try:
         data: Any = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ResultsFileError(f"cannot read {path}: {exc.strerror or exc}") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise ResultsFileError(f"{path} is not JSON: {exc}") from None
-    return statuses_of(data, str(path))
+    statuses = statuses_of(data, str(path))
+    target = data.get("target") if isinstance(data.get("target"), dict) else {}
+    return RunSummary(statuses, _text(target.get("profile")), _text(target.get("server_version")),
+                      _text(target.get("url")))
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def statuses_of(data: Any, where: str = "the results") -> dict[str, Status]:
@@ -47,25 +107,29 @@ def statuses_of(data: Any, where: str = "the results") -> dict[str, Status]:
     return {str(r["id"]): Status(str(r["status"]), str(r["level"])) for r in rows}
 
 
-@dataclass
-class Comparison:
-    regressed: list[str] = field(default_factory=list)  # "ID: passed -> failed"
-    fixed: list[str] = field(default_factory=list)
-    changed: list[str] = field(default_factory=list)
-
-
 def compare(old: Mapping[str, Status], new: Mapping[str, Status]) -> Comparison:
     out = Comparison()
     for rid, now in new.items():
         before = old.get(rid)
-        line = f"{rid}: {before.status if before else 'absent'} -> {now.status}"
+        change = Change(rid, now.level, before.status if before else "absent", now.status)
         if now.against and (before is None or not before.against):
-            out.regressed.append(line)
+            (out.regressed if now.status == "failed" else out.unverified).append(change)
         elif before is not None and before.against and not now.against:
-            out.fixed.append(line)
+            out.fixed.append(change)
         elif before is not None and before.status != now.status:
-            out.changed.append(line)
+            out.changed.append(change)
     for rid, before in old.items():
         if rid not in new:
-            out.changed.append(f"{rid}: {before.status} -> absent")
+            out.changed.append(Change(rid, before.level, before.status, "absent"))
     return out
+
+
+def different_terms(old: RunSummary, new: RunSummary) -> str | None:
+    """A sentence when the two runs judged by different profiles or releases, else None."""
+    if old.profile != new.profile:
+        return (f"the two runs judged different profiles ({old.profile or 'unknown'} and {new.profile or 'unknown'}): "
+                "requirements that only one profile has show as absent in the other")
+    if old.server_version != new.server_version:
+        return (f"the two runs judged different releases ({old.server_version or 'not reported'} and "
+                f"{new.server_version or 'not reported'}): a requirement may differ because the contract did")
+    return None

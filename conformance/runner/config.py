@@ -232,6 +232,8 @@ SETTINGS: tuple[Setting, ...] = (
             "embedded reference server only: comma-separated legitimate variations to enable"),
 )
 REFERENCE_ONLY = ("reference_faults", "reference_variations", "reference_version")
+# Settings a rerun command sets itself: the seeds it repeats, the report paths of its own.
+RERUN_OWN = ("seed", "fuzz_seed", "report_dir", "html", "junitxml", "bundle")
 SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 TABLES: dict[str, set[str]] = {
     table: {s.name for s in SETTINGS if s.table == table} for table in ("target", "run")
@@ -304,6 +306,13 @@ class RunSettings:
     baseline: str | None = None
 
     @property
+    def fuzzing_seed(self) -> int:
+        """The seed the fuzz tiers use: fuzz_seed, else seed, else 0 (fuzzing repeats itself unless told otherwise)."""
+        if self.fuzz_seed is not None:
+            return self.fuzz_seed
+        return self.seed if self.seed is not None else 0
+
+    @property
     def http(self) -> HttpSettings:
         """The transport's part of these settings: every request of the run goes through it."""
         return HttpSettings(
@@ -358,15 +367,16 @@ class Config:
         return dataclasses.replace(self, target=dataclasses.replace(self.target, **target_changes),
                                    run=dataclasses.replace(self.run, **run_changes), sources=sources)
 
-    def rerun_command(self, seed: int | None, prog: str = "tasks-conformance run") -> str:
-        """The command that repeats this run with the same seed: the flags it was given (tokens as environment
-        variables to fill in), the config file it read; settings from the environment stay in the environment."""
+    def rerun_command(self, seed: int, fuzz_seed: int, report_dir: str, prog: str = "tasks-conformance run") -> str:
+        """The command that repeats this run: the flags it was given (tokens as environment variables to fill in),
+        the config file it read, every seed that shaped it (the fuzz seed too), and a report directory of its own so
+        that it never overwrites this run's reports; settings from the environment stay in the environment."""
         parts = [prog]
         files = sorted({src.split(" [", 1)[0].removeprefix("config file ") for src in self.sources.values()
                         if src.startswith("config file ")})
         parts += [f"--config {shlex.quote(f)}" for f in files]
         for s in SETTINGS:
-            if not self.sources.get(s.name, "").startswith("flag ") or s.name == "seed":
+            if not self.sources.get(s.name, "").startswith("flag ") or s.name in RERUN_OWN:
                 continue
             value = getattr(self.target if s.table == "target" else self.run, s.name)
             if s.kind is bool:
@@ -375,8 +385,11 @@ class Config:
                 parts.append(f'{s.flag} "${s.env}"')
             else:
                 parts.append(f"{s.flag} {shlex.quote(','.join(value) if isinstance(value, tuple) else str(value))}")
-        if seed is not None:
-            parts.append(f"--seed {seed}")
+        parts += [f"--seed {seed}", f"--fuzz-seed {fuzz_seed}", f"--report-dir {shlex.quote(report_dir)}"]
+        for name in ("html", "junitxml", "bundle"):  # a report given a path of its own goes there too
+            path = getattr(self.run, name)
+            if path:
+                parts.append(f"{SETTINGS_BY_NAME[name].flag} {shlex.quote(str(Path(report_dir) / Path(path).name))}")
         return " ".join(parts)
 
     def redacted(self) -> dict[str, dict[str, Any]]:

@@ -28,12 +28,15 @@ NO_AI_TASK_MESSAGES = ('Template does not have a valid "coder_ai_task" resource.
 class CheckFailure(AssertionError):
     """A check's verdict on the server: expected X, got Y. Never carries a secret.
 
-    `requirements` narrows the failure to some of the check's requirements (empty: all of them).
+    `requirements` narrows the failure to some of the check's requirements (empty: all of them). `complete`: the
+    check ran to its end and judged every one of its requirements, so those the failure does not name held (a fuzz
+    tier); otherwise a check stops at its first failure and leaves the rest not verified.
     """
 
-    def __init__(self, message: str, requirements: tuple[str, ...] = ()) -> None:
+    def __init__(self, message: str, requirements: tuple[str, ...] = (), complete: bool = False) -> None:
         super().__init__(message)
         self.requirements = requirements
+        self.complete = complete
 
 
 class Blocked(CheckFailure):

@@ -48,6 +48,7 @@ class CheckOutcome:
     evidence: tuple[Exchange, ...] = ()
     details: str = ""  # the whole failure text (redacted), when it says more than the message
     properties: tuple[tuple[str, str], ...] = ()  # facts a check reports about itself (fuzz cases, fingerprint)
+    complete: bool = False  # it failed having judged all its requirements: those `broken` does not name held
 
     @property
     def breaks(self) -> tuple[str, ...]:

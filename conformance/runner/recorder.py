@@ -18,7 +18,7 @@ import pytest
 from conformance.runner.client import RateLimited, TransportError
 from conformance.runner.evidence import EvidenceLog, EvidenceSink, Exchange, Shared
 from conformance.runner.expect import Blocked, CheckFailure
-from conformance.runner.outcome import BLOCKED, PASSED, SKIPPED, CheckOutcome, check_id, failure_status
+from conformance.runner.outcome import BLOCKED, FAILED, PASSED, SKIPPED, CheckOutcome, check_id, failure_status
 from conformance.runner.redact import Redactor
 from conformance.runner.transport import NotSent
 
@@ -45,18 +45,21 @@ class _Phase:
     broken: tuple[str, ...] = ()
     details: str = ""
     duration: float = 0.0
+    complete: bool = False
 
 
 class Recorder:
     """One outcome per check, in run order (`outcomes`)."""
 
-    def __init__(self, redactor: Callable[[], Redactor], evidence: Callable[[], EvidenceSink | None]) -> None:
+    def __init__(self, redactor: Callable[[], Redactor], evidence: Callable[[], EvidenceSink | None],
+                 waived: Callable[[tuple[str, ...]], str | None] = lambda ids: None) -> None:
         self._redactor = redactor
         self._evidence = evidence
+        self._waived = waived  # the waivers' words when every requirement given is waived (else None)
         self.outcomes: list[CheckOutcome] = []
         self._phases: dict[str, list[_Phase]] = {}
         self._logs: dict[str, EvidenceLog] = {}
-        self._blocked: set[tuple[str, str]] = set()  # (node id, phase) shown to pytest as blocked
+        self._shown: dict[tuple[str, str], tuple[str, str, str]] = {}  # (node id, phase) shown as blocked or waived
 
     # --- a check's requests are its evidence -------------------------------------------------------------------
     @pytest.hookimpl(hookwrapper=True)
@@ -92,12 +95,20 @@ class Recorder:
         log = self._logs.get(item.nodeid)
         phase = self._phase(item, call, report, log, redactor)
         redact_report(report, redactor, phase.details or phase.message)
-        if phase.status == BLOCKED and isinstance(call.excinfo.value if call.excinfo else None,
-                                                  CheckFailure | TransportError):
+        own = requirement_ids(item)
+        waived = self._waived(tuple(r for r in phase.broken if r in own) or own) \
+            if phase.status in (FAILED, BLOCKED) else None
+        if waived is not None:
+            # A known failure an unexpired waiver covers: for pytest neither a failure nor an error, and it says why.
+            report.outcome = "skipped"
+            report.longrepr = (str(item.path), item.location[1] or 0, f"waived: {waived}: {phase.message}")
+            self._shown[(report.nodeid, report.when)] = ("waived", "w", "WAIVED")
+        elif phase.status == BLOCKED and isinstance(call.excinfo.value if call.excinfo else None,
+                                                    CheckFailure | TransportError):
             # For pytest, a check that could not run is not an error of its own: one line per cause in the summary.
             report.outcome = "skipped"
             report.longrepr = (str(item.path), item.location[1] or 0, f"blocked: {phase.message}")
-            self._blocked.add((report.nodeid, report.when))
+            self._shown[(report.nodeid, report.when)] = ("blocked", "b", "BLOCKED")
         self._phases.setdefault(item.nodeid, []).append(phase)
         if call.when == "teardown":
             self.outcomes.append(self._outcome(item, log))
@@ -113,9 +124,7 @@ class Recorder:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_report_teststatus(self, report: pytest.TestReport) -> tuple[str, str, str] | None:
-        if (report.nodeid, report.when) in self._blocked:
-            return "blocked", "b", "BLOCKED"
-        return None
+        return self._shown.get((report.nodeid, report.when))
 
     def _phase(self, item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport,
                log: EvidenceLog | None, redactor: Redactor) -> _Phase:
@@ -127,9 +136,10 @@ class Recorder:
                           duration=report.duration)
         error = call.excinfo.value if call.excinfo is not None else None
         broken: tuple[str, ...] = ()
-        blocked = False
+        blocked = complete = False
         if isinstance(error, CheckFailure):
             message, broken, blocked = str(error), error.requirements, isinstance(error, Blocked)
+            complete = error.complete
         elif isinstance(error, TransportError):
             message = str(error)
         elif isinstance(error, _ANSWER_ERRORS) and log and log.exchanges:
@@ -149,7 +159,7 @@ class Recorder:
             one_line = "could not set up the check: " + one_line
         elif call.when == "teardown":
             one_line = "teardown: " + one_line
-        return _Phase(call.when, status, one_line, broken, redactor.text(details), report.duration)
+        return _Phase(call.when, status, one_line, broken, redactor.text(details), report.duration, complete)
 
     def _outcome(self, item: pytest.Item, log: EvidenceLog | None) -> CheckOutcome:
         phases = self._phases.pop(item.nodeid, [])
@@ -164,6 +174,7 @@ class Recorder:
             evidence=tuple(log.exchanges) if log is not None else (),
             details=ended.details if ended is not None else "",
             properties=tuple((str(k), str(v)) for k, v in item.user_properties),
+            complete=ended.complete if ended is not None else False,
         )
 
 

@@ -61,6 +61,7 @@ class RunFacts:
     stopped: str | None = None  # why it stopped before all its checks ran (interrupted, target stopped answering)
     interrupted: str | None = None  # "SIGINT" or "SIGTERM"
     rerun: str = "tasks-conformance run"  # the command that repeats the run (secrets left out), without --check
+    rerun_check: str = "tasks-conformance run"  # the same with a report directory of its own, for `--check ID`
     baseline: str | None = None  # the results.json the run was compared with
     deleted_tasks: tuple[str, ...] = ()  # ids of the run's tasks that no longer exist at its end (its cleanup's)
     exchanges: tuple[tuple[str, Exchange], ...] = ()  # every exchange of the run, with what sent it (evidence.har)
@@ -100,6 +101,15 @@ class RunResult:
         """Failed, warned and blocked checks, failed first, each in run order."""
         order = (FAILED, WARNING, BLOCKED)
         return sorted((c for c in self.checks if c.status in order), key=lambda c: order.index(c.status))
+
+    def unverified_by(self, check: CheckResult) -> list[RequirementResult]:
+        """The requirements a failed check left not verified: it stopped at the failure of another of its own, and
+        nothing else verified them (they are blocked, with this failure as their cause)."""
+        o = check.outcome
+        if o.status != FAILED or o.complete:
+            return []
+        ids = set(o.requirements) - set(o.breaks)
+        return [r for r in self.requirements if r.requirement.id in ids and r.status == BLOCKED]
 
     def blocked_causes(self) -> list[Cause]:
         """The blocked checks grouped by what blocked them: one cause, however many checks it stopped."""
@@ -150,10 +160,11 @@ def build_result(outcomes: Iterable[CheckOutcome], facts: RunFacts, catalogue: M
     error = facts.error or (f"{stopped} before all checks ran: the results are incomplete" if stopped else None)
     verdict = decide(requirements, strict=facts.strict, error=error, incomplete=stopped is not None,
                      expired_waivers=[w.describe() for w in report.expired],
-                     regressions=comparison.regressed if comparison is not None else None)
+                     regressions=([c.line() for c in comparison.regressed + comparison.unverified]
+                                  if comparison is not None else None))
     checks = tuple(
-        CheckResult(o, check_status(o, levels, facts.strict), _strongest(levels, o.requirements),
-                    f"{facts.rerun} --check {shlex.quote(o.id)}")
+        CheckResult(o, _waived(check_status(o, levels, facts.strict), o, report), _strongest(levels, o.requirements),
+                    f"{facts.rerun_check} --check {shlex.quote(o.id)}")
         for o in outcomes
     )
     return RunResult(facts, checks, tuple(requirements), verdict,
@@ -161,6 +172,15 @@ def build_result(outcomes: Iterable[CheckOutcome], facts: RunFacts, catalogue: M
 
 
 _VARYING = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|ct-[a-z0-9]{6}[\w-]*|\d+(\.\d+)?")
+
+
+def _waived(status: str, outcome: CheckOutcome, report: WaiverReport) -> str:
+    """WAIVED for a failed, warned or blocked check whose every requirement it breaks (blocked: every one of its
+    own) is waived; else the status."""
+    if status not in (FAILED, WARNING, BLOCKED):
+        return status
+    ids = outcome.breaks if status != BLOCKED else outcome.requirements
+    return WAIVED if ids and all(rid in report.waived for rid in ids) else status
 
 
 def message_shape(message: str) -> str:

@@ -14,6 +14,7 @@ still leaves reports behind.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import random
 import signal
@@ -45,6 +46,7 @@ from conformance.runner.scope import Scope, named, scope_for, split
 from conformance.runner.session import RunContext
 from conformance.runner.starts import run_order
 from conformance.runner.tasks import finish_up_front, start_up_front
+from conformance.runner.waivers import live
 
 # This many requests in a row without any response: the target stopped answering; the run stops (exit 3).
 DEAD_AFTER = 10
@@ -58,7 +60,8 @@ class ConformanceRun:
         self.config = config  # as validated; the embedded server's values are in self.run.config
         self.selected = tuple(checks)
         self.publish = publish or (lambda result: None)
-        self.recorder = Recorder(redact.active, lambda: self.run.evidence if self.run is not None else None)
+        self.recorder = Recorder(redact.active, lambda: self.run.evidence if self.run is not None else None,
+                                 self._waiver_words)
         self.run: RunContext | None = None
         self.result: RunResult | None = None
         self.preflight_error: str | None = None
@@ -290,6 +293,17 @@ class ConformanceRun:
             return 0.0
         return run.config.run.active_timeout
 
+    def _waiver_words(self, requirements: tuple[str, ...]) -> str | None:
+        """What the waivers say when an unexpired one that applies to this run covers every requirement given
+        (waivers.live: the rule the run result applies too); None otherwise."""
+        if self.run is None or not self.config.waivers or not requirements:
+            return None
+        covering = live(self.config.waivers, dt.date.today(), self.run.terms.profile.name, self.run.server_version)
+        if not all(rid in covering for rid in requirements):
+            return None
+        return "; ".join(f"{rid} until {covering[rid].expires.isoformat()} ({covering[rid].reason})"
+                         for rid in requirements)
+
     def stop_reason(self) -> str | None:
         if self.interrupted:
             return f"interrupted by {self.interrupted}"
@@ -360,7 +374,10 @@ class ConformanceRun:
             error=f"preflight failed: {self.preflight_error}" if self.preflight_error else None,
             stopped=self.stop_reason(),
             interrupted=self.interrupted,
-            rerun=self.config.rerun_command(run.seed),
+            rerun=self.config.rerun_command(run.seed, config.run.fuzzing_seed,
+                                            str(Path(config.run.report_dir) / "repeat")),
+            rerun_check=self.config.rerun_command(run.seed, config.run.fuzzing_seed,
+                                                  str(Path(config.run.report_dir) / "rerun")),
             baseline=config.run.baseline,
             deleted_tasks=tuple(entry.id for entry in run.ledger.entries() if entry.gone),
             exchanges=tuple(run.traffic.entries) if run.traffic is not None else (),

@@ -71,9 +71,11 @@ def requirement_results(outcomes: Iterable[CheckOutcome], catalogue: Mapping[str
             results[rid].checks.append(o.id)
             status, message = o.status, o.message
             if status == FAILED and rid not in o.breaks:
-                # The check ran, but stopped at the failure of another of its requirements first.
-                status = BLOCKED
-                message = f"not verified: {o.id} stopped at the failure of {', '.join(o.breaks)} ({o.message})"
+                if o.complete:  # the check judged this one too, and its failure does not name it: it held
+                    status, message = PASSED, ""
+                else:  # the check stopped at the failure of another of its requirements first
+                    status = BLOCKED
+                    message = f"not verified: {o.id} stopped at the failure of {', '.join(o.breaks)} ({o.message})"
             seen[rid][status] += 1
             if status in said[rid] and message:
                 said[rid][status].append(message)
@@ -122,17 +124,26 @@ def decide(results: list[RequirementResult], *, strict: bool = False, error: str
       (interrupted, the target stopped answering): both ERROR.
     - Without a baseline: FAIL when a requirement failed (a MUST; a SHOULD with strict: the statuses say so) or one
       that would fail it is blocked (it was not shown to hold), or a waiver has expired; else PASS.
-    - With a baseline (`regressions` given): FAIL only on a regression, or an expired waiver.
+    - With a baseline (`regressions` given): FAIL only on a regression (or a newly unverified MUST), or an expired
+      waiver; a pass says how many known failures it carries ("PASS against the baseline: 4 known failures, 0
+      regressed", the reasons naming them).
     A run in which MUST requirements did not run or were skipped says so: "PASS (partial: ...)"."""
     if error or incomplete:
         return Verdict(ERROR, "INCOMPLETE" if incomplete else "ERROR", (error,) if error else ())
     reasons = [f"waiver expired: {text}" for text in expired_waivers]
+    standing = [f"{r.requirement.id} {r.status}" for r in results if r.status == FAILED
+                or (r.status == BLOCKED and counts_for_verdict(r.requirement.level, strict))]
     if regressions is not None:
         reasons += [f"regression: {text}" for text in regressions]
     else:
-        reasons += [f"{r.requirement.id} {r.status}" for r in results if r.status == FAILED
-                    or (r.status == BLOCKED and counts_for_verdict(r.requirement.level, strict))]
+        reasons += standing
     status = FAIL if reasons else PASS
+    against_baseline = ""
+    if regressions is not None and status == PASS:
+        # Known failures do not fail a run against its baseline, but they are not a clean pass either: said so.
+        against_baseline = (f" against the baseline: {len(standing)} known failure{'' if len(standing) == 1 else 's'}"
+                            ", 0 regressed")
+        reasons = [f"known failure (in the baseline too): {text}" for text in standing]
     musts = [r for r in results if r.requirement.level == "MUST" and r.promised]
     not_run = sum(1 for r in musts if r.status == NOT_RUN)
     skipped = sum(1 for r in musts if r.status == SKIPPED)
@@ -142,7 +153,7 @@ def decide(results: list[RequirementResult], *, strict: bool = False, error: str
                    f"{skipped} skipped")
     elif not_run or skipped:
         partial = f"{not_run or skipped} of {len(musts)} MUST requirements {'not run' if not_run else 'skipped'}"
-    label = status.upper() + (f" (partial: {partial})" if partial else "")
+    label = status.upper() + against_baseline + (f" (partial: {partial})" if partial else "")
     return Verdict(status, label, tuple(reasons), partial)
 
 

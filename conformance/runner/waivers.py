@@ -104,19 +104,30 @@ class WaiverReport:
         return out
 
 
+def live(waivers: Iterable[Waiver], today: dt.date, profile: str | None,
+         server_version: str | None) -> dict[str, Waiver]:
+    """The waivers that cover a failure of this run now: they apply to it and have not expired; by requirement."""
+    out: dict[str, Waiver] = {}
+    for waiver in waivers:
+        if waiver.applies(profile, server_version) and waiver.expires >= today:
+            out.setdefault(waiver.requirement, waiver)
+    return out
+
+
 def judge(waivers: Iterable[Waiver], statuses: Mapping[str, str], today: dt.date, profile: str | None,
           server_version: str | None, waivable: Iterable[str]) -> WaiverReport:
     """Which requirements the waivers cover (statuses in `waivable`), which waivers expired, which are unneeded."""
     report = WaiverReport()
     waivable = set(waivable)
+    covering = live(waivers, today, profile, server_version)
     for waiver in waivers:
         if not waiver.applies(profile, server_version):
             continue
         status = statuses.get(waiver.requirement)
         if waiver.expires < today:
             report.expired.append(waiver)
-        elif status in waivable:
-            report.waived.setdefault(waiver.requirement, waiver)
+        elif status in waivable and covering.get(waiver.requirement) is waiver:
+            report.waived[waiver.requirement] = waiver
         elif status == "passed":
             report.unneeded.append(waiver)
     return report

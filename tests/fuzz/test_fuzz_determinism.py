@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 from fuzz_support import fuzz_run, run_fuzz_suite, target_env
@@ -42,3 +47,30 @@ def test_two_suite_runs_record_the_same_fingerprints(tmp_path: Path, reference: 
         assert int(props["fuzz_requests"]) > 0
         assert props["fuzz_fingerprint"] == second[name]["fuzz_fingerprint"], name
         assert props["fuzz_requests"] == second[name]["fuzz_requests"], name
+
+
+def test_a_fuzz_failures_rerun_command_run_as_printed_fails_the_same_way(tmp_path: Path) -> None:
+    """The run's seed is random (no --seed); the rerun command of the failing fuzz check carries every seed that
+    shaped it: run as printed, it fails the same check with the same request fingerprint, and writes its reports
+    where they do not overwrite the first run's."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TASKS_CONFORMANCE_")}
+    first = subprocess.run([sys.executable, "-m", "conformance.cli", "run", "--reference-faults",
+                            "query-double-space-500", "--report-dir", "reports", "--", "-k", "test_gate"],
+                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    assert first.returncode == 1, first.stdout[-3000:] + first.stderr[-2000:]
+    results_file = tmp_path / "reports" / "results.json"
+    results = json.loads(results_file.read_text())
+    failed = next(c for c in results["checks"] if c["outcome"] == "failed")
+    assert failed["id"] == "conformance/fuzz/test_gate.py::test_gate[listTasks]", failed
+    command = shlex.split(failed["rerun"])
+    assert command[:2] == ["tasks-conformance", "run"] and "--fuzz-seed" in command, command
+    before = results_file.read_bytes()
+    again = subprocess.run([sys.executable, "-m", "conformance.cli", *command[1:]], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    assert again.returncode == 1, again.stdout[-3000:] + again.stderr[-2000:]
+    assert results_file.read_bytes() == before, "the rerun overwrote the first run's reports"
+    rerun = json.loads((tmp_path / "reports" / "rerun" / "results.json").read_text())
+    (check,) = rerun["checks"]
+    assert (check["id"], check["outcome"], check["broken"]) == (failed["id"], "failed", failed["broken"])
+    assert check["properties"]["fuzz_fingerprint"] == failed["properties"]["fuzz_fingerprint"]
+    assert rerun["seed"] == results["seed"]

@@ -16,10 +16,11 @@ from conformance.contracts.profiles import EXPERIMENTAL, LEGACY, STABLE
 from conformance.contracts.requirements import catalogue
 from conformance.fuzz.driver import Tier, run_gate, run_stateful
 from conformance.fuzz.guard import AuthGuard
-from conformance.fuzz.schema import FAILURE_REQUIREMENTS, OPERATIONS, fuzz_document, fuzz_seed, query_pattern
+from conformance.fuzz.schema import FAILURE_REQUIREMENTS, OPERATIONS, fuzz_document, query_pattern
 from conformance.fuzz.tolerance import go_body, tolerated
 from conformance.reference import ReferenceServer
 from conformance.runner import expect
+from conformance.runner.config import load_config
 
 TOKEN = "abcdefghij-" + "k" * 22
 
@@ -67,9 +68,12 @@ def test_the_profile_leaves_the_contract_alone() -> None:
 
 
 def test_the_fuzz_seed_defaults_to_the_seed_then_zero() -> None:
-    assert fuzz_seed(5, 9) == 5
-    assert fuzz_seed(None, 9) == 9
-    assert fuzz_seed(None, None) == 0
+    def seed_of(flags: dict[str, str]) -> int:
+        return load_config(flags, environ={}).run.fuzzing_seed
+
+    assert seed_of({"fuzz_seed": "5", "seed": "9"}) == 5
+    assert seed_of({"seed": "9"}) == 9
+    assert seed_of({}) == 0
 
 
 def _response(status: int, headers: dict[str, str], url: str = "http://h/api/experimental/tasks") -> Any:

@@ -94,6 +94,16 @@ def test_waivers_turn_a_known_failure_into_waived_and_an_expired_one_fails(tmp_p
     row = next(r for r in results["requirements"] if r["id"] == "LIST-COUNT")
     assert row["status"] == "waived" and "known, issue #7" in row["note"]
     assert "WAIVE" in waived.stdout and results["verdict"] == "pass"
+    # what CI tools read: the waived check is neither a <failure> in junit.xml nor "failed" in pytest's summary
+    counted = [c for c in results["checks"] if "test_list_count" in c["id"]]
+    assert counted and all(c["outcome"] == "waived" for c in counted), counted
+    assert results["counts"]["checks"]["failed"] == 0 and results["counts"]["checks"]["waived"] == len(counted)
+    cases = [c for c in ET.parse(tmp_path / "w" / "junit.xml").iter("testcase") if "count" in str(c.get("name"))]
+    assert len(cases) == len(counted) and all(c.find("failure") is None and c.find("error") is None for c in cases)
+    skipped = [c.find("skipped") for c in cases]
+    assert all(s is not None and s.get("type") == "waived" and "known, issue #7" in (s.text or "") for s in skipped)
+    summary = waived.stdout.strip().splitlines()[-1]
+    assert "failed" not in summary and f"{len(counted)} waived" in summary, summary
     expired = _run("run", "--reference-faults", FAULT, "--report-dir", str(tmp_path / "e"), "--waivers",
                    str(_waivers(tmp_path / "e.toml", _waiver("LIST-COUNT", earlier))), *SELECT, cwd=tmp_path)
     assert expired.returncode == 1, expired.stdout[-3000:]
@@ -127,21 +137,41 @@ def test_a_baseline_fails_only_on_regressions_and_diff_says_what_changed(tmp_pat
     again = _run("run", "--reference-faults", FAULT, "--baseline", str(old), "--report-dir", str(tmp_path / "b"),
                  *SELECT, cwd=tmp_path)
     assert again.returncode == 0, again.stdout[-3000:]  # the same failure: no regression
-    assert "0 regressed" in again.stdout
+    assert "verdict: PASS against the baseline: 1 known failure, 0 regressed" in again.stdout, again.stdout[-2000:]
+    results = json.loads((tmp_path / "b" / "results.json").read_text())
+    assert results["verdict_label"].startswith("PASS against the baseline: 1 known failure")
+    assert results["verdict_reasons"] == ["known failure (in the baseline too): LIST-COUNT failed"]
     fixed = _run("run", "--report-dir", str(tmp_path / "c"), *SELECT, cwd=tmp_path)
     assert fixed.returncode == 0
     new = tmp_path / "c" / "results.json"
     diff = _run("diff", str(old), str(new), cwd=tmp_path)
-    assert diff.returncode == 0 and "fixed     LIST-COUNT: failed -> passed" in diff.stdout, diff.stdout
+    assert diff.returncode == 0 and "fixed      LIST-COUNT: failed -> passed" in diff.stdout, diff.stdout
+    assert "note:" not in diff.stdout  # the same profile and release
     backwards = _run("diff", str(new), str(old), "--json", cwd=tmp_path)
     assert backwards.returncode == 1
-    assert json.loads(backwards.stdout)["regressed"] == ["LIST-COUNT: passed -> failed"]
+    answer = json.loads(backwards.stdout)
+    assert answer["regressed"] == [{"id": "LIST-COUNT", "level": "MUST", "old": "passed", "new": "failed"}]
+    assert answer["note"] is None and answer["old"]["profile"] == answer["new"]["profile"] == "stable"
     regressed = _run("run", "--reference-faults", FAULT, "--baseline", str(new), "--report-dir", str(tmp_path / "d"),
                      *SELECT, cwd=tmp_path)
     assert regressed.returncode == 1 and "regressed LIST-COUNT: passed -> failed" in regressed.stdout
     broken = tmp_path / "broken.json"
     broken.write_text("{")
     assert _run("diff", str(broken), str(new), cwd=tmp_path).returncode == 2
+
+
+def test_diff_says_when_the_two_runs_judged_different_profiles_or_releases(tmp_path: Path) -> None:
+    """A legacy run and a stable run (or two releases) are compared with a note saying so, not silently."""
+    stable = _run("run", "--report-dir", str(tmp_path / "s"), *SELECT, cwd=tmp_path)
+    legacy = _run("run", "--profile", "legacy", "--report-dir", str(tmp_path / "l"), *SELECT, cwd=tmp_path)
+    older = _run("run", "--reference-version", "v2.31.0", "--report-dir", str(tmp_path / "o"), *SELECT, cwd=tmp_path)
+    assert stable.returncode == legacy.returncode == older.returncode == 0
+    diff = _run("diff", str(tmp_path / "l" / "results.json"), str(tmp_path / "s" / "results.json"), cwd=tmp_path)
+    assert "note: the two runs judged different profiles (legacy and stable)" in diff.stdout, diff.stdout
+    releases = _run("diff", str(tmp_path / "o" / "results.json"), str(tmp_path / "s" / "results.json"), "--json",
+                    cwd=tmp_path)
+    note = json.loads(releases.stdout)["note"]
+    assert note.startswith("the two runs judged different releases (v2.31.0") and "v2.34.0" in note, note
 
 
 def test_the_bundle_holds_every_report_the_redacted_config_and_a_manifest(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from conformance.contracts.requirements import catalogue
@@ -188,12 +189,42 @@ def test_a_baseline_fails_only_on_regressions() -> None:
     known = {"LIST-COUNT": Status("failed", "MUST")}
     same = build_result(failing, _facts(baseline="old.json"), catalogue(), baseline=known)
     assert same.verdict.status == "pass" and same.comparison is not None and same.comparison.regressed == []
+    # a pass against the baseline is no clean pass: it says how many known failures it carries, and names them
+    assert same.verdict.label.startswith("PASS against the baseline: 1 known failure, 0 regressed"), same.verdict
+    assert same.verdict.reasons == ("known failure (in the baseline too): LIST-COUNT failed",)
     was_passing = {"LIST-COUNT": Status("passed", "MUST")}
     regressed = build_result(failing, _facts(), catalogue(), baseline=was_passing)
     assert regressed.verdict.status == "fail"
-    assert regressed.comparison is not None and regressed.comparison.regressed == ["LIST-COUNT: passed -> failed"]
+    assert regressed.comparison is not None
+    assert [c.line() for c in regressed.comparison.regressed] == ["LIST-COUNT: passed -> failed"]
     fixed = build_result(every_must_passes(), _facts(), catalogue(), baseline=known)
-    assert fixed.comparison is not None and fixed.comparison.fixed == ["LIST-COUNT: failed -> passed"]
+    assert fixed.comparison is not None
+    assert [c.line() for c in fixed.comparison.fixed] == ["LIST-COUNT: failed -> passed"]
+    assert fixed.verdict.label.startswith("PASS against the baseline: 0 known failures, 0 regressed")
+
+
+def test_a_requirement_blocked_by_another_failure_is_not_called_a_regression() -> None:
+    """A hand-written check that stops at its first failure leaves its other requirement not verified: against a
+    baseline where both passed, one regressed and one is no longer verified (both fail the run)."""
+    check = outcome("c", ("CREATE-STATUS-201", "CREATE-SCHEMA"), FAILED, "expected 201, got 200")
+    check = dataclasses.replace(check, broken=("CREATE-STATUS-201",))
+    passing = {rid: Status("passed", r.level) for rid, r in catalogue().items()}
+    result = build_result([*every_must_passes(), check], _facts(), catalogue(), baseline=passing)
+    assert result.comparison is not None
+    assert [c.id for c in result.comparison.regressed] == ["CREATE-STATUS-201"]
+    assert [c.id for c in result.comparison.unverified] == ["CREATE-SCHEMA"]
+    assert result.verdict.status == "fail"
+    assert [r.requirement.id for r in result.unverified_by(result.checks[-1])] == ["CREATE-SCHEMA"]
+
+
+def test_a_fuzz_failure_leaves_the_requirements_it_does_not_name_passed() -> None:
+    """A fuzz tier judges every one of its requirements: a failure naming one does not block the others."""
+    check = outcome("fuzz", ("FUZZ-NO-SERVER-ERROR", "FUZZ-RESPONSE-SCHEMA"), FAILED, "ST101 server error")
+    check = dataclasses.replace(check, broken=("FUZZ-NO-SERVER-ERROR",), complete=True)
+    result = build_result([*every_must_passes(), check], _facts(), catalogue())
+    statuses = {r.requirement.id: r.status for r in result.requirements}
+    assert statuses["FUZZ-NO-SERVER-ERROR"] == FAILED and statuses["FUZZ-RESPONSE-SCHEMA"] == PASSED
+    assert result.unverified_by(result.checks[-1]) == [] and result.blocked_causes() == []
 
 
 def test_a_requirement_the_release_predates_is_skipped_with_the_reason_and_the_run_is_not_partial() -> None:
