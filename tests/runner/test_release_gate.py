@@ -188,3 +188,35 @@ def test_the_bundle_holds_every_report_the_redacted_config_and_a_manifest(tmp_pa
     config = files["config.toml"].decode()
     assert 'token = "[REDACTED]"' in config and "template_version_id" in config
     assert files["results.json"] == (tmp_path / "r" / "results.json").read_bytes()
+
+
+def test_check_takes_the_ids_requirements_json_lists_and_requirement_ids(tmp_path: Path) -> None:
+    """`--check` takes a check id with its parameters (as the reports show it), one without them (as
+    `requirements --json` lists it: every parameter), and a requirement id (every check of it); anything else is
+    exit 2 in one line."""
+    listed = json.loads(_run("requirements", "--json", cwd=tmp_path).stdout)
+    count = next(r for r in listed if r["id"] == "LIST-COUNT")
+    assert "conformance/checks/test_list.py::test_list_count_matches" in count["checks"]
+
+    def checks_run(*names: str, where: str) -> list[str]:
+        args = [a for name in names for a in ("--check", name)]
+        proc = _run("run", "--fuzz-budget", "0", "--report-dir", str(tmp_path / where), *args, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+        return [c["id"] for c in json.loads((tmp_path / where / "results.json").read_text())["checks"]]
+
+    without_parameters = checks_run("conformance/checks/test_list.py::test_list_count_matches", where="a")
+    assert without_parameters == ["conformance/checks/test_list.py::test_list_count_matches[None]",
+                                  "conformance/checks/test_list.py::test_list_count_matches[owner:me]"]
+    one = checks_run("conformance/checks/test_list.py::test_list_count_matches[owner:me]", where="b")
+    assert one == ["conformance/checks/test_list.py::test_list_count_matches[owner:me]"]
+    by_requirement = checks_run("LIST-COUNT", where="c")
+    expected = (set(count["checks"]) | set(without_parameters)) - {
+        "conformance/checks/test_list.py::test_list_count_matches"}
+    assert set(by_requirement) == expected, by_requirement
+    unknown = _run("run", "--check", "NO-SUCH-THING", "--report-dir", str(tmp_path / "d"), cwd=tmp_path)
+    assert unknown.returncode == 2
+    lines = [line for line in (unknown.stdout + unknown.stderr).splitlines() if "NO-SUCH-THING" in line]
+    assert lines == ["tasks-conformance: configuration error: no check or requirement with the id 'NO-SUCH-THING' "
+                     "(--check takes the check ids every report and `tasks-conformance requirements --json` show, or "
+                     "a requirement id)"], unknown.stdout[-2000:] + unknown.stderr
+    assert "_pytest" not in unknown.stdout + unknown.stderr
