@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import httpx
@@ -16,6 +14,7 @@ import pytest
 from conformance.contracts.contract import default_contract
 from conformance.runner import expect, ledger, waits
 from conformance.runner.client import ApiClient
+from conformance.runner.expect import parse_time
 from conformance.runner.session import RunContext
 from conformance.runner.tasks import TaskFactory
 
@@ -143,29 +142,6 @@ def wait_gone(run: RunContext, client: ApiClient, task_id: str) -> httpx.Respons
         return run.waits.poll(waits.GONE, lambda: client.get_task(task_id), lambda r: r.status_code != 200,
                               waiting_for=f"task {task_id} to disappear", last=lambda r: str(r.status_code))
     except expect.TimedOut:
-        return None
-
-
-_RFC3339 = re.compile(r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))")
-
-
-def parse_time(text: Any) -> datetime | None:
-    """An RFC 3339 date-time (any number of fraction digits, truncated to microseconds), or None."""
-    if not isinstance(text, str):
-        return None
-    m = _RFC3339.fullmatch(text)
-    if m is None:
-        return None
-    year, month, day, hour, minute, second = (int(g) for g in m.groups()[:6])
-    micro = int((m.group(7) or "0")[:6].ljust(6, "0"))
-    offset = timedelta(0)
-    if m.group(9):
-        offset = timedelta(hours=int(m.group(10)), minutes=int(m.group(11)))
-        if m.group(9) == "-":
-            offset = -offset
-    try:
-        return datetime(year, month, day, hour, minute, second, micro, tzinfo=timezone(offset))
-    except ValueError:
         return None
 
 

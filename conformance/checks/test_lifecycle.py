@@ -9,11 +9,10 @@ from typing import Any
 
 import pytest
 
-from conformance.checks._task_helpers import parse_time
 from conformance.runner import expect, waits
 from conformance.runner.client import ApiClient, TransportError
 from conformance.runner.evidence import EvidenceLog, Exchange, Shared
-from conformance.runner.expect import CheckFailure
+from conformance.runner.expect import CheckFailure, parse_time
 from conformance.runner.interrupts import interrupts
 from conformance.runner.session import RunContext
 from conformance.runner.starts import up_front

@@ -535,16 +535,15 @@ class Tier:
 def through_run_transport(fuzz: FuzzRun) -> Iterator[None]:
     """Schemathesis sends some follow-up probes (e.g. the same request without credentials) on a fresh requests
     session of its own rather than the one it is given: make those sessions use the run's transport too, so every
-    fuzz request has the configured timeouts, body cap, TLS settings, pace and 429 handling."""
-    try:
-        from schemathesis.transport import requests as st_requests
-    except ImportError:  # pragma: no cover - Schemathesis moved it: its own sessions keep its own settings
-        yield
-        return
+    fuzz request has the configured timeouts, body cap, TLS settings, pace, 429 handling and read-only gate, and
+    passes the ledger. Schemathesis offers no hook for it: this is the one patch of its internals, and it fails
+    loudly when they move (a silent fallback would let probes bypass the run's transport)."""
+    from schemathesis.transport import requests as st_requests
+
     original = getattr(st_requests, "SameHostRedirectsSession", None)
-    if original is None:  # pragma: no cover
-        yield
-        return
+    if original is None:
+        raise RuntimeError("schemathesis.transport.requests.SameHostRedirectsSession is gone (Schemathesis changed): "
+                           "its follow-up probes would bypass the run's transport; pin schemathesis<4.33")
     session_factory: Any = fuzz.run.transport.requests_session
     st_requests.SameHostRedirectsSession = session_factory  # type: ignore[misc]
     try:
@@ -557,18 +556,16 @@ def through_run_transport(fuzz: FuzzRun) -> Iterator[None]:
 def without_local_constants() -> Iterator[None]:
     """Hypothesis mixes string and number literals of the project's own modules into generated data, so the
     requests would change with any edit anywhere in the suite, and with which check modules happen to be
-    loaded. The gate tier's data depends on the seed, the budget and the contract alone."""
-    try:
-        from hypothesis.internal.conjecture import providers
-        from hypothesis.internal.constants_ast import Constants
-    except ImportError:  # pragma: no cover - Hypothesis moved its internals: keep its default
-        yield
-        return
+    loaded. The gate tier's data depends on the seed, the budget and the contract alone. Hypothesis offers no
+    setting for it: this patch of its internals fails loudly when they move (fuzzing would no longer repeat)."""
+    from hypothesis.internal.conjecture import providers
+    from hypothesis.internal.constants_ast import Constants
+
     original = getattr(providers, "_get_local_constants", None)
     cache = getattr(providers, "CONSTANTS_CACHE", None)
-    if original is None or cache is None:  # pragma: no cover
-        yield
-        return
+    if original is None or cache is None:
+        raise RuntimeError("hypothesis.internal.conjecture.providers._get_local_constants or CONSTANTS_CACHE is gone "
+                           "(Hypothesis changed): generated data would depend on the suite's own source")
     empty = Constants()
     providers._get_local_constants = lambda: empty
     cache.cache.clear()

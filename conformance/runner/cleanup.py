@@ -5,8 +5,8 @@ A task counts as removed only when a later read shows it gone (a list without it
 deletes what the ledger holds that no check deleted, and reports:
 
 - `left`: the run's tasks still there, each with what its delete got;
-- `unknown`: creates that got no usable answer (the task they may have made is not known by its id), each with the
-  name it asked for and whether a list shows a task of that name — never deleted;
+- `unknown`: creates answered with a task they did not ask for (not the run's), and creates that got no usable
+  answer whose task a list shows (it is not known by its id) — never deleted;
 - `foreign`: tasks that carry the run's prefix but that the ledger does not hold (another user's, a task whose prompt
   merely starts with it) — never touched.
 """
@@ -22,7 +22,7 @@ from conformance.runner.client import ApiClient, RateLimited, TransportError
 from conformance.runner.evidence import parse_json
 from conformance.runner.expect import poll_pauses
 from conformance.runner.interrupts import interrupts
-from conformance.runner.ledger import BUILD_RUNNING, CreatedTask, TaskLedger
+from conformance.runner.ledger import BUILD_RUNNING, Asked, CreatedTask, TaskLedger
 from conformance.runner.outcome import CleanupResult
 from conformance.runner.transport import HttpTransport, NotSent
 
@@ -100,7 +100,7 @@ def sweep(ledger: TaskLedger, clients: Mapping[str, ApiClient], *, confirm_secon
     result.caused = [f"{entry.label}, made by {entry.cause or 'a request'} without a valid session token"
                      for entry in ledger.entries() if entry.role == "anonymous"]
     visible = _visible(clients)
-    result.unknown = _unknown(ledger, visible)
+    result.unknown = ledger.not_asked() + _unknown(ledger, visible)
     result.foreign = _foreign(ledger, visible)
     return result
 
@@ -130,25 +130,32 @@ def _visible(clients: Mapping[str, ApiClient]) -> list[dict[str, Any]] | None:
 
 
 def _unknown(ledger: TaskLedger, visible: list[dict[str, Any]] | None) -> list[str]:
-    """The creates without a usable answer (and those still on the wire), with what the lists show of them."""
-    known = {e.name.lower() for e in ledger.entries()}
-    by_name = {str(t.get("name", "")).lower(): t for t in visible or []}
+    """The creates without a usable answer (and those still on the wire) whose task may exist, each with what the
+    lists show of it: a task that is what the create asked for (Asked.made) is named, never deleted; a create no list
+    shows a task of is left out (it made nothing); when no list could be read, each is named as possibly made."""
+    known = {e.id for e in ledger.entries()}
     out = []
-    for name, why, cause in ([(u.name, u.why, u.cause) for u in ledger.unanswered()]
-                             + [(n, "its answer had not come when the run ended", "") for n in ledger.in_flight()]):
-        if name and name.lower() in known:
-            continue  # a later attempt of the same create was answered
-        what = f"a create{f' by {cause}' if cause else ''} asking for {name or 'no name'}: {why}"
+    pending = [(u.asked, u.why, u.cause) for u in ledger.unanswered()]
+    pending += [(asked, "its answer had not come when the run ended", "") for asked in ledger.in_flight()]
+    for asked, why, cause in pending:
+        what = f"a create{f' by {cause}' if cause else ''} asking for {asked.name or 'no name'}: {why}"
         if visible is None:
             out.append(f"{what}; no list could show whether it made a task")
-        elif name and name.lower() in by_name:
-            out.append(f"{what}; a task of that name is on the target ({by_name[name.lower()].get('id')}), not "
-                       "deleted: the suite deletes only tasks whose create it saw answered")
-        elif name:
-            out.append(f"{what}; no list shows a task of that name")
-        else:
-            out.append(f"{what}; a task without a name the run asked for cannot be told from others")
+            continue
+        found = [t for t in visible if t.get("id") not in known and _matches(asked, t)]
+        if found:
+            out.append(f"{what}; a task that is what it asked for is on the target ({found[0].get('name') or '?'}, "
+                       f"{found[0].get('id')}), not deleted: the suite deletes only tasks whose create it saw "
+                       "answered")
     return out
+
+
+def _matches(asked: Asked, task: dict[str, Any]) -> bool:
+    """A task a create without an answer may have made: its name, else its prompt (no created_at guess here: a task
+    is never named as possibly the run's on its age alone)."""
+    if not (asked.name or asked.prompt.strip()):
+        return False
+    return asked.made(task, run_started=float("inf"))
 
 
 def _foreign(ledger: TaskLedger, visible: list[dict[str, Any]] | None) -> list[str]:

@@ -4,6 +4,8 @@ verdict says why."""
 import contextlib
 import sys
 
+from conformance.runner import redact
+
 EXIT_PASS = 0  # every MUST requirement that ran passed
 EXIT_FAIL = 1  # a MUST failed or is blocked (a SHOULD too under strict), a waiver expired, a requirement regressed
 EXIT_USAGE = 2  # bad usage or configuration
@@ -15,5 +17,6 @@ def say(message: str) -> None:
     """Why a run ends before its checks (a usage or configuration error): one plain line on stderr, the same
     through `tasks-conformance run` and through `pytest --pyargs conformance`."""
     with contextlib.suppress(OSError, ValueError):  # a closed stderr: the exit code still says it
-        sys.stderr.write(f"tasks-conformance: {message}\n")
+        # the process's redactor: a token pasted into the wrong setting stays masked
+        sys.stderr.write(f"tasks-conformance: {redact.active().text(message)}\n")
         sys.stderr.flush()

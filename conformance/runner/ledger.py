@@ -2,9 +2,11 @@
 
 Every exchange the run's transport makes passes `TaskLedger.exchanged`. A create (a POST to `.../tasks/{user}`),
 whichever code sent it (a check, the fuzz tiers, a follow-up probe of Schemathesis, the preflight) and whatever name
-or token it carried, that is answered 2xx with a task claims that task by its id, unless the id existed before the
-run (the preflight lists what every configured token sees). So a task made by a create the server should have
-refused (a gateway that fills in a template version, a server that ignores a missing token) is known too.
+or token it carried, that is answered 2xx with a task claims that task by its id, when that task is the one the
+create asked for (`Asked.made`: its name, else its prompt, else a task created during the run) and its id did not
+exist before the run (the preflight lists what every configured token sees). So a task made by a create the server
+should have refused (a gateway that fills in a template version, a server that ignores a missing token) is known
+too; a create answered with a task it did not ask for (someone else's) claims nothing, and is reported.
 
 A create that got no usable answer may have made a task nobody knows the id of: the ledger keeps the name it asked
 for, and the cleanup names it in the report (it never deletes by name). Tasks that merely carry the run's prefix are
@@ -14,6 +16,7 @@ reported, never touched (cleanup.py).
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +25,9 @@ import httpx
 
 from conformance.runner.client import role_of
 from conformance.runner.evidence import parse_json
+from conformance.runner.expect import parse_time
 
+CLOCK_SKEW = 600.0  # seconds a server's clock may be behind the suite's when a task's created_at is all there is
 # Answers to a delete after which the task is (being) removed.
 ACCEPTED = (200, 202, 204, 404)
 # The answer to a delete while a build of the task still runs (its start, right after the create): "A workspace build
@@ -59,10 +64,42 @@ class CreatedTask:
 
 
 @dataclass(frozen=True)
+class Asked:
+    """What a create asked for: the task its answer must be to be the run's."""
+
+    name: str = ""  # the name it asked for ("" when none)
+    prompt: str = ""  # the prompt it sent (`input`, or legacy's `prompt`; "" when none was a string)
+    sent: float = 0.0  # when it went (unix seconds)
+
+    @classmethod
+    def of(cls, request: httpx.Request) -> Asked:
+        try:
+            body = parse_json(request.content)
+        except (ValueError, httpx.RequestNotRead):
+            body = None
+        body = body if isinstance(body, dict) else {}
+        prompt = next((body[key] for key in ("input", "prompt") if isinstance(body.get(key), str)), "")
+        return cls(body["name"] if isinstance(body.get("name"), str) else "", prompt, time.time())
+
+    def made(self, task: dict[str, Any], run_started: float) -> bool:
+        """Whether `task` is what this create asked for: the name it asked (any letter case) or the prompt it sent
+        (as the task's initial_prompt holds it; the run's prompts carry its prefix), else, with nothing to compare,
+        a task created after the run began (by its created_at)."""
+        name, prompt = task.get("name"), task.get("initial_prompt")
+        by_name = bool(self.name) and isinstance(name, str)
+        by_prompt = bool(self.prompt.strip()) and isinstance(prompt, str)
+        if by_name or by_prompt:  # a server may rename a task, or keep another prompt field: either will do
+            return ((by_name and str(name).lower() == self.name.lower())
+                    or (by_prompt and str(prompt).strip() == self.prompt.strip()))
+        created = parse_time(task.get("created_at"))
+        return created is not None and created.timestamp() >= run_started - CLOCK_SKEW
+
+
+@dataclass(frozen=True)
 class Unanswered:
     """A create that got no usable answer: it may have made a task whose id the run never learned."""
 
-    name: str  # the name it asked for ("" when it asked for none)
+    asked: Asked  # what it asked for
     why: str  # what came instead of an answer
     cause: str
 
@@ -77,8 +114,10 @@ class TaskLedger:
         self._tasks: dict[str, CreatedTask] = {}
         self._existing: set[str] = set()
         self._users: dict[str, str] = {}  # user id -> role, as users/me said in the preflight
-        self._in_flight: dict[int, str] = {}  # creates sent and not answered yet: id(request) -> the name it asked
+        self._in_flight: dict[int, Asked] = {}  # creates sent and not answered yet: id(request) -> what it asked
         self._unanswered: list[Unanswered] = []
+        self._not_asked: list[str] = []  # tasks creates were answered with that they did not ask for
+        self._started = time.time()
         self._lock = threading.Lock()
         self.creates_seen = 0
 
@@ -111,36 +150,50 @@ class TaskLedger:
         """Before a request goes: a create is in flight until it ends."""
         if is_create(request):
             with self._lock:
-                self._in_flight[id(request)] = _asked_name(request)
+                self._in_flight[id(request)] = Asked.of(request)
 
     def exchanged(self, request: httpx.Request, response: httpx.Response | None, elapsed: float,
                   error: str | None) -> None:
-        """After each attempt: claim the task a create answered with; remember a create that got no usable answer."""
+        """After each attempt: claim the task a create answered with; remember a create that got no usable answer
+        (or a server error, after which the task may exist all the same)."""
         if not is_create(request):
             return
         with self._lock:
             self.creates_seen += 1
-            asked = self._in_flight.pop(id(request), "")
-        if response is None or error is not None:
-            if response is None or 200 <= response.status_code < 300:  # no answer, or a 2xx that could not be read
-                with self._lock:
-                    self._unanswered.append(Unanswered(asked, error or "no answer", self._cause()))
+            asked = self._in_flight.pop(id(request), None) or Asked.of(request)
+        if response is None or error is not None or response.status_code >= 500 or response.status_code == 408:
+            # no usable answer, or a server error: the task may exist all the same
+            self._remember_unanswered(asked, error or f"it was answered {response.status_code if response else '?'}")
             return
-        if 200 <= response.status_code < 300:
+        status = response.status_code
+        if 200 <= status < 300:
             try:
                 answer = parse_json(response.content)
             except ValueError:
-                with self._lock:
-                    self._unanswered.append(Unanswered(asked, f"its {response.status_code} answer was not JSON",
-                                                       self._cause()))
+                self._remember_unanswered(asked, f"its {status} answer was not JSON")
                 return
-            if self.claim(role_of(request, self._roles), answer) is None and not _is_task(answer):
+            if not _is_task(answer):
+                self._remember_unanswered(asked, f"its {status} answer held no task id")
+            elif not asked.made(answer, self._started):
                 with self._lock:
-                    self._unanswered.append(Unanswered(
-                        asked, f"its {response.status_code} answer held no task id", self._cause()))
+                    self._not_asked.append(
+                        f"a create by {self._cause() or 'the run'} asking for {asked.name or 'no name'} was answered "
+                        f"with task {answer.get('name') or '(no name)'} ({answer['id']}), which it did not ask for: "
+                        "not the run's, not deleted")
+            else:
+                self.claim(role_of(request, self._roles), answer)
 
-    def in_flight(self) -> list[str]:
-        """The names (or "") that creates on the wire asked for."""
+    def _remember_unanswered(self, asked: Asked, why: str) -> None:
+        with self._lock:
+            self._unanswered.append(Unanswered(asked, why, self._cause()))
+
+    def not_asked(self) -> list[str]:
+        """Creates answered with a task they did not ask for (never claimed, never deleted), in words."""
+        with self._lock:
+            return list(self._not_asked)
+
+    def in_flight(self) -> list[Asked]:
+        """What the creates still on the wire asked for."""
         with self._lock:
             return list(self._in_flight.values())
 
@@ -181,15 +234,6 @@ class TaskLedger:
 
 def _is_task(answer: Any) -> bool:
     return isinstance(answer, dict) and isinstance(answer.get("id"), str) and bool(answer["id"])
-
-
-def _asked_name(request: httpx.Request) -> str:
-    try:
-        body = parse_json(request.content)
-    except (ValueError, httpx.RequestNotRead):
-        return ""
-    name = body.get("name") if isinstance(body, dict) else None
-    return name if isinstance(name, str) else ""
 
 
 def is_create(request: httpx.Request) -> bool:

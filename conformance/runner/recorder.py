@@ -96,8 +96,10 @@ class Recorder:
         phase = self._phase(item, call, report, log, redactor)
         redact_report(report, redactor, phase.details or phase.message)
         own = requirement_ids(item)
-        waived = self._waived(tuple(r for r in phase.broken if r in own) or own) \
-            if phase.status in (FAILED, BLOCKED) else None
+        # the run result's rule (result._waived): a failure's requirements are those it names, a blocked check's all
+        # of its own
+        waived = (self._waived(tuple(r for r in phase.broken if r in own) or own) if phase.status == FAILED else
+                  self._waived(own) if phase.status == BLOCKED else None)
         if waived is not None:
             # A known failure an unexpired waiver covers: for pytest neither a failure nor an error, and it says why.
             report.outcome = "skipped"

@@ -40,6 +40,7 @@ from conformance.runner.exitcodes import EXIT_USAGE, say
 from conformance.runner.interrupts import interrupts
 from conformance.runner.outcome import CleanupResult
 from conformance.runner.preflight import PreflightError, run_preflight
+from conformance.runner.readonly import ReadOnlyGate
 from conformance.runner.recorder import Recorder, requirement_ids
 from conformance.runner.result import RunFacts, RunResult, build_result
 from conformance.runner.scope import Scope, named, scope_for, split
@@ -173,10 +174,11 @@ class ConformanceRun:
         if session.config.option.collectonly or not session.items or self.usage_error:
             return None
         try:
-            self.run = self._begin()
+            server = self._embedded_server()
         except ValueError as exc:  # an unknown fault or variation name; the message says which
             self._stop_for_usage(session, f"configuration error: {exc}")
             return True
+        self.run = self._begin(server)
         self.run.evidence.label = "the preflight"
         try:
             run_preflight(self.run)
@@ -200,15 +202,22 @@ class ConformanceRun:
             session.config.hook.pytest_deselected(items=drop)
             session.items[:] = keep
 
-    def _begin(self) -> RunContext:
-        config, server = self.config, None
-        if config.target.embedded:
-            from conformance.reference import ReferenceServer
+    def _embedded_server(self) -> Any:
+        """The embedded reference server, not started yet, when there is no target (ValueError for a fault or
+        variation name it does not know)."""
+        config = self.config
+        if not config.target.embedded:
+            return None
+        from conformance.reference import ReferenceServer
 
-            server = ReferenceServer(profile=config.embedded_profile(), version=config.run.reference_version,
-                                     lifecycle_delay=config.run.lifecycle_delay,
-                                     api_prefix=config.target.api_prefix, faults=config.run.reference_faults,
-                                     variations=config.run.reference_variations).start()
+        return ReferenceServer(profile=config.embedded_profile(), version=config.run.reference_version,
+                               lifecycle_delay=config.run.lifecycle_delay, api_prefix=config.target.api_prefix,
+                               faults=config.run.reference_faults, variations=config.run.reference_variations)
+
+    def _begin(self, server: Any) -> RunContext:
+        config = self.config
+        if server is not None:
+            server.start()
             config = config.for_embedded(server.target_config())
         seed = config.run.seed if config.run.seed is not None else random.SystemRandom().randrange(2**31)
         return RunContext.begin(config, seed, server, redactor=redact.active())
@@ -329,6 +338,12 @@ class ConformanceRun:
                        f"request(s) were held back, {pace.paced_seconds:.1f} s in all, to stay under it.")
         if settings.max_rps:
             out.append(f"The suite's requests were paced to at most {settings.max_rps:g} per second (max_rps).")
+        gate = run.transport.gate
+        if isinstance(gate, ReadOnlyGate) and gate.refused:
+            refusals = gate.refusals()
+            out.append(f"Read-only: {len(gate.refused)} unsafe request(s) with a valid session token were not sent, "
+                       "and the checks that needed them were skipped: " + "; ".join(refusals[:10])
+                       + (f"; and {len(refusals) - 10} more" if len(refusals) > 10 else ""))
         if self.interrupted and self._cleanup_phase == "sweep":
             out.append("These reports were written before the cleanup ran; the cleanup's result follows when it "
                        "ends.")
@@ -370,7 +385,7 @@ class ConformanceRun:
             notes=tuple(run.redactor.text(n) for n in self.notes(run)),
             fuzzing=tuple(run.fuzz_summary),
             traffic=run.redactor.text(self.traffic(run)),
-            cleanup=swept,
+            cleanup=_redacted(swept, run.redactor.text),
             error=f"preflight failed: {self.preflight_error}" if self.preflight_error else None,
             stopped=self.stop_reason(),
             interrupted=self.interrupted,
@@ -429,6 +444,16 @@ def _keep_hypothesis_out_of_the_working_directory() -> None:
         return
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tasks-conformance" / "hypothesis"
     os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = str(cache)
+
+
+def _redacted(cleanup: CleanupResult | None, text: Callable[[str], str]) -> CleanupResult | None:
+    """What the cleanup found, fit for the reports: server-supplied names and transport reasons redacted."""
+    if cleanup is None:
+        return None
+    return CleanupResult(swept=[text(t) for t in cleanup.swept], left=[text(t) for t in cleanup.left],
+                         unknown=[text(t) for t in cleanup.unknown], foreign=[text(t) for t in cleanup.foreign],
+                         caused=[text(t) for t in cleanup.caused],
+                         abandoned=text(cleanup.abandoned) if cleanup.abandoned else None)
 
 
 def _redacted_config(config: Config) -> dict[str, dict[str, Any]]:

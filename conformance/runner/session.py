@@ -75,7 +75,7 @@ class RunContext:
         ledger and the traffic log."""
         with self._lock:
             if self._transport is None:
-                gate = (ReadOnlyGate(self.config.target.tokens(), self.ledger.holds)
+                gate = (ReadOnlyGate(self.config.target.tokens(), self.ledger.holds, self.evidence.cause)
                         if self.config.run.read_only else None)
                 self._transport = HttpTransport(self.config.run.http, gate=gate)
                 self._transport.watch(self.ledger)

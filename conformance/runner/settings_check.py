@@ -78,10 +78,10 @@ def _coder_knows(base: ApiClient, kind: str, ref: str, log: EvidenceLog) -> bool
 
 def _check_template_version(run: RunContext, client: ApiClient, base: ApiClient, version: str, non_ai: str | None,
                             log: EvidenceLog) -> None:
-    """One create with the configured template version; when it is refused, the settings are wrong if the non-AI
-    version (when given) is accepted (the two swapped), if it is refused as the non-AI one is or with Coder's words for
-    a version without an AI task (it cannot run AI tasks), or as a made-up version is (unknown). Every task these
-    creates make is deleted at once."""
+    """One create with the configured template version; when it is refused, the settings are wrong if it is refused
+    as a made-up version is (unknown), if the non-AI version (when given) is accepted (the two swapped), or if it is
+    refused as the non-AI one is or with Coder's words for a version without an AI task (it cannot run AI tasks).
+    Every task these creates make is deleted at once."""
     factory = TaskFactory(run)
 
     def create(template_version_id: str) -> httpx.Response:
@@ -95,6 +95,12 @@ def _check_template_version(run: RunContext, client: ApiClient, base: ApiClient,
         response = create(version)
         if not _refused(response):
             return  # whether the non-AI version is refused is CREATE-TEMPLATE-NO-AI-400's to judge
+        made_up = str(uuid.uuid4())
+        if not _coder_knows(base, "templateversions", version, log) \
+                and _answer(create(made_up), made_up) == _answer(response, version):
+            raise SettingError(f"template_version_id {version} is not a template version this server knows: "
+                               f"{where} answered {_said(response)}, as it does for a made-up id; set it to a version "
+                               "of a template with an AI task (coder templates versions list TEMPLATE)")
         other = create(non_ai) if non_ai and non_ai != version else None
         if other is not None and 200 <= other.status_code < 300:
             raise SettingError(f"template_version_id and non_ai_template_version_id look swapped: {where} refused "
@@ -105,12 +111,6 @@ def _check_template_version(run: RunContext, client: ApiClient, base: ApiClient,
             raise SettingError(f"template_version_id {version} cannot run AI tasks: {where} answered "
                                f"{_said(response)}" + (", as it does for non_ai_template_version_id" if other else "")
                                + "; set it to a version of a template with an AI task (a coder_ai_task resource)")
-        made_up = str(uuid.uuid4())
-        if not _coder_knows(base, "templateversions", version, log) \
-                and _answer(create(made_up), made_up) == _answer(response, version):
-            raise SettingError(f"template_version_id {version} is not a template version this server knows: "
-                               f"{where} answered {_said(response)}, as it does for a made-up id; set it to a version "
-                               "of a template with an AI task (coder templates versions list TEMPLATE)")
     finally:
         factory.cleanup()
 

@@ -24,6 +24,7 @@ import httpx
 
 from conformance.runner.client import TransportError
 from conformance.runner.evidence import EvidenceLog
+from conformance.runner.transport import NotSent
 
 F = TypeVar("F", bound=Callable[..., Any])
 MAX_PARALLEL = 4  # creates in flight at once
@@ -79,7 +80,7 @@ class Started:
     order: Order
     sent_at: float
     response: httpx.Response | None = None
-    error: TransportError | None = None
+    error: TransportError | NotSent | None = None  # NotSent: read-only mode kept the create back
     log: EvidenceLog = field(default_factory=EvidenceLog)
     watched: Any = None  # what the order's watch returned
     watching: concurrent.futures.Future[Any] | None = None  # the watch, while it runs
@@ -119,7 +120,7 @@ class Starts:
         started = Started(order, time.monotonic())
         try:
             started.response = create(order, started.log)
-        except TransportError as exc:
+        except (TransportError, NotSent) as exc:
             started.error = exc
             return started
         finally:

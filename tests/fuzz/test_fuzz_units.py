@@ -223,3 +223,14 @@ def test_a_documented_502_from_logs_or_send_is_not_a_server_error() -> None:
     assert tolerated("ST101", "sendTaskInput", _TASK_CASE, _sent(503, content=initializing), legacy)
     assert not tolerated("ST101", "sendTaskInput", _TASK_CASE, _sent(503, content=initializing), _Probe()), \
         "503 is legacy's sidebar-app check only"
+
+
+def test_the_library_internals_the_driver_patches_are_still_there() -> None:
+    """driver.through_run_transport and driver.without_local_constants patch internals of Schemathesis and
+    Hypothesis (no public hook exists); they raise when those move, and this fails first, on upgrade."""
+    from hypothesis.internal.conjecture import providers
+    from schemathesis.transport import requests as st_requests
+
+    assert isinstance(getattr(st_requests, "SameHostRedirectsSession", None), type)
+    assert callable(getattr(providers, "_get_local_constants", None))
+    assert hasattr(getattr(providers, "CONSTANTS_CACHE", None), "cache")

@@ -8,10 +8,12 @@ import uuid
 from typing import Any
 
 import httpx
+import pytest
 
 from conformance.runner.cleanup import sweep
 from conformance.runner.ledger import TaskLedger
-from conformance.runner.transport import NoResponse
+from conformance.runner.readonly import ReadOnlyGate
+from conformance.runner.transport import NoResponse, NotSent
 
 PRIMARY, SECOND = "abcdefghij-0123456789abcdefghijkl", "klmnopqrst-0123456789abcdefghijkl"
 CREATE_URL = "http://target/api/v2/tasks/me"
@@ -76,7 +78,7 @@ def test_a_create_without_a_valid_token_is_claimed_as_anonymous_and_named() -> N
     store: dict[str, dict[str, Any]] = {}
     ledger = TaskLedger("ct-abc123", {"primary": PRIMARY}, cause=lambda: "an auth check")
     ledger.note_user("primary", "u1")
-    made = _task("made-without-a-token", owner="u1")
+    made = _task("made-without-a-token", owner="u1", prompt="ct-abc123 x")
     store[made["id"]] = made
     _create(ledger, {"input": "ct-abc123 x"}, made, token="not-a-token-at-all")
     client = FakeClient(store, "u1")
@@ -112,13 +114,45 @@ def test_a_create_without_a_usable_answer_is_named_never_deleted() -> None:
 
 
 def test_an_answered_create_is_never_called_unanswered() -> None:
-    """Every attempt ends in `exchanged`, refused ones included: none stays in flight."""
+    """Every attempt ends in `exchanged`, refused ones included: none stays in flight. A server error may have made
+    the task all the same: kept, and named only when a list shows a task of the name it asked for."""
     ledger = TaskLedger("ct-abc123", {"primary": PRIMARY})
-    for status in (400, 409, 429, 500):
+    for status in (400, 409, 429):
         _create(ledger, {"name": "ct-abc123-x", "input": "ct-abc123 x"}, {"message": "no"}, status=status)
     assert ledger.in_flight() == [] and ledger.unanswered() == []
+    _create(ledger, {"name": "ct-abc123-y", "input": "ct-abc123 y"}, {"message": "bad gateway"}, status=502)
+    assert [u.asked.name for u in ledger.unanswered()] == ["ct-abc123-y"]
     result = sweep(ledger, {"primary": FakeClient({}, "u1")}, confirm_seconds=0)  # type: ignore[dict-item]
-    assert result.unknown == [] and result.left == []
+    assert result.unknown == [] and result.left == []  # no list shows it: it made nothing
+    made = _task("ct-abc123-y", owner="u1", prompt="ct-abc123 y")
+    shown = sweep(ledger, {"primary": FakeClient({made["id"]: made}, "u1")}, confirm_seconds=0)  # type: ignore[dict-item]
+    assert len(shown.unknown) == 1 and "it was answered 502" in shown.unknown[0] and made["id"] in shown.unknown[0]
+
+
+def test_a_create_answered_with_a_task_it_did_not_ask_for_claims_nothing() -> None:
+    """Someone else's task the preflight could not see (made after it, or visible to no configured token), given in
+    answer to a create: not the run's, so never deleted (read-only mode's one exception relies on it), and named."""
+    store: dict[str, dict[str, Any]] = {}
+    ledger = TaskLedger("ct-abc123", {"primary": PRIMARY, "admin": "adminadmin-0123456789abcdefghijkl"})
+    alices = _task("alices-real-task", owner="u9", prompt="refactor the billing module")
+    store[alices["id"]] = alices
+    _create(ledger, {"name": "ct-abc123-x", "input": "ct-abc123 x"}, alices, token="not-a-token-at-all")
+    _create(ledger, {"input": "ct-abc123 no name"}, alices)  # no name asked: the prompt must match
+    _create(ledger, {}, dict(alices, created_at="2020-01-01T00:00:00Z"))  # nothing to compare: an old task is not
+    assert ledger.get(alices["id"]) is None and not ledger.holds(alices["id"])
+    admin = FakeClient(store, "u0", sees_all=True)
+    result = sweep(ledger, {"primary": FakeClient(store, "u1"), "admin": admin}, confirm_seconds=0)  # type: ignore[arg-type]
+    assert admin.deleted == [] and alices["id"] in store
+    assert len(result.unknown) == 3 and all("which it did not ask for" in u for u in result.unknown)
+
+
+def test_a_task_answering_what_the_create_asked_for_is_claimed() -> None:
+    ledger = TaskLedger("ct-abc123", {"primary": PRIMARY})
+    named = _task("CT-ABC123-Named-1", prompt="anything")  # the name asked, in another letter case
+    _create(ledger, {"name": "ct-abc123-named-1", "input": "ct-abc123 x"}, named)
+    prompted = _task("server-made-name", prompt="ct-abc123 only a prompt")
+    _create(ledger, {"input": "ct-abc123 only a prompt"}, prompted)
+    assert ledger.holds(named["id"]) and ledger.holds(prompted["id"])
 
 
 def test_a_2xx_whose_body_could_not_be_read_is_unknown() -> None:
@@ -126,4 +160,31 @@ def test_a_2xx_whose_body_could_not_be_read_is_unknown() -> None:
     request = httpx.Request("POST", CREATE_URL, json={"name": "ct-abc123-big"})
     ledger.sending(request)
     ledger.exchanged(request, httpx.Response(201, request=request), 0.1, NoResponse("too large").reason)
-    assert [u.name for u in ledger.unanswered()] == ["ct-abc123-big"]
+    assert [u.asked.name for u in ledger.unanswered()] == ["ct-abc123-big"]
+
+
+def test_the_read_only_gate_fails_closed_wherever_a_valid_token_sits() -> None:
+    """Forms a server might read that the client's own placement never makes: a repeated header, a quoted or folded
+    cookie, a bearer with two spaces, a token in the body or in a header's name: never sent."""
+    gate = ReadOnlyGate({"primary": PRIMARY}, holds=lambda task: False, cause=lambda: "conformance/checks/t.py::c")
+    url = "http://target/api/v2/tasks/me"
+    forms: list[tuple[list[tuple[str, str]], bytes, str]] = [
+        ([("Coder-Session-Token", "bad"), ("Coder-Session-Token", PRIMARY)], b"", url),
+        ([("Cookie", f'coder_session_token="{PRIMARY}"')], b"", url),
+        ([("Cookie", "a=b"), ("Cookie", f"coder_session_token={PRIMARY}")], b"", url),
+        ([("Authorization", f"Bearer  {PRIMARY}")], b"", url),
+        ([("X-Forwarded-Token", PRIMARY)], b"", url),
+        ([(f"X-{PRIMARY}", "1")], b"", url),
+        ([], f'{{"input": "x", "token": "{PRIMARY}"}}'.encode(), url),
+        ([], b"", f"{url}?coder_session_token={PRIMARY.replace('-', '%2D')}"),
+    ]
+    for headers, body, where in forms:
+        for method in ("POST", "DELETE", "PUT", "PATCH", "FOO"):
+            with pytest.raises(NotSent):
+                gate.check(httpx.Request(method, where, headers=headers, content=body))
+    gate.check(httpx.Request("GET", url, headers=[("Coder-Session-Token", PRIMARY)]))  # safe methods go
+    gate.check(httpx.Request("POST", url, headers=[("Coder-Session-Token", "not-a-token-at-all")]))  # bad tokens go
+    assert len(gate.refused) == len(forms) * 5
+    # the run's note says which checks met the gate, and what it kept back
+    (said,) = gate.refusals()
+    assert said.startswith(f"conformance/checks/t.py::c: {len(forms) * 5} request(s) (POST /api/v2/tasks/me, "), said
