@@ -56,6 +56,7 @@ ACCEPT_ENCODING = "gzip, deflate"  # the encodings decoded here (with bounded ou
 # validators and reporters all recurse, and a hostile body 100,000 levels deep would crash them.
 MAX_JSON_DEPTH = 64
 _SAFE = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})  # requests an interrupt may cut short on the wire
+_PAUSE_STEP = 0.5  # seconds: how soon a wait notices that the run's cleanup began
 _READ_CHUNK = 64 * 1024
 _FIRST_BYTES = 48
 
@@ -504,7 +505,7 @@ class HttpTransport:
         while True:
             pause = self.pacer.delay(request)
             if pause > 0 and self._fits(pause):
-                interrupts.sleep(pause)
+                self._pause(pause)
             self.limiter.wait()
             for watcher in self._watchers:
                 watcher.sending(request)
@@ -516,7 +517,9 @@ class HttpTransport:
                 self.stats.count("gave_up_429")
                 raise StillRateLimited(response, retries)
             self.stats.count("retried_429")
-            interrupts.sleep(wait)
+            if not self._pause(wait):  # a cutoff began while it waited (the run is ending): no more waiting
+                self.stats.count("gave_up_429")
+                raise StillRateLimited(response, retries)
             retries += 1
 
     def _attempt(self, client: httpx.Client, request: httpx.Request, observe: Observer | None) -> httpx.Response:
@@ -565,6 +568,17 @@ class HttpTransport:
 
     def _fits(self, wait: float) -> bool:
         return self._cutoff is None or time.monotonic() + wait < self._cutoff
+
+    def _pause(self, seconds: float) -> bool:
+        """Wait `seconds` in short steps (interruptible in the main thread), stopping early (False) when a cutoff that
+        the rest of the wait does not fit begins meanwhile: a background thread waiting out a server's Retry-After
+        never holds up the end of a run beyond its cleanup_timeout."""
+        ends = time.monotonic() + seconds
+        while (left := ends - time.monotonic()) > 0:
+            if not self._fits(left):
+                return False
+            interrupts.sleep(min(left, _PAUSE_STEP))
+        return True
 
     def _send_once(self, client: httpx.Client, request: httpx.Request) -> httpx.Response:
         total = self.settings.total_timeout

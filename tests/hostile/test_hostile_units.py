@@ -4,7 +4,10 @@ without an answer: tests/runner/test_ledger.py)."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import http.server
+import threading
 import time
 import zlib
 from email.utils import formatdate
@@ -37,6 +40,7 @@ from conformance.runner.transport import (
     HttpTransport,
     RateLimitedRequest,
     RateLimiter,
+    StillRateLimited,
     _Decoder,
     retry_after,
 )
@@ -220,3 +224,41 @@ def test_new_settings_are_validated(flags: dict[str, str], message: str) -> None
     with pytest.raises(ConfigError) as caught:
         load_config(flags, environ={})
     assert str(caught.value) == message
+
+
+class _AlwaysRateLimited(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        self.send_response(429)
+        self.send_header("Retry-After", "30")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_background_wait_for_a_429_ends_when_the_cleanup_begins() -> None:
+    """A thread (an up-front create, a watch) waiting out Retry-After: 30 does not hold up the end of a run: once the
+    cleanup's cutoff begins and the rest of the wait does not fit in it, the wait ends (still rate limited)."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _AlwaysRateLimited)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    transport = HttpTransport(HttpSettings(max_retries_429=3))
+    client = transport.new_client()
+    ended: list[float] = []
+
+    def wait_in_background() -> None:
+        with contextlib.suppress(StillRateLimited):
+            transport.send(client, client.build_request("GET", f"http://127.0.0.1:{server.server_address[1]}/x"))
+        ended.append(time.monotonic())
+
+    try:
+        worker = threading.Thread(target=wait_in_background)
+        worker.start()
+        time.sleep(0.5)  # the worker is in its 30 s wait now
+        started = time.monotonic()
+        with transport.cutoff(2.0):
+            worker.join(10)
+        assert ended and ended[0] - started < 1.5, "the background wait outlasted the cleanup's cutoff"
+    finally:
+        transport.close()
+        server.shutdown()
