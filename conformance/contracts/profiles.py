@@ -26,7 +26,7 @@ AUTO = "auto"
 TASK_STATUSES = ("pending", "initializing", "active", "paused", "unknown", "error")
 WORKSPACE_STATUSES = ("pending", "starting", "running", "stopping", "stopped", "failed", "canceling", "canceled",
                       "deleting", "deleted")
-_VERSION = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)")
+_VERSION = re.compile(r"^v?(\d{1,9})\.(\d{1,9})\.(\d{1,9})(?!\d)")  # no 5,000-digit "release" (int() refuses it)
 
 
 def parse_version(text: str | None) -> Version | None:

@@ -35,7 +35,8 @@ def to_dict(result: RunResult) -> dict[str, Any]:
         "partial": result.verdict.partial or None,
         "exit_code": result.exit_code,
         "error": facts.error or (f"{facts.stopped} before all checks ran (exit code {result.exit_code}): the "
-                                 "results are incomplete" if facts.stopped else None),
+                                 "results are incomplete" if facts.stopped else None) or (
+            result.verdict.reasons[0] if result.verdict.status == "error" and result.verdict.reasons else None),
         "incomplete": result.incomplete,
         "target": {
             "url": facts.target_url,

@@ -11,8 +11,6 @@ import dataclasses
 import math
 import os
 import shlex
-import stat
-import tomllib
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -31,6 +29,7 @@ from conformance.runner.transport import (
     DEFAULT_TOTAL_TIMEOUT,
     HttpSettings,
 )
+from conformance.runner.userfiles import UserFileError, load_toml
 from conformance.runner.waivers import Waiver, WaiverError, load_waivers
 
 ENV_PREFIX = "TASKS_CONFORMANCE_"
@@ -319,8 +318,13 @@ class RunSettings:
             connect_timeout=self.connect_timeout, read_timeout=self.request_timeout,
             total_timeout=self.total_timeout, max_body_bytes=self.max_body_bytes, ca_bundle=self.ca_bundle,
             insecure=self.insecure, max_rps=self.max_rps, max_retries_429=self.max_retries_429,
+            wait_budget=WAIT_BUDGET_PER_ACTIVE_TIMEOUT * self.active_timeout,
         )
 
+
+# The run waits at most this many active_timeouts, in all, because the server's rate-limit headers asked (pacing,
+# Retry-After): 40 minutes by default; past it, the run stops (exit 3) naming what the server said.
+WAIT_BUDGET_PER_ACTIVE_TIMEOUT = 20
 
 # The embedded server activates a task in two lifecycle steps (0.1 s by default): a stuck task shows in seconds,
 # and polling it as slowly as a real server would only adds waiting.
@@ -443,35 +447,13 @@ def _parse(setting: Setting, raw: Any, source: str) -> Any:
 MAX_CONFIG_BYTES = 1024 * 1024  # a config file is a few hundred bytes; anything past this is not one
 
 
-def _read_config_text(path: Path) -> str:
-    """The file's text: a regular file (not a FIFO, a device, a directory) of at most MAX_CONFIG_BYTES."""
-    try:
-        info = path.stat()
-        if not stat.S_ISREG(info.st_mode):
-            raise ConfigError(f"config file {path} is not a regular file")
-        if info.st_size > MAX_CONFIG_BYTES:
-            raise ConfigError(f"config file {path} is larger than {MAX_CONFIG_BYTES} bytes; it is not a config file")
-        with path.open("rb") as handle:
-            data = handle.read(MAX_CONFIG_BYTES + 1)
-    except FileNotFoundError:
-        raise ConfigError(f"config file not found: {path}") from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
-    if len(data) > MAX_CONFIG_BYTES:
-        raise ConfigError(f"config file {path} is larger than {MAX_CONFIG_BYTES} bytes; it is not a config file")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError(f"config file {path} is not UTF-8 text") from None
-
-
 def read_config_file(path: Path) -> dict[str, tuple[Any, str]]:
     """Read a TOML config file into {setting: (raw value, source)}; unknown tables or keys are errors."""
     source = f"config file {path}"
     try:
-        data = tomllib.loads(_read_config_text(path))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+        data = load_toml(path, "config file", MAX_CONFIG_BYTES)
+    except UserFileError as exc:
+        raise ConfigError(str(exc)) from None
     values: dict[str, tuple[Any, str]] = {}
     for table, entries in data.items():
         if table not in TABLES:

@@ -24,6 +24,7 @@ from conformance.contracts.profiles import (
 )
 from conformance.runner.client import ApiClient, TransportError
 from conformance.runner.evidence import EvidenceLog, parse_json
+from conformance.runner.redact import neutralize
 
 VERSION_HEADER = "x-coder-build-version"
 BUILDINFO = "/api/v2/buildinfo"
@@ -43,10 +44,20 @@ def server_version(client: ApiClient, log: EvidenceLog) -> tuple[str | None, str
         except ValueError:
             body = None
     if isinstance(body, dict) and isinstance(body.get("version"), str) and parse_version(body["version"]):
-        return body["version"], f"GET {BUILDINFO}"
+        return fit_to_show(body["version"]), f"GET {BUILDINFO}"
     if parse_version(response.headers.get(VERSION_HEADER)):
-        return response.headers[VERSION_HEADER], "X-Coder-Build-Version"
+        return fit_to_show(response.headers[VERSION_HEADER]), "X-Coder-Build-Version"
     return None, ""
+
+
+SHOWN_VERSION = 64  # characters of a server's version text that reports show (Coder's are about 30)
+
+
+def fit_to_show(text: str) -> str:
+    """A server's version text as every report may show it: control characters neutralized (a terminal escape in
+    it never reaches a terminal, XML or HTML), at most SHOWN_VERSION characters."""
+    text = neutralize(text.strip())
+    return text if len(text) <= SHOWN_VERSION else text[:SHOWN_VERSION] + "…"
 
 
 def choose_terms(profile_setting: str, source: str, base: ApiClient, api_prefix: str | None,

@@ -59,10 +59,10 @@ class Exchange:
         return cls(
             method=redactor.text(method),
             url=redactor.text(url),
-            request_headers=redactor.headers(request_headers),
+            request_headers=_cut(redactor.headers(request_headers)),
             request_body=request_text,
             status=status,
-            response_headers=redactor.headers(list(response_headers)),
+            response_headers=_cut(redactor.headers(list(response_headers))),
             response_body=response_text,
             elapsed=round(elapsed, 4),
             error=redactor.text(error) if error else None,
@@ -132,6 +132,15 @@ def _shell_word(text: str, place: tuple[int, int] | None, index: int, variable: 
         return shlex.quote(text)
     before, after = text[: place[1]], text[place[1] + len(MASK):]
     return "".join([shlex.quote(before) if before else "", f'"${variable}"', shlex.quote(after) if after else ""])
+
+
+HEADER_LIMIT = 4096  # characters of one header value kept as evidence (a server's megabyte header is cut)
+
+
+def _cut(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Redacted headers, each value at most HEADER_LIMIT characters (and a note of its length)."""
+    return [(name, value if len(value) <= HEADER_LIMIT else
+             f"{value[:HEADER_LIMIT]}... [{len(value)} characters in all]") for name, value in headers]
 
 
 def parse_json(content: bytes | str) -> Any:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import collections
 import hashlib
+import math
 import threading
 import time
 from dataclasses import dataclass, field
@@ -28,6 +29,9 @@ MIN_RESERVE = 4
 # (coderd/coderd.go: httpmw.RateLimit(options.APIRateLimit, time.Minute)). Reset - now only bounds it from below
 # (the first answer may come late in a window), and pacing by a window taken too short is pacing too fast.
 DEFAULT_WINDOW = 60.0
+MAX_WAIT = 30.0  # the longest single wait a server's headers may ask for (pacing here, Retry-After in transport.py)
+MAX_WINDOW = 3600.0  # a window taken longer than this (a daily quota, a reset in the far future) is taken as this
+MILLISECONDS = 1e11  # an X-Ratelimit-Reset above this is unix milliseconds (some gateways), not seconds
 _CREDENTIAL_HEADERS = ("coder-session-token", "authorization", "cookie")
 _CREDENTIAL_PARAMS = ("coder_session_token", "access_token")
 Key = tuple[str, str]
@@ -45,6 +49,7 @@ class PaceStats:
     """What pacing did and what rate the run used, for the report."""
 
     limit: int | None = None  # the largest X-Ratelimit-Limit announced
+    said: str = ""  # the last rate-limit headers heard, as "X-Ratelimit-Reset: ..., X-Ratelimit-Remaining: ..."
     lowest_remaining: int | None = None
     paced: int = 0  # requests held back
     paced_seconds: float = 0.0
@@ -79,7 +84,7 @@ class RatePacer:
                     window = self._window.get(key) or max(DEFAULT_WINDOW, self._longest.get(key, 0.0))
                     spacing = window / budget.limit
                     spacing *= 1 + (reserve - max(budget.remaining, 0.0)) / reserve  # up to twice as slow at 0
-                    wait = max(0.0, self._sent.get(key, 0.0) + spacing - now)
+                    wait = min(MAX_WAIT, max(0.0, self._sent.get(key, 0.0) + spacing - now))
             for key in keys:
                 self._sent[key] = now + wait
             for _, budget in budgets:
@@ -96,13 +101,16 @@ class RatePacer:
             limit = int(headers[LIMIT_HEADER])
             remaining = int(headers[REMAINING_HEADER])
             reset = float(headers[RESET_HEADER])
-        except (KeyError, ValueError):
+        except (KeyError, ValueError):  # absent, or not a number (a 5,000-digit one included)
             return
-        if limit <= 0:
+        if limit <= 0 or not math.isfinite(reset):
             return
         wall = time.time()
+        if reset > MILLISECONDS:  # unix milliseconds (some gateways)
+            reset /= 1000
         if reset < 1e9:  # seconds from now rather than a unix time (some gateways)
             reset += wall
+        reset = min(reset, wall + MAX_WINDOW)  # a reset in the far future is believed only this far
         reset += 1.0  # whole seconds, rounded down (httprate): the window ends within the second after
         with self._lock:
             for key in _keys(request):
@@ -112,6 +120,8 @@ class RatePacer:
                 self._budgets[key] = _Budget(limit, remaining, reset)
                 self._longest[key] = max(self._longest.get(key, 0.0), reset - wall)
             s = self.stats
+            s.said = (f"X-Ratelimit-Reset: {headers[RESET_HEADER][:40]}, X-Ratelimit-Remaining: {remaining}, "
+                      f"X-Ratelimit-Limit: {limit}")
             s.limit = max(s.limit or 0, limit)
             s.lowest_remaining = remaining if s.lowest_remaining is None else min(s.lowest_remaining, remaining)
 

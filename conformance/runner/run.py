@@ -34,7 +34,7 @@ from conformance.contracts.profiles import Terms
 from conformance.contracts.requirements import catalogue
 from conformance.runner import cleanup, redact, waits
 from conformance.runner.client import RateLimited, TransportError
-from conformance.runner.config import Config, display_url
+from conformance.runner.config import WAIT_BUDGET_PER_ACTIVE_TIMEOUT, Config, display_url
 from conformance.runner.evidence import EvidenceLog
 from conformance.runner.exitcodes import EXIT_USAGE, say
 from conformance.runner.interrupts import interrupts
@@ -67,6 +67,7 @@ class ConformanceRun:
         self.result: RunResult | None = None
         self.preflight_error: str | None = None
         self.usage_error: str | None = None  # why the run stopped before its checks with EXIT_USAGE
+        self.internal_error: str | None = None  # an exception of the suite outside any check (pytest's INTERNALERROR)
         self.scope: Scope | None = None  # what the run judges by, once the preflight knows the target
         self.interrupted: str | None = None  # "SIGINT" / "SIGTERM" once the run was interrupted
         self.stopped: str | None = None  # why the run stopped early on its own (the target stopped answering)
@@ -125,6 +126,14 @@ class ConformanceRun:
         # pytest calls this for pytest.exit() too: only a real Ctrl-C is an interrupt.
         if self.interrupted is None and type(excinfo.value) is KeyboardInterrupt:
             self.interrupted = "SIGINT"
+
+    def pytest_internalerror(self, excrepr: object, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        """An exception of the suite outside every check (a hook, the set-up of the run): the run cannot conclude,
+        and its result says so (never a pass)."""
+        if self.internal_error is None:
+            text = str(excinfo.value).splitlines()[0] if str(excinfo.value) else ""
+            self.internal_error = (f"internal error of the suite ({type(excinfo.value).__name__}"
+                                   f"{': ' + text[:300] if text else ''}); please report it")
 
     # --- stopping before the checks: one plain line, exit 2 (usage) or 3 (the target cannot be checked) ---------
     def _stop_for_usage(self, session: pytest.Session, message: str) -> None:
@@ -232,6 +241,13 @@ class ConformanceRun:
         one list request (as in the preflight) decides; if it gets no response either, the run stops (exit 3)."""
         run = self.run
         if run is None or self._session is None or self.stopped:
+            return
+        said = run.transport.stats.out_of_patience
+        if said:
+            self.stopped = (f"the target's rate limit asked for more waiting than the run allows ("
+                            f"{run.config.run.http.wait_budget:g} s in all, {WAIT_BUDGET_PER_ACTIVE_TIMEOUT} times "
+                            f"active_timeout; it last said {said}), so the run stopped")
+            self._session.shouldfail = self.stopped
             return
         if run.transport.stats.consecutive_no_response < DEAD_AFTER:
             return
@@ -386,7 +402,8 @@ class ConformanceRun:
             fuzzing=tuple(run.fuzz_summary),
             traffic=run.redactor.text(self.traffic(run)),
             cleanup=_redacted(swept, run.redactor.text),
-            error=f"preflight failed: {self.preflight_error}" if self.preflight_error else None,
+            error=(f"preflight failed: {self.preflight_error}" if self.preflight_error else
+                   run.redactor.text(self.internal_error) if self.internal_error else None),
             stopped=self.stop_reason(),
             interrupted=self.interrupted,
             rerun=self.config.rerun_command(run.seed, config.run.fuzzing_seed,

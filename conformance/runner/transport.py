@@ -42,14 +42,15 @@ from urllib3 import HTTPResponse
 from urllib3._collections import HTTPHeaderDict
 
 from conformance.runner.interrupts import interrupts
-from conformance.runner.pacing import RatePacer
+from conformance.runner.pacing import MAX_WAIT, RatePacer
 
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 10.0
 DEFAULT_TOTAL_TIMEOUT = 30.0
 DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
 DEFAULT_MAX_RETRIES_429 = 3
-MAX_RETRY_WAIT = 30.0  # longest pause before retrying a 429, whatever Retry-After says
+DEFAULT_WAIT_BUDGET = 2400.0  # what the default settings give (config.WAIT_BUDGET_PER_ACTIVE_TIMEOUT x 120 s)
+MAX_RETRY_WAIT = MAX_WAIT  # longest pause before retrying a 429, whatever Retry-After says
 BACKOFF_BASE = 0.5  # pause before the first retry of a 429 without Retry-After; doubles per retry
 ACCEPT_ENCODING = "gzip, deflate"  # the encodings decoded here (with bounded output)
 # JSON nested deeper than this is not parsed (no Tasks API answer is nested more than a few levels): parsers,
@@ -73,6 +74,7 @@ class HttpSettings:
     insecure: bool = False
     max_rps: float = 0.0
     max_retries_429: int = DEFAULT_MAX_RETRIES_429
+    wait_budget: float = DEFAULT_WAIT_BUDGET  # seconds the server's rate-limit headers may make the whole run wait
 
     @property
     def verify(self) -> bool | str:
@@ -284,7 +286,7 @@ def decode_body(data: bytes, content_encoding: str, max_bytes: int) -> bytes:
     return _Decoder(content_encoding).feed(data, max_bytes)
 
 
-_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_ESCAPE = re.compile(rb"\\.", re.DOTALL)  # a backslash escape inside a JSON string (\" and \\ among them)
 _BRACKETS = bytes.maketrans(b"{}", b"[]")
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _EMPTY_PAIR = re.compile(rb"\[\]")
@@ -292,11 +294,17 @@ _EMPTY_PAIR = re.compile(rb"\[\]")
 
 def json_too_deep(data: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
     """Whether a body that looks like JSON nests arrays and objects more than `limit` levels deep. Linear in the
-    body, in C: strings are dropped, then innermost bracket pairs removed one level per pass, `limit` passes."""
+    body and in C, whatever it holds (no pattern that backtracks): escapes dropped, then the text between quotes
+    (strings), then everything but brackets; a run of limit + 1 opening brackets is too deep at once, else innermost
+    pairs are removed one level per pass, at most `limit` passes over what is left."""
     start = data.lstrip()[:1]
     if start not in (b"[", b"{") or data.count(b"[") + data.count(b"{") <= limit:
         return False
-    brackets = _JSON_STRING.sub(b"", data).translate(_BRACKETS, _NOT_BRACKETS)
+    if b"\\" in data:
+        data = _ESCAPE.sub(b"", data)
+    brackets = b"".join(data.split(b'"')[::2]).translate(_BRACKETS, _NOT_BRACKETS)
+    if b"[" * (limit + 1) in brackets:
+        return True
     for _ in range(limit):
         brackets, removed = _EMPTY_PAIR.subn(b"", brackets)
         if not brackets or not removed:
@@ -401,6 +409,8 @@ class TransportStats:
     consecutive_no_response: int = 0
     retried_429: int = 0  # 429 answers that were retried
     gave_up_429: int = 0  # requests still rate limited after every retry
+    waited: float = 0.0  # seconds spent waiting because the server's headers asked (pacing, Retry-After)
+    out_of_patience: str | None = None  # what the server last said when the run's wait budget ran out
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def count(self, name: str) -> None:
@@ -504,7 +514,7 @@ class HttpTransport:
         retries = 0
         while True:
             pause = self.pacer.delay(request)
-            if pause > 0 and self._fits(pause):
+            if pause > 0 and self._fits(pause) and self._spend(pause, self.pacer.stats.said):
                 self._pause(pause)
             self.limiter.wait()
             for watcher in self._watchers:
@@ -513,7 +523,8 @@ class HttpTransport:
             if response.status_code != 429:
                 return response
             wait = retry_after(response, retries)
-            if retries >= self.settings.max_retries_429 or not self._fits(wait):
+            said = f"Retry-After: {response.headers.get('retry-after', '(none)')[:40]}"
+            if retries >= self.settings.max_retries_429 or not self._fits(wait) or not self._spend(wait, said):
                 self.stats.count("gave_up_429")
                 raise StillRateLimited(response, retries)
             self.stats.count("retried_429")
@@ -568,6 +579,16 @@ class HttpTransport:
 
     def _fits(self, wait: float) -> bool:
         return self._cutoff is None or time.monotonic() + wait < self._cutoff
+
+    def _spend(self, seconds: float, said: str) -> bool:
+        """Take `seconds` of waiting from the run's budget for waits the server asked for; False (and what the server
+        said, remembered) once the budget would be spent: the run then stops waiting, and stops (runner/run.py)."""
+        with self._lock:
+            if self.stats.waited + seconds > self.settings.wait_budget:
+                self.stats.out_of_patience = self.stats.out_of_patience or said
+                return False
+            self.stats.waited += seconds
+            return True
 
     def _pause(self, seconds: float) -> bool:
         """Wait `seconds` in short steps (interruptible in the main thread), stopping early (False) when a cutoff that

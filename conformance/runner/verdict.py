@@ -115,6 +115,19 @@ class Verdict:
     partial: str = ""  # e.g. "50 of 86 MUST requirements not run"
 
 
+def unverified(results: Iterable[RequirementResult]) -> str | None:
+    """Why no MUST requirement was verified although checks of some ran (each skipped), or None: at least one
+    passed, failed or was blocked, or none ran at all (a selection of other checks: not a run of the MUSTs)."""
+    musts = [r for r in results if r.requirement.level == "MUST" and r.promised]
+    if not musts or any(r.status in (PASSED, FAILED, BLOCKED, WAIVED) for r in musts):
+        return None
+    skipped = [r for r in musts if r.status == SKIPPED]
+    if not skipped:
+        return None
+    why = next((m for r in skipped for m in r.messages), "every check was skipped")
+    return f"no MUST requirement could be verified: every check of one that ran was skipped (first: {why})"
+
+
 def decide(results: list[RequirementResult], *, strict: bool = False, error: str | None = None,
            incomplete: bool = False, expired_waivers: Iterable[str] = (),
            regressions: Iterable[str] | None = None) -> Verdict:
@@ -127,7 +140,10 @@ def decide(results: list[RequirementResult], *, strict: bool = False, error: str
     - With a baseline (`regressions` given): FAIL only on a regression (or a newly unverified MUST), or an expired
       waiver; a pass says how many known failures it carries ("PASS against the baseline: 4 known failures, 0
       regressed", the reasons naming them).
-    A run in which MUST requirements did not run or were skipped says so: "PASS (partial: ...)"."""
+    A run in which MUST requirements did not run or were skipped says so: "PASS (partial: ...)". A run in which
+    checks of MUST requirements ran but not one of them was verified (every one skipped: still rate limited, say) is
+    never a pass: ERROR, with the first reason (`unverified`)."""
+    error = error or unverified(results)
     if error or incomplete:
         return Verdict(ERROR, "INCOMPLETE" if incomplete else "ERROR", (error,) if error else ())
     reasons = [f"waiver expired: {text}" for text in expired_waivers]

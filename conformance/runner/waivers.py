@@ -16,13 +16,17 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from conformance.runner.redact import neutralize
+from conformance.runner.userfiles import UserFileError, load_toml
+
 _KEYS = {"requirement", "reason", "expires", "profile", "server_version"}
+MAX_WAIVERS_BYTES = 1024 * 1024
+MAX_REASON = 500  # characters of a waiver's reason every report shows
 
 
 class WaiverError(ValueError):
@@ -51,11 +55,9 @@ class Waiver:
 def load_waivers(path: Path, known: Iterable[str]) -> tuple[Waiver, ...]:
     """The waivers of a file; WaiverError naming the entry and the problem."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise WaiverError(f"cannot read the waivers file {path}: {exc.strerror or exc}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise WaiverError(f"the waivers file {path} is not valid TOML: {exc}") from None
+        data = load_toml(path, "waivers file", MAX_WAIVERS_BYTES)
+    except UserFileError as exc:
+        raise WaiverError(str(exc)) from None
     extra = sorted(set(data) - {"waiver"})
     if extra:
         raise WaiverError(f"the waivers file {path} has unknown tables {extra}: write each waiver as [[waiver]]")
@@ -86,7 +88,9 @@ def _waiver(entry: Any, index: int, path: Path, known: set[str]) -> Waiver:
     for key in ("profile", "server_version"):
         if key in entry and not isinstance(entry[key], str):
             raise WaiverError(f"{where}: {key} must be a string")
-    return Waiver(requirement, reason.strip(), expires, entry.get("profile"), entry.get("server_version"))
+    shown = neutralize(" ".join(reason.split()))  # one line, no terminal escapes, in every report
+    return Waiver(requirement, shown if len(shown) <= MAX_REASON else shown[:MAX_REASON] + "…", expires,
+                  entry.get("profile"), entry.get("server_version"))
 
 
 @dataclass

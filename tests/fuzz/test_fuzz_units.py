@@ -132,9 +132,11 @@ def test_read_only_mode_selects_only_the_operations_that_create_nothing(tmp_path
 
 
 def test_budget_zero_turns_fuzzing_off(tmp_path: Path) -> None:
+    """Every fuzz check skipped; a run of nothing but them verified no MUST requirement, which is never a pass."""
     result = run_fuzz_suite("--fuzz-budget", "0", report_dir=tmp_path)
-    assert result.code == 0, result.output
+    assert result.code == 3, result.output
     assert f"{len(OPERATIONS) + 1} skipped" in result.output  # every gate (a stable server) and the stateful tier
+    assert "no MUST requirement could be verified" in result.output and "fuzzing is off" in result.output
 
 
 def test_the_time_limit_stops_the_stateful_tier_cleanly(reference: ReferenceServer,

@@ -7,7 +7,7 @@ import time
 import httpx
 
 from conformance.reference import ReferenceServer
-from conformance.runner.pacing import RatePacer
+from conformance.runner.pacing import MAX_WAIT, RatePacer
 from conformance.runner.transport import HttpSettings, HttpTransport
 
 
@@ -72,3 +72,16 @@ def test_a_run_at_the_limit_meets_no_429() -> None:
     # The sliding window sustains `limit` per `window`: the requests past the first budget take about that long.
     assert elapsed >= (sent - limit) / limit * window * 0.8
     assert elapsed <= (sent - limit) / limit * window * 2.5 + 60 / limit + 2  # + one spacing by a minute's window
+
+
+def test_a_reset_of_any_shape_is_believed_only_so_far() -> None:
+    """Milliseconds (some gateways), infinity, a day ahead (a daily quota), 5,000 digits: no crash, and no single
+    wait longer than the cap, however few requests the server says are left."""
+    for reset in (str(int(time.time() * 1000) + 60_000), "inf", "nan", str(int(time.time()) + 86_400), "9" * 5000):
+        pacer = RatePacer()
+        request = httpx.Request("GET", "http://t/api/v2/tasks", headers={"Coder-Session-Token": "x"})
+        response = httpx.Response(200, headers={"X-Ratelimit-Limit": "600", "X-Ratelimit-Remaining": "1",
+                                                "X-Ratelimit-Reset": reset}, request=request)
+        pacer.observe(request, response)
+        waits = [pacer.delay(request) for _ in range(3)]
+        assert all(0 <= wait <= MAX_WAIT for wait in waits), (reset[:20], waits)
