@@ -10,6 +10,8 @@ everything printed; server-supplied text never reaches the terminal raw.
 from __future__ import annotations
 
 import argparse
+import base64
+import binascii
 import json
 import sys
 import time
@@ -104,7 +106,10 @@ def learn_secrets(exchange: Recorded, redactor: redact.Redactor) -> None:
         elif low == "set-cookie":  # the value only: its attributes (Expires) change from answer to answer
             values.append(value.split(";", 1)[0].split("=", 1)[-1])
         elif low in redact.SECRET_HEADERS:
-            values.append(value.split(" ", 1)[-1])  # "Bearer <token>", or the token itself
+            scheme, _, credential = value.strip().partition(" ")
+            values.append(credential or scheme)  # "Bearer <token>", or the token itself
+            if scheme.lower() == "basic":  # base64 of user:password: the decoded forms are secrets too
+                values += _basic_credentials(credential)
     try:
         query = urlsplit(exchange.url).query
     except ValueError:
@@ -112,8 +117,17 @@ def learn_secrets(exchange: Recorded, redactor: redact.Redactor) -> None:
     values.extend(v for k, v in parse_qsl(query) if k.lower() in redact.SECRET_QUERY_KEYS)
     for value in values:
         value = value.strip()
-        if len(value) >= _MIN_SECRET and value != redact.MASK and value not in redactor.secrets:
-            redactor.add(value)
+        if len(value) >= _MIN_SECRET and value != redact.MASK:
+            redactor.add(value)  # a secret learned before costs a set lookup
+
+
+def _basic_credentials(encoded: str) -> list[str]:
+    """`user:password` and the password of a Basic credential (none when it does not decode)."""
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return []
+    return [decoded, decoded.partition(":")[2]]
 
 
 def audit(paths: Iterable[Path], profile: str | None, redactor: redact.Redactor,

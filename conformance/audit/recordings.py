@@ -24,11 +24,18 @@ import ijson
 import yaml
 
 from conformance.runner.evidence import CUT_COMMENT
-from conformance.runner.transport import DEFAULT_MAX_BODY_BYTES, BodyTooLarge, decode_body
+from conformance.runner.transport import DEFAULT_MAX_BODY_BYTES, MAX_JSON_DEPTH, BodyTooLarge, decode_body
 
 _BOM = b"\xef\xbb\xbf"
 MAX_BODY_BYTES = DEFAULT_MAX_BODY_BYTES  # the most of one body an audit reads, as a run does
 RECORDING_SUFFIXES = (".har", ".json", ".yaml", ".yml")  # the files taken from a directory
+MAX_DEPTH = MAX_JSON_DEPTH  # the deepest a recording nests (a HAR entry holds its bodies as text: a few levels)
+# Bytes the JSON parser reads at a time. yajl lexes a string that spans reads again from its start at every read, so
+# a body of n bytes costs n^2 / READ_SIZE: 64 KB reads (ijson's default) took 4 s for a body of 4 MB of escapes, 2 MB
+# reads 0.5 s; and each read's events are built at once, so larger reads cost memory (16 MB reads: 187 MB peak for a
+# 34 MB HAR, 2 MB: 61 MB).
+READ_SIZE = 2 * 1024 * 1024
+MAX_NODES = 1_000_000  # values one YAML interaction may hold once its aliases are expanded (an alias bomb has 10^9)
 
 
 class RecordingError(Exception):
@@ -99,9 +106,12 @@ _JSON_LISTS = {"log.entries": "har", "interactions": "vcr", "": "vcr"}  # "": a 
 
 
 def _json_records(path: Path, handle: IO[bytes], start: int) -> Iterator[Recorded]:
-    """Find where the exchanges are (a first look that stops there), then build them with ijson's C backend."""
+    """Check the nesting, find where the exchanges are (a first look that stops there), then build them with ijson's
+    C backend."""
+    _shallow_enough(path, handle)
+    handle.seek(start)
     kind, items = "", ""
-    for prefix, event, _ in ijson.parse(handle):
+    for prefix, event, _ in ijson.parse(handle, buf_size=READ_SIZE):
         if event == "start_array" and prefix in _JSON_LISTS:
             kind, items = _JSON_LISTS[prefix], f"{prefix}.item".lstrip(".")
             break
@@ -109,8 +119,26 @@ def _json_records(path: Path, handle: IO[bytes], start: int) -> Iterator[Recorde
         raise RecordingError(f"{path}: neither a HAR file (log.entries) nor a VCR cassette (interactions)")
     handle.seek(start)
     build = _har_entry if kind == "har" else _interaction
-    for number, item in enumerate(ijson.items(handle, items, use_float=True), 1):
+    for number, item in enumerate(ijson.items(handle, items, use_float=True, buf_size=READ_SIZE), 1):
         yield build(f"{path.name}#{number}", item)
+
+
+def _shallow_enough(path: Path, handle: IO[bytes]) -> None:
+    """RecordingError for a file nested deeper than MAX_DEPTH anywhere. ijson builds each item with the path of every
+    value in it, so a field nested 100,000 levels deep costs memory quadratic in the depth (a 200 KB HAR took 24 GB);
+    its event stream, read here first, costs none."""
+    depth = 0
+    try:
+        for event, _ in ijson.basic_parse(handle, buf_size=READ_SIZE):
+            if event in ("start_map", "start_array"):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise RecordingError(f"{path}: nested more than {MAX_DEPTH} levels deep; no recording of HTTP "
+                                         "exchanges is")
+            elif event in ("end_map", "end_array"):
+                depth -= 1
+    except ijson.JSONError:
+        return  # broken further on: the reading pass hands on what comes before, then says so
 
 
 # --- YAML cassettes, streamed event by event ------------------------------------------------------------------
@@ -137,6 +165,7 @@ class _Frame:
     def __init__(self, container: Any, anchor: str | None, records: bool = False) -> None:
         self.container, self.anchor, self.records = container, anchor, records
         self.key: Any = _NO_KEY
+        self.size = 1  # values in it, aliases counted as what they stand for
 
 
 _NO_KEY = object()
@@ -145,13 +174,16 @@ _NO_KEY = object()
 def _yaml_records(path: Path, handle: IO[bytes]) -> Iterator[Recorded]:
     """Each item of the top-level `interactions` list (or of a top-level list) as soon as it is complete."""
     stack: list[_Frame] = []
-    anchors: dict[str, Any] = {}
+    anchors: dict[str, tuple[Any, int]] = {}  # anchor -> (value, how many values it holds)
     number, found, top = 0, False, None
 
-    def complete(value: Any, anchor: str | None) -> Recorded | None:
+    def complete(value: Any, anchor: str | None, size: int = 1) -> Recorded | None:
         nonlocal number, top
         if anchor:
-            anchors[anchor] = value
+            anchors[anchor] = (value, size)
+        if len(stack) > MAX_DEPTH:
+            raise RecordingError(f"{path}: nested more than {MAX_DEPTH} levels deep; no recording of HTTP exchanges "
+                                 "is")
         if not stack:
             top = value
             return None
@@ -159,10 +191,14 @@ def _yaml_records(path: Path, handle: IO[bytes]) -> Iterator[Recorded]:
         if frame.records:
             number += 1
             return _interaction(f"{path.name}#{number}", value)
+        frame.size += size
+        if frame.size > MAX_NODES:  # aliases of aliases: a few hundred bytes that expand to billions of values
+            raise RecordingError(f"{path}: its YAML aliases expand to more than {MAX_NODES} values in one "
+                                 "interaction; no cassette of HTTP exchanges does")
         if isinstance(frame.container, list):
             frame.container.append(value)
         elif frame.key is _NO_KEY:
-            frame.key = value if not isinstance(value, (dict, list)) else str(value)
+            frame.key = value if not isinstance(value, (dict, list)) else "(a key that is no scalar)"
         else:
             frame.container[frame.key] = value
             frame.key = _NO_KEY
@@ -178,11 +214,12 @@ def _yaml_records(path: Path, handle: IO[bytes]) -> Iterator[Recorded]:
             stack.append(_Frame([] if is_list else {}, event.anchor, records))
         elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
             frame = stack.pop()
-            done = complete(None if frame.records else frame.container, frame.anchor)
+            done = complete(None if frame.records else frame.container, frame.anchor, frame.size)
         elif isinstance(event, yaml.ScalarEvent):
             done = complete(_scalar(event), event.anchor)
         elif isinstance(event, yaml.AliasEvent):
-            done = complete(anchors.get(event.anchor or ""), None)
+            value, size = anchors.get(event.anchor or "", (None, 1))
+            done = complete(value, None, size)
         if done is not None:
             yield done
     if not found:
@@ -216,10 +253,10 @@ def _status(value: Any) -> int:
     if isinstance(value, bool):
         return 0
     if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
+        return value if 0 <= value <= 999 else 0  # a status of 5,000 digits is no status
+    if isinstance(value, float) and value.is_integer() and 0 <= value <= 999:
         return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 3:
         return int(value.strip())
     return 0
 
@@ -242,13 +279,15 @@ def _har_entry(source: str, entry: Any) -> Recorded:
     text = _text(content.get("text"))
     # a body the recording cut, or left out (browsers save HARs "without content"), cannot be judged
     complete = content.get("comment") != CUT_COMMENT and ("text" in content or not content.get("size"))
+    # what is past MAX_BODY_BYTES is never decoded: the text is cut first (base64: 4 characters per 3 bytes; UTF-8:
+    # at least a byte per character), the body then to its bound
     if content.get("encoding") == "base64":
         try:
-            body = base64.b64decode(text, validate=False)
+            body = base64.b64decode(text[:(MAX_BODY_BYTES // 3 + 2) * 4], validate=False)
         except (binascii.Error, ValueError):
-            body = text.encode("utf-8", "surrogatepass")
+            body = text[:MAX_BODY_BYTES + 1].encode("utf-8", "surrogatepass")
     else:
-        body = text.encode("utf-8", "surrogatepass")
+        body = text[:MAX_BODY_BYTES + 1].encode("utf-8", "surrogatepass")
     headers = _pairs(response.get("headers"))
     if body[:2] == b"\x1f\x8b":  # a tool that stored the bytes as they came
         body, complete = _decoded(body, _header(headers, "content-encoding") or "gzip", complete)
@@ -286,7 +325,7 @@ def _vcr_body(body: Any) -> bytes:
         body = body.get("string")
     if isinstance(body, bytes):
         return body
-    return _text(body).encode("utf-8", "surrogatepass")
+    return _text(body)[:MAX_BODY_BYTES + 1].encode("utf-8", "surrogatepass")
 
 
 def _interaction(source: str, item: Any) -> Recorded:

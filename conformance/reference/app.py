@@ -1,8 +1,10 @@
 """The Starlette application of the reference server: a conforming Tasks API of one Coder release.
 
 Every path is dispatched by one catch-all route, so that the order Coder uses holds everywhere: under the API
-prefix authentication runs first (401 beats 404/405), then routing (404, 405), then the handler. No input produces
-a 500: an unexpected exception is recorded in ``unexpected_errors`` and answered 400. What differs between Coder's
+prefix authentication runs first (401 beats 404/405), then routing (404, 405), then the handler. A request body is
+read up to Coder's limit (4 MiB; 413 past it), so the server's memory stays bounded whatever a client sends. An
+unexpected exception is a bug of the reference: recorded in ``unexpected_errors`` and answered as Coder answers one,
+500 "An internal server error occurred." (a suite run against it then shows it). What differs between Coder's
 generations (legacy, experimental, stable) the app asks its ``Generation`` (generation.py).
 
 This module is what a conforming server does. Faults and variations (faults.py, variations.py) change it only at
@@ -36,7 +38,16 @@ from .generation import Generation
 from .identities import Identities, User, parse_uuid
 from .names import generate_name, name_problem
 from .query import QueryError, QueryOptions, TaskFilter, Validation, parse_task_query
-from .responses import JSON_CONTENT_TYPE, NOT_FOUND_MESSAGE, PQ_NUL_DETAIL, ApiError, empty_response
+from .responses import (
+    BODY_TOO_LARGE_MESSAGE,
+    INTERNAL_ERROR_MESSAGE,
+    JSON_CONTENT_TYPE,
+    MAX_REQUEST_BODY,
+    NOT_FOUND_MESSAGE,
+    PQ_NUL_DETAIL,
+    ApiError,
+    empty_response,
+)
 from .store import BuildActive, LogEntry, NameTaken, NotPaused, TaskNotActive, TaskStore, TaskView
 from .switches import Switches
 from .wire import Wire
@@ -301,13 +312,12 @@ class ReferenceApp:
             response = await self._dispatch(request)
         except ApiError as error:
             response = self._error(error)
-        except Exception:  # noqa: BLE001 - the reference must never answer 500; the error is recorded
+        except Exception as exc:  # noqa: BLE001 - a bug of the reference: recorded, and answered as Coder answers one
             trace = traceback.format_exc()
             logger.error("unexpected error in the reference server:\n%s", trace)
             if len(self.unexpected_errors) < _MAX_RECORDED_ERRORS:
                 self.unexpected_errors.append(trace)
-            response = self._error(ApiError(400, "The reference server could not process this request.",
-                                            detail="unexpected error"))
+            response = self._error(ApiError(500, INTERNAL_ERROR_MESSAGE, detail=f"{type(exc).__name__}: {exc}"[:500]))
         return self._finish(request, response)
 
     # -- routing and authentication ----------------------------------------------------------------------------
@@ -353,9 +363,9 @@ class ReferenceApp:
             return self._list(request, caller)
         owner = self._resolve_user(route.params["user"], caller)
         if route.name == "create":
-            return self._create(await request.body(), caller, owner)
+            return self._create(await _body(request), caller, owner)
         operation = {"task": "get" if request.method == "GET" else "delete"}.get(route.name, route.name)
-        raw = await request.body() if operation in ("send", "input") else b""
+        raw = await _body(request) if operation in ("send", "input") else b""
         task = self._find_task(route.params["task"], owner, caller, operation)
         if isinstance(task, Response):  # a switch answered for a task that is not there
             return task
@@ -692,3 +702,22 @@ def _is_json(raw: bytes) -> bool:
         return False
     return True
 
+
+async def _body(request: Request) -> bytes:
+    """The request body, read up to Coder's limit: ApiError 413 past it (coderd/httpapi ReadLimit), without reading
+    more than the limit of it."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_REQUEST_BODY:
+        raise _too_large()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_REQUEST_BODY:
+            raise _too_large()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large() -> ApiError:
+    return ApiError(413, BODY_TOO_LARGE_MESSAGE, detail=f"Maximum request body size is {MAX_REQUEST_BODY} bytes.")

@@ -15,6 +15,12 @@ NOT_FOUND_MESSAGE = "Resource not found or you do not have access to this resour
 INVALID_JSON_MESSAGE = "Request body must be valid JSON."
 # What Coder's database driver says when a NUL character reaches PostgreSQL (text cannot hold one).
 PQ_NUL_DETAIL = 'pq: invalid byte sequence for encoding "UTF8": 0x00'
+# What Coder answers when a handler meets an error it did not expect (coderd/httpapi InternalServerError).
+INTERNAL_ERROR_MESSAGE = "An internal server error occurred."
+# The most of a request body Coder's httpapi.Read takes (DefaultMaxRequestBodyBytes, 4 MiB, in its later releases;
+# coderd/httpapi/requestbodylimit.go), and its answer past it.
+MAX_REQUEST_BODY = 4 << 20
+BODY_TOO_LARGE_MESSAGE = "Request body too large."
 # Legacy logs and send while the task's sidebar app has not passed its health check (authAndDoWithTaskSidebarAppClient).
 APP_INITIALIZING_MESSAGE = "Task sidebar app is initializing. Try again shortly."
 

@@ -89,9 +89,10 @@ class Redactor:
     def __init__(self, secrets: Iterable[str | tuple[str, str]] = ()) -> None:
         self._lock = threading.Lock()
         self._secrets: tuple[str, ...] = ()
-        self._forms: tuple[_Form, ...] = ()
+        self._known: set[str] = set()
+        self._forms: list[_Form] = []
         self._anchors: dict[str, list[tuple[int, int]]] = {}
-        self._finder: re.Pattern[str] | None = None
+        self._finder: re.Pattern[str] | None = None  # built from the anchors when text first needs it after an add
         self._longest = FRAGMENT
         self._cache: dict[str, str] = {}
         self._labels: dict[str, str] = {}  # secret -> the name a reader uses for it (an environment variable)
@@ -103,22 +104,23 @@ class Redactor:
 
     def add(self, secret: str | None, label: str | None = None) -> None:
         """Learn one more secret (the embedded server's tokens are known only once it runs); `label` is the name a
-        reader knows it by (the environment variable of its setting), for commands that reproduce a request."""
+        reader knows it by (the environment variable of its setting), for commands that reproduce a request.
+        Learning costs the new secret's forms only; the matcher is rebuilt once, when text next needs it (an audit
+        learns a cookie per recorded exchange: rebuilding everything per secret was quadratic)."""
         if not secret:
             return
         with self._lock:
             if label and secret not in self._labels:
                 self._labels[secret] = label
-            if secret in self._secrets:
+            if secret in self._known:
                 return
-            secrets = (*self._secrets, secret)
-            forms: list[_Form] = []
-            for s in secrets:
-                for text, expansion in _encodings(s):
-                    low = text.translate(_ASCII_LOWER)
-                    forms.append(_Form(low, min(len(low), max(_ANCHOR, round(FRAGMENT * expansion)))))
-            anchors: dict[str, list[tuple[int, int]]] = {}
-            for number, form in enumerate(forms):
+            self._known.add(secret)
+            self._secrets = (*self._secrets, secret)
+            for text, expansion in _encodings(secret):
+                low = text.translate(_ASCII_LOWER)
+                form = _Form(low, min(len(low), max(_ANCHOR, round(FRAGMENT * expansion))))
+                number = len(self._forms)
+                self._forms.append(form)
                 size = min(_ANCHOR, form.min_run)
                 # Any run of min_run characters of the form contains one of these anchors.
                 step = max(1, form.min_run - size + 1)
@@ -126,11 +128,17 @@ class Redactor:
                 if offsets and offsets[-1] != len(form.text) - size:
                     offsets.append(len(form.text) - size)
                 for offset in offsets:
-                    anchors.setdefault(form.text[offset:offset + size], []).append((number, offset))
-            self._secrets, self._forms, self._anchors = secrets, tuple(forms), anchors
-            self._finder = re.compile(_trie(anchors))
-            self._longest = max([FRAGMENT, *(len(f.text) for f in forms)])
+                    self._anchors.setdefault(form.text[offset:offset + size], []).append((number, offset))
+                self._longest = max(self._longest, len(form.text))
+            self._finder = None
             self._cache = {}
+
+    def _matcher(self) -> re.Pattern[str] | None:
+        """The matcher of every anchor learned so far (None: no secret yet)."""
+        with self._lock:
+            if self._finder is None and self._anchors:
+                self._finder = re.compile(_trie(self._anchors))
+            return self._finder
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -151,7 +159,8 @@ class Redactor:
         short = len(value) <= _CACHED_LENGTH  # header names and values, paths: the same ones again and again
         if short and value in self._cache:
             return self._cache[value]
-        out = self._mask_runs(value) if self._finder is not None else value
+        finder = self._matcher()
+        out = self._mask_runs(value, finder) if finder is not None else value
         if "_token=" in out.translate(_ASCII_LOWER):
             out = _QUERY_RE.sub(lambda m: f"{m.group(1)}={MASK}", out)
         if _TOKEN_TAIL.search(out):
@@ -173,18 +182,17 @@ class Redactor:
         kept = head[: max(0, min(limit, len(head) - margin))]
         return f"{kept}... [{len(value)} characters in all]"
 
-    def _mask_runs(self, value: str) -> str:
-        assert self._finder is not None
+    def _mask_runs(self, value: str, finder: re.Pattern[str]) -> str:
         low = value.translate(_ASCII_LOWER)
         spans: list[tuple[int, int]] = []
-        hit = self._finder.search(low)
+        hit = finder.search(low)
         while hit is not None:
             anchor = hit.group()
             for number, offset in self._anchors[anchor]:
                 span = self._run(low, hit.start(), self._forms[number], offset, len(anchor))
                 if span is not None:
                     spans.append(span)
-            hit = self._finder.search(low, hit.start() + 1)  # anchors may overlap
+            hit = finder.search(low, hit.start() + 1)  # anchors may overlap
         if not spans:
             return value
         out: list[str] = []

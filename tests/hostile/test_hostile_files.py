@@ -4,11 +4,13 @@ never reach the terminal or the reports raw."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -83,3 +85,70 @@ def test_a_waivers_reason_is_shown_without_its_escapes(tmp_path: Path) -> None:
                                           if p.is_file()]
     assert all("\x1b" not in text and "\x07" not in text for text in texts)
     assert "known \\u001b[2J" in proc.stdout
+
+
+# --- recordings for `audit`: small files that blew it up -------------------------------------------------------
+
+ALIAS_BOMB = """\
+a: &a ["xxxxxxxxx", "xxxxxxxxx", "xxxxxxxxx", "xxxxxxxxx", "xxxxxxxxx", "xxxxxxxxx", "xxxxxxxxx", "xxxxxxxxx"]
+b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]
+c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]
+d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]
+e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]
+f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]
+g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]
+h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g, *g]
+i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h, *h]
+interactions:
+- request: {method: GET, uri: "https://coder.example.com/api/v2/tasks", headers: {}, body: null}
+  response: {status: {code: 200, message: OK}, headers: {}, body: {string: *i}}
+"""
+
+
+def _har(*entries: dict[str, object]) -> str:
+    return json.dumps({"log": {"version": "1.2", "entries": list(entries)}})
+
+
+def _entry(url: str, status: object = 200, body: str = '{"tasks": [], "count": 0}',
+           request_headers: list[dict[str, str]] | None = None) -> dict[str, object]:
+    return {"request": {"method": "GET", "url": url, "headers": request_headers or []},
+            "response": {"status": status, "headers": [{"name": "Content-Type", "value": "application/json"}],
+                         "content": {"mimeType": "application/json", "text": body}}}
+
+
+@pytest.mark.parametrize("name, content", [
+    ("bomb.yaml", ALIAS_BOMB),
+    ("deep.har", _har(_entry("https://c/api/v2/tasks")).replace('"headers": []', '"headers": ' + "[" * DEEP
+                                                                    + "]" * DEEP, 1)),
+], ids=["yaml-alias-bomb", "deeply-nested-har"])
+def test_a_small_hostile_recording_is_refused_in_bounded_time_and_memory(name: str, content: str,
+                                                                       tmp_path: Path) -> None:
+    """A 555-byte YAML alias bomb (it took 3 GB and a MemoryError) and a 200 KB HAR with one field nested 200,000
+    levels deep (24 GB): each is a file that is no recording, exit 2 with one line."""
+    path = tmp_path / name
+    path.write_text(content)
+    proc = subprocess.run(["/usr/bin/time", "-f", "%M", sys.executable, "-m", "conformance.cli", "audit", str(path)],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 2, proc.stdout[-2000:] + proc.stderr[-2000:]
+    peak_kib = int(proc.stderr.strip().splitlines()[-1])
+    assert peak_kib < 400_000, f"{peak_kib} KiB"
+    assert "UNREADABLE" in proc.stdout and "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_odd_statuses_rotating_cookies_and_basic_credentials(tmp_path: Path) -> None:
+    """A status of 5,000 digits is no status (it crashed the audit); a load balancer's cookie that changes with every
+    entry is learned at no quadratic cost; a Basic credential's decoded password is masked wherever it shows."""
+    password = "correct-horse-battery"
+    basic = base64.b64encode(f"alice:{password}".encode()).decode()
+    entries = [_entry(f"https://c/api/v2/tasks?page={i}", request_headers=[
+        {"name": "Cookie", "value": f"AWSALB={uuid.uuid4().hex}{uuid.uuid4().hex}"}]) for i in range(1000)]
+    entries.append(_entry("https://c/api/v2/tasks", status="9" * 5000))
+    entries.append(_entry(f"https://c/api/v2/tasks/me/{password}", status=404, body="nope",
+                          request_headers=[{"name": "Authorization", "value": f"Basic {basic}"}]))
+    path = tmp_path / "odd.har"
+    path.write_text(_har(*entries))
+    proc = subprocess.run([sys.executable, "-m", "conformance.cli", "audit", str(path)], capture_output=True,
+                          text=True, timeout=120, cwd=tmp_path, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-2000:]  # the 404 without an error body fails
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert password not in proc.stdout + proc.stderr and "[REDACTED]" in proc.stdout

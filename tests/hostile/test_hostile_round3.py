@@ -175,3 +175,16 @@ def test_a_crash_of_the_suite_outside_a_check_is_never_a_pass(stage: str, code: 
     if code == 3:
         assert "internal error of the suite" in results["error"], results["error"]
         assert "(RuntimeError: injected by the self-test)" in results["error"], results["error"]
+
+
+def test_an_answer_of_escaped_quotes_is_judged_in_bounded_time(tmp_path: Path, reference: ReferenceServer,
+                                                              proxy: HostileProxy) -> None:
+    """The logs answered with 2 MB of escaped quotes: the depth guard, run on every answer, was quadratic on them
+    (400 KB took more than 150 s, 4 MB hours, deaf to Ctrl-C); now the check judges the body at once."""
+    body = b'{"logs": [], "x": "' + b'\\"' * (1024 * 1024) + b'"}'
+    proxy.rules.append((lambda r: r.method == "GET" and r.path.endswith("/logs"), json_answer(body)))
+    started = time.monotonic()
+    result = run_suite(_config(tmp_path, reference, proxy), tmp_path / "reports", "--", "-k",
+                       "test_logs_body_schema", timeout=120)
+    assert time.monotonic() - started < 100
+    assert result.code in (0, 1) and "Traceback" not in result.output, result.output[-3000:]
