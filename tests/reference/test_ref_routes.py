@@ -153,7 +153,9 @@ def test_odd_request_targets_get_a_json_404(ref_server: ReferenceServer, target:
     assert json.loads(body)["message"]
 
 
-def test_unexpected_exceptions_are_recorded_not_500(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unexpected_exception_is_recorded_and_answered_as_coder_answers_one(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bug of the reference is Coder's 500 (it was a 400 that hid it from a suite run), and recorded."""
     with ReferenceServer(lifecycle_delay=0) as server:
         client = Api(server)
         try:
@@ -163,8 +165,8 @@ def test_unexpected_exceptions_are_recorded_not_500(monkeypatch: pytest.MonkeyPa
 
             monkeypatch.setattr(server.app.store, "all", boom)
             response = client.list_tasks()
-            assert response.status_code == 400
-            error_message(response)
+            assert response.status_code == 500
+            assert error_message(response) == "An internal server error occurred."
             assert len(server.unexpected_errors) == 1 and "simulated bug" in server.unexpected_errors[0]
         finally:
             client.close()
