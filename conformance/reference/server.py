@@ -270,5 +270,5 @@ class ReferenceServer:
 
     @property
     def unexpected_errors(self) -> list[str]:
-        """Tracebacks of exceptions the handlers did not expect (answered 400, never 500)."""
+        """Tracebacks of exceptions the handlers did not expect (each answered as Coder answers one: 500)."""
         return list(self.app.unexpected_errors)
