@@ -17,7 +17,6 @@ delete's 202), no body. The wording of each problem is the checks' own (runner/e
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
@@ -33,15 +32,13 @@ from conformance.contracts.profiles import (
     EXPERIMENTAL,
     OPERATION_FEATURES,
     PROFILES,
-    ROUTE_NOT_FOUND,
     STABLE,
     Terms,
     parse_version,
     profile_for,
-    without_tasks_api,
 )
 from conformance.runner import expect
-from conformance.runner.detect import VERSION_HEADER
+from conformance.runner.detect import VERSION_HEADER, removed_sentence
 from conformance.runner.transport import MAX_JSON_DEPTH, json_too_deep
 
 _PREFIXES = sorted({prefix for p in PROFILES.values() for prefix in (p.prefix, *p.aliases)}, key=len, reverse=True)
@@ -117,14 +114,6 @@ def _paths(profile: str) -> _Paths:
     return paths
 
 
-def _route_not_found(body: bytes) -> bool:
-    try:
-        answer = json.loads(body)
-    except (ValueError, RecursionError):
-        return False
-    return isinstance(answer, dict) and answer.get("message") == ROUTE_NOT_FOUND
-
-
 def judge(exchange: Recorded, explicit_profile: str | None = None) -> Judgement:
     """The judgement of one exchange (explicit_profile: `--profile`, else each exchange's own release)."""
     found = route(exchange.url)
@@ -136,10 +125,9 @@ def judge(exchange: Recorded, explicit_profile: str | None = None) -> Judgement:
         return replace(base, note="no answer recorded")
     version = exchange.response_header(VERSION_HEADER)
     terms = terms_for(version, found.prefix, explicit_profile)
-    if status == 404 and _route_not_found(exchange.body):
-        removed = without_tasks_api(terms.version)
-        if removed:  # from v2.36, a release that does not serve the Tasks API (as a run's preflight decides)
-            return replace(base, basis=terms.describe, note=removed.split(":")[0])
+    removed = removed_sentence(terms.version, status, exchange.body)
+    if removed:  # from v2.36, a release that does not serve the Tasks API (as a run's preflight decides)
+        return replace(base, basis=terms.describe, note=removed.split(":")[0])
     profile = terms.profile
     if found.prefix not in (profile.prefix, *profile.aliases):
         return replace(base, basis=terms.describe,

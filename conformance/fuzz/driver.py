@@ -48,7 +48,7 @@ from conformance.fuzz.schema import (
 )
 from conformance.runner import cleanup, expect
 from conformance.runner.client import ApiClient, TransportError
-from conformance.runner.evidence import EvidenceLog, Exchange
+from conformance.runner.evidence import DISCARD, EvidenceLog, Exchange
 from conformance.runner.interrupts import interrupts
 from conformance.runner.session import RunContext
 from conformance.runner.transport import NotSentRequest, RateLimitedRequest, UnusableResponse
@@ -60,16 +60,6 @@ DELETE_WAIT = 30.0  # at most this long a task may stay visible after a 202 dele
 DETAIL_LIMIT = 900
 _VOLATILE_HEADERS = frozenset({"x-schemathesis-testcaseid"})
 CREATE = "createTask"
-
-
-class _Discard:
-    """Evidence sink for the tier's own bookkeeping requests (lifecycle polls, cleanup)."""
-
-    def add(self, exchange: object) -> None:
-        pass
-
-
-_DISCARD: Any = _Discard()
 
 
 @dataclass
@@ -412,7 +402,7 @@ class Tier:
                       case, exchange)
 
     # --- what the tolerance rules may ask (tolerance.StateProbe) ------------------------------------------
-    def task_status(self, task_id: str, log: Any = _DISCARD) -> tuple[int, str | None]:
+    def task_status(self, task_id: str, log: EvidenceLog = DISCARD) -> tuple[int, str | None]:
         self.stats.support_requests += 1
         try:
             response = self.fuzz.primary.get_task(task_id, log=log)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-SESSION_HEADER = "Coder-Session-Token"
-_OTHER_CREDENTIAL_QUERY = ("coder_session_token", "access_token")
+from conformance.runner.client import SESSION_COOKIE, SESSION_HEADER
+from conformance.runner.redact import SECRET_QUERY_KEYS
 
 
 def _is_positive(case: Any) -> bool:
@@ -26,10 +26,10 @@ def only_the_configured_token(request: Any, token: str) -> bool:
     headers = request.headers
     if headers.get(SESSION_HEADER) != token or headers.get("Authorization"):
         return False
-    if "coder_session_token" in headers.get("Cookie", ""):
+    if SESSION_COOKIE in headers.get("Cookie", ""):
         return False
     query = dict(parse_qsl(urlsplit(str(request.url)).query, keep_blank_values=True))
-    return not any(key in query for key in _OTHER_CREDENTIAL_QUERY)
+    return not any(key in query for key in SECRET_QUERY_KEYS)
 
 
 class AuthGuard:

@@ -6,7 +6,6 @@ import argparse
 import os
 import signal
 import sys
-import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +15,7 @@ import tomli_w
 
 from conformance.contracts.profiles import PROFILE_NAMES, without_tasks_api
 from conformance.runner.config import EMBEDDED_DEFAULTS, SETTINGS_BY_NAME
+from conformance.runner.userfiles import write_atomic
 
 from .box import RATE_KEYS, go_duration
 from .faults import ENV_VAR, list_faults, parse_fault_list
@@ -131,21 +131,11 @@ def _write_config(path: Path, server: ReferenceServer, lifecycle_delay: float, *
     """[target] for this server; [run] with the waits of a run against the embedded server, longer where the
     lifecycle is slower (a task takes two lifecycle steps to become active). In a box only ``active_timeout``: the
     suite's defaults for a remote server (its slower polling) fit a server that behaves like one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     run: dict[str, float] = {} if box else dict(EMBEDDED_DEFAULTS)
     floor = float(SETTINGS_BY_NAME["active_timeout"].default) if box else EMBEDDED_DEFAULTS["active_timeout"]
     run["active_timeout"] = max(floor, 10 * lifecycle_delay)
-    data = tomli_w.dumps({"target": server.target_config(), "run": run})
-    # Whole or not at all: written under a temporary name and renamed, so that a script waiting for the file never
-    # reads half of it (the tokens in it make it 0600).
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    # Whole or not at all, so that a script waiting for the file never reads half of it; 0600 for the tokens in it.
+    write_atomic(path, tomli_w.dumps({"target": server.target_config(), "run": run}).encode("utf-8"), private=True)
 
 
 def _lifecycle_delay(args: argparse.Namespace) -> float:

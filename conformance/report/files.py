@@ -21,6 +21,7 @@ import tomli_w
 
 from conformance.report import har, html, junit, results
 from conformance.runner.result import RunResult
+from conformance.runner.userfiles import write_atomic
 
 
 @dataclass(frozen=True)
@@ -61,28 +62,6 @@ def unwritable(paths: ReportPaths) -> str | None:
             return (f"configuration error: the {label} cannot be written to {path}: {exc.strerror or exc} (set "
                     "--report-dir, or the report's own path, to a directory this user can write)")
     return None
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """The file is the new data, or (on error) unchanged; no temporary file stays behind."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.chmod(tmp, 0o666 & ~_umask())  # as a plain open() would have made it
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _remove_stale(path: Path) -> str:

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from conformance.runner.client import ApiClient, RateLimited, TransportError
-from conformance.runner.evidence import parse_json
+from conformance.runner.evidence import DISCARD, parse_json
 from conformance.runner.expect import poll_pauses
 from conformance.runner.interrupts import interrupts
 from conformance.runner.ledger import BUILD_RUNNING, Asked, CreatedTask, TaskLedger
@@ -211,12 +211,3 @@ def _read(entries: list[CreatedTask], ledger: TaskLedger, clients: Mapping[str, 
                 if status in (200, 404):
                     entry.gone, entry.seen = status == 404, status == 200
 
-
-class _Discard:
-    """An evidence sink for cleanup traffic, which is not part of any check's evidence."""
-
-    def add(self, exchange: object) -> None:
-        pass
-
-
-DISCARD: Any = _Discard()

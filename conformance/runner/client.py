@@ -16,7 +16,7 @@ from urllib.parse import quote
 import httpx
 
 from conformance.runner.evidence import EvidenceLog, EvidenceSink, Exchange
-from conformance.runner.redact import Redactor
+from conformance.runner.redact import SECRET_QUERY_KEYS, Redactor
 from conformance.runner.transport import HttpSettings, HttpTransport, NoResponse, StillRateLimited, UnusableAnswer
 
 TokenSource = Literal["header", "cookie", "query", "bearer", "access_token"]
@@ -55,9 +55,6 @@ def attach_token(
         raise ValueError(f"unknown token source {via!r}")
 
 
-QUERY_TOKEN_KEYS = (SESSION_COOKIE, "access_token")
-
-
 def credentials_in(request: httpx.Request) -> list[str]:
     """Every value in the places `attach_token` may put a token (header, bearer, cookie, query): what a server may
     take for the request's credential."""
@@ -67,7 +64,7 @@ def credentials_in(request: httpx.Request) -> list[str]:
         key, _, value = part.strip().partition("=")
         if key == SESSION_COOKIE:
             found.append(value)
-    found += [v for k, v in request.url.params.multi_items() if k in QUERY_TOKEN_KEYS]
+    found += [v for k, v in request.url.params.multi_items() if k in SECRET_QUERY_KEYS]
     return [value for value in found if value]
 
 

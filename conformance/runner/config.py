@@ -261,17 +261,16 @@ class Target:
     def embedded(self) -> bool:
         return self.url is None
 
-    def secrets(self) -> tuple[str, ...]:
-        return tuple(t for t in (self.token, self.second_token, self.admin_token) if t)
-
-    def labelled_secrets(self) -> tuple[tuple[str, str], ...]:
-        """(secret, the environment variable of its setting): how a command shown to a reader names it."""
-        return tuple((getattr(self, name), SETTINGS_BY_NAME[name].env)
-                     for name in ROLE_SETTINGS.values() if getattr(self, name))
-
     def tokens(self) -> dict[str, str]:
         """The configured tokens by role ("primary", "second", "admin"); a role without a token is left out."""
         return {role: getattr(self, name) for role, name in ROLE_SETTINGS.items() if getattr(self, name)}
+
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(self.tokens().values())
+
+    def labelled_secrets(self) -> tuple[tuple[str, str], ...]:
+        """(secret, the environment variable of its setting): how a command shown to a reader names it."""
+        return tuple((token, SETTINGS_BY_NAME[ROLE_SETTINGS[role]].env) for role, token in self.tokens().items())
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from conformance.contracts.profiles import (
     AUTO,
     EXPERIMENTAL,
@@ -17,6 +15,7 @@ from conformance.contracts.profiles import (
     STABLE,
     Profile,
     Terms,
+    Version,
     parse_version,
     profile_for,
     served_after_removal,
@@ -138,15 +137,15 @@ def _by_search_grammar(base: ApiClient, prefix: str, log: EvidenceLog) -> tuple[
                           "experimental")
 
 
-def removed_sentence(terms: Terms, response: httpx.Response) -> str | None:
-    """The sentence for a list answered `404 Route not found.` by a release that may serve no Tasks API (from v2.36:
-    decided from this answer, never from the version alone)."""
-    if response.status_code != 404:
+def removed_sentence(version: Version | None, status: int, content: bytes) -> str | None:
+    """The sentence for an answer `404 Route not found.` of a release that may serve no Tasks API (from v2.36: decided
+    from such an answer, never from the version alone), else None. The preflight's list and an audit ask it."""
+    if status != 404:
         return None
     try:
-        body = parse_json(response.content)
+        body = parse_json(content)
     except ValueError:
         return None
     if not isinstance(body, dict) or body.get("message") != ROUTE_NOT_FOUND:
         return None
-    return without_tasks_api(terms.version)
+    return without_tasks_api(version)

@@ -179,6 +179,17 @@ class EvidenceLog:
         return self.exchanges[-1] if self.exchanges else None
 
 
+class _Discard(EvidenceLog):
+    """An evidence log that keeps nothing: for a run's own bookkeeping requests (cleanup, lifecycle polls), which
+    are no check's evidence."""
+
+    def add(self, exchange: Exchange) -> None:
+        pass
+
+
+DISCARD: EvidenceLog = _Discard()
+
+
 class Shared:
     """A fixture's result that several checks judge (a task watched until active, a delete, a send): the requests
     that made it, which the recorder adds to the evidence of every check that uses it."""

@@ -119,7 +119,6 @@ class TaskLedger:
         self._not_asked: list[str] = []  # tasks creates were answered with that they did not ask for
         self._started = time.time()
         self._lock = threading.Lock()
-        self.creates_seen = 0
 
     # --- what exists before the run ---------------------------------------------------------------------------
     def note_existing(self, ids: Iterable[str]) -> None:
@@ -159,7 +158,6 @@ class TaskLedger:
         if not is_create(request):
             return
         with self._lock:
-            self.creates_seen += 1
             asked = self._in_flight.pop(id(request), None) or Asked.of(request)
         if response is None or error is not None or response.status_code >= 500 or response.status_code == 408:
             # no usable answer, or a server error: the task may exist all the same

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from conformance.runner.redact import SECRET_QUERY_KEYS
+
 LIMIT_HEADER, REMAINING_HEADER, RESET_HEADER = "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"
 RESERVE = 1 / 8  # below this share of the limit left, requests are spaced out
 MIN_RESERVE = 4
@@ -33,7 +35,6 @@ MAX_WAIT = 30.0  # the longest single wait a server's headers may ask for (pacin
 MAX_WINDOW = 3600.0  # a window taken longer than this (a daily quota, a reset in the far future) is taken as this
 MILLISECONDS = 1e11  # an X-Ratelimit-Reset above this is unix milliseconds (some gateways), not seconds
 _CREDENTIAL_HEADERS = ("coder-session-token", "authorization", "cookie")
-_CREDENTIAL_PARAMS = ("coder_session_token", "access_token")
 Key = tuple[str, str]
 
 
@@ -137,7 +138,7 @@ class RatePacer:
 def _keys(request: httpx.Request) -> tuple[Key, Key, Key]:
     """(credential, path), (credential, any path), (any credential, path); the credential as a digest only."""
     parts = [request.headers.get(name, "") for name in _CREDENTIAL_HEADERS]
-    parts += [request.url.params.get(name, "") for name in _CREDENTIAL_PARAMS]
+    parts += [request.url.params.get(name, "") for name in SECRET_QUERY_KEYS]
     credential = hashlib.sha256("\0".join(parts).encode("utf-8", "replace")).hexdigest()[:16]
     path = request.url.path
     return (credential, path), (credential, "*"), ("*", path)

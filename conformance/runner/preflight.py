@@ -91,7 +91,7 @@ def _is_json(response: httpx.Response) -> bool:
 
 def _check_list_answer(client: ApiClient, role: str, response: httpx.Response, terms: Terms) -> None:
     where = f"GET {client.api_prefix}/tasks"
-    removed = removed_sentence(terms, response)
+    removed = removed_sentence(terms.version, response.status_code, response.content)
     if removed:
         raise PreflightError(removed)
     if response.status_code == 401:

@@ -22,9 +22,7 @@ from urllib.parse import unquote
 import httpx
 
 from conformance.runner.config import ROLE_SETTINGS
-from conformance.runner.transport import NotSent
-
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "QUERY"})
+from conformance.runner.transport import SAFE_METHODS, NotSent
 
 
 def task_of_delete(request: httpx.Request) -> str | None:

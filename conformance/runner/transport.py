@@ -56,7 +56,9 @@ ACCEPT_ENCODING = "gzip, deflate"  # the encodings decoded here (with bounded ou
 # JSON nested deeper than this is not parsed (no Tasks API answer is nested more than a few levels): parsers,
 # validators and reporters all recurse, and a hostile body 100,000 levels deep would crash them.
 MAX_JSON_DEPTH = 64
-_SAFE = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})  # requests an interrupt may cut short on the wire
+# Methods that change nothing on the server (RFC 9110 9.2.1, and the QUERY draft): read-only mode sends them with
+# a token, and an interrupt may cut them short on the wire.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "QUERY"})
 _PAUSE_STEP = 0.5  # seconds: how soon a wait notices that the run's cleanup began
 _READ_CHUNK = 64 * 1024
 _FIRST_BYTES = 48
@@ -496,12 +498,12 @@ class HttpTransport:
         Raises NotSent (the gate kept it back), NoResponse (UnusableAnswer when an answer came but its body is not
         taken in) or StillRateLimited; the response it returns has its body read (`.content`).
 
-        A request that may change state (not GET, HEAD, OPTIONS, TRACE) is not cut short by Ctrl-C once it is on the
+        A request that may change state (not one of SAFE_METHODS) is not cut short by Ctrl-C once it is on the
         wire: its answer (bounded by total_timeout) is read, so that a task it makes is known by its id; the
         interrupt comes right after."""
         if self.gate is not None:
             self.gate.check(request)
-        if request.method.upper() in _SAFE:
+        if request.method.upper() in SAFE_METHODS:
             with interrupts.interruptible():
                 return self._send(client, request, observe)
         interrupts.check()

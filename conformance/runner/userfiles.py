@@ -1,4 +1,5 @@
-"""Files a user hands the suite (a config, waivers, a baseline, the two runs `diff` compares): user input.
+"""Files a user hands the suite (a config, waivers, a baseline, the two runs `diff` compares): user input; and
+files written where a user said (reports, the reference's target config): each whole or not at all (`write_atomic`).
 
 Read in bounded time and memory whatever they hold: only a regular file (not a FIFO, a device such as /dev/zero, a
 directory), at most a size fit for its kind, UTF-8 text, and parsed by a parser whose recursion is caught (a file
@@ -9,7 +10,9 @@ line naming the file; the callers turn it into their own configuration error (ex
 from __future__ import annotations
 
 import json
+import os
 import stat
+import tempfile
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -61,3 +64,27 @@ def load_json(path: Path, what: str, limit: int) -> Any:
         raise UserFileError(f"{what} {path} is not JSON: {exc}") from None
     except RecursionError:
         raise UserFileError(f"{what} {path} is nested too deeply to be a {what}") from None
+
+
+def write_atomic(path: Path, data: bytes, *, private: bool = False) -> None:
+    """The file is the new data, or (on error) unchanged; no temporary file stays behind, and no reader ever sees half
+    of it. `private`: readable by its owner only (0600: it holds tokens), else as a plain open() would make it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        if not private:  # mkstemp makes it 0600
+            os.chmod(tmp, 0o666 & ~_umask())
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
