@@ -51,6 +51,9 @@ from conformance.runner.waivers import live
 
 # This many requests in a row without any response: the target stopped answering; the run stops (exit 3).
 DEAD_AFTER = 10
+# At most about this many characters of one line of the run's own words that carries what the server said (a task's
+# name in the cleanup's report, an error message in the preflight's): a server's text may be of any length.
+SERVER_TEXT_LINE = 1_000
 Publish = Callable[[RunResult], None]
 
 
@@ -192,10 +195,11 @@ class ConformanceRun:
         try:
             run_preflight(self.run)
         except PreflightError as exc:
-            self.preflight_error = self.run.redactor.text(str(exc))
+            self.preflight_error = self.run.redactor.cut(str(exc), SERVER_TEXT_LINE)
         except Exception as exc:  # noqa: BLE001 - a crash in the preflight never passes for a verdict
-            self.preflight_error = self.run.redactor.text(
-                f"internal error of the suite in the preflight ({type(exc).__name__}: {exc}); please report it")
+            self.preflight_error = self.run.redactor.cut(
+                f"internal error of the suite in the preflight ({type(exc).__name__}: {exc}); please report it",
+                SERVER_TEXT_LINE)
         if self.preflight_error:
             return True  # no check runs; the result says why (exit 3)
         self._judge_by(session, self.run.terms)
@@ -401,7 +405,7 @@ class ConformanceRun:
             notes=tuple(run.redactor.text(n) for n in self.notes(run)),
             fuzzing=tuple(run.fuzz_summary),
             traffic=run.redactor.text(self.traffic(run)),
-            cleanup=_redacted(swept, run.redactor.text),
+            cleanup=_redacted(swept, lambda text: run.redactor.cut(text, SERVER_TEXT_LINE)),
             error=(f"preflight failed: {self.preflight_error}" if self.preflight_error else
                    run.redactor.text(self.internal_error) if self.internal_error else None),
             stopped=self.stop_reason(),
@@ -464,7 +468,8 @@ def _keep_hypothesis_out_of_the_working_directory() -> None:
 
 
 def _redacted(cleanup: CleanupResult | None, text: Callable[[str], str]) -> CleanupResult | None:
-    """What the cleanup found, fit for the reports: server-supplied names and transport reasons redacted."""
+    """What the cleanup found, fit for the reports: server-supplied names and transport reasons redacted, each line
+    bounded (`text`)."""
     if cleanup is None:
         return None
     return CleanupResult(swept=[text(t) for t in cleanup.swept], left=[text(t) for t in cleanup.left],

@@ -19,6 +19,7 @@ from hostile_support import (
     assert_no_token,
     hang,
     is_list,
+    json_answer,
     raw,
     redirect,
     reset,
@@ -170,3 +171,21 @@ def test_a_late_release_without_the_tasks_api_stops_with_the_sentence(tmp_path: 
     _preflight_fails(result.code, result.output, result.results(),
                      "this Coder v2.36.1 server does not serve the Tasks API: CODER_ENABLE_AI_TASKS is not set (from "
                      "v2.36 the Tasks API is off unless it is, coder/coder#28008)")
+
+
+def test_a_huge_hostile_refusal_stops_the_preflight_in_one_bounded_line(tmp_path: Path, reference: ReferenceServer,
+                                                                         proxy: HostileProxy) -> None:
+    """Every create is refused with a 200,000-character message holding a terminal escape: the preflight's sentence
+    quotes it cut short and neutralized, on the terminal and in results.json."""
+    message = "\x1b]0;owned\x07" + "z" * 200_000
+
+    def create(request: Request) -> bool:
+        return request.method == "POST" and request.path.rstrip("/").rsplit("/", 2)[-2:-1] == ["tasks"]
+
+    proxy.rules.append((create, json_answer(json.dumps({"message": message}).encode(), "400 Bad Request")))
+    config = write_config(tmp_path / "t.toml", _target(reference, proxy.url))
+    result = run_suite(config, tmp_path / "reports")
+    _preflight_fails(result.code, result.output, result.results(), "cannot run AI tasks")
+    error = result.results()["error"]
+    assert len(error) < 2_000 and "\x1b" not in error and "\x07" not in error, (len(error), error[:200])
+    assert "\x1b" not in result.output and max(len(line) for line in result.output.splitlines()) < 2_000

@@ -114,12 +114,8 @@ def test_a_rate_limited_cleanup_reports_what_it_could_not_remove(reference: Refe
     assert all("429" in item for item in left), left
 
 
-def test_a_list_flooded_with_prefixed_tasks_keeps_the_sweep_bounded(reference: ReferenceServer, proxy: HostileProxy,
-                                                                    proxied_config: Callable[..., Path],
-                                                                    tmp_path: Path) -> None:
-    """Once the run's prefix is known (from its first create), every list answers 15,000 tasks carrying it that
-    the run never made: the sweep deletes none of them (only what the ledger holds), and the report names a few and
-    counts the rest."""
+def _lists_once_the_prefix_is_known(listing: Callable[[str], bytes]) -> list[tuple[Callable, Callable]]:
+    """Proxy rules: once the run's first create shows its prefix, every list is answered `listing(prefix)`."""
     state: dict[str, str] = {}
 
     def remember_prefix(request: Request) -> bool:
@@ -128,17 +124,24 @@ def test_a_list_flooded_with_prefixed_tasks_keeps_the_sweep_bounded(reference: R
             state.setdefault("prefix", "-".join(str(name).split("-")[:2]))
         return False
 
-    def flood(request: Request) -> bool:
+    def is_list_with_prefix(request: Request) -> bool:
         return request.method == "GET" and request.path.endswith("/tasks") and "prefix" in state
 
+    async def answer(request: Request, writer: object, p: HostileProxy) -> None:
+        await json_answer(listing(state["prefix"]))(request, writer, p)  # type: ignore[arg-type]
+
+    return [(remember_prefix, json_answer(b"")), (is_list_with_prefix, answer)]
+
+
+def test_a_list_flooded_with_prefixed_tasks_keeps_the_sweep_bounded(reference: ReferenceServer, proxy: HostileProxy,
+                                                                    proxied_config: Callable[..., Path],
+                                                                    tmp_path: Path) -> None:
+    """Once the run's prefix is known (from its first create), every list answers 15,000 tasks carrying it that
+    the run never made: the sweep deletes none of them (only what the ledger holds), and the report names a few and
+    counts the rest."""
     fake = [{"id": f"00000000-0000-4000-8000-{i:012d}", "name": f"{{prefix}}-fake-{i}"} for i in range(15_000)]
     template = json.dumps({"tasks": fake, "count": len(fake)})
-
-    async def flooded(request: Request, writer: object, p: HostileProxy) -> None:
-        body = template.replace("{prefix}", state["prefix"]).encode()
-        await json_answer(body)(request, writer, p)  # type: ignore[arg-type]
-
-    proxy.rules += [(remember_prefix, json_answer(b"")), (flood, flooded)]
+    proxy.rules += _lists_once_the_prefix_is_known(lambda prefix: template.replace("{prefix}", prefix).encode())
     started = time.monotonic()
     result = run_suite(proxied_config(cleanup_timeout="20"), tmp_path / "reports", "--", "-k", CREATES)
     elapsed = time.monotonic() - started
@@ -151,3 +154,20 @@ def test_a_list_flooded_with_prefixed_tasks_keeps_the_sweep_bounded(reference: R
     foreign = results["foreign_tasks"]
     assert len(foreign) == 11 and foreign[-1] == "and 14990 more", foreign[-3:]
     assert results["leftovers"] == [] and all_tasks(reference) == []  # the run's own tasks went as usual
+
+
+def test_a_foreign_task_with_a_huge_hostile_name_is_reported_bounded_and_plain(
+        reference: ReferenceServer, proxy: HostileProxy, proxied_config: Callable[..., Path], tmp_path: Path) -> None:
+    """A list shows a task carrying the run's prefix whose name (server-supplied) is 200,000 characters with a
+    terminal escape in it: the cleanup's report names it in a bounded line, the escape neutralized, in results.json
+    and on the terminal alike."""
+    def listing(prefix: str) -> bytes:
+        task = {"id": "00000000-0000-4000-8000-000000000001", "name": f"{prefix}-\x1b[2J" + "y" * 200_000}
+        return json.dumps({"tasks": [task], "count": 1}).encode()
+
+    proxy.rules += _lists_once_the_prefix_is_known(listing)
+    result = run_suite(proxied_config(), tmp_path / "reports", "--", "-k", CREATES)
+    foreign = result.results()["foreign_tasks"]
+    assert len(foreign) == 1 and "\x1b" not in foreign[0] and len(foreign[0]) < 2_000, (len(foreign[0]),
+                                                                                           foreign[0][:80])
+    assert "\x1b[2J" not in result.output and max(len(line) for line in result.output.splitlines()) < 2_000
