@@ -124,9 +124,8 @@ def _header(result: RunResult) -> str:
     ]
     dl = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in rows)
     notes = [*facts.notes, *result.waivers.notes()]
-    if facts.cleanup is not None:
-        notes += [f"task of this run left on the target: {t}" for t in facts.cleanup.left]
-        notes += [facts.cleanup.abandoned] if facts.cleanup.abandoned else []
+    if facts.cleanup is not None:  # every task the run left, caused or may have made, named
+        notes += [f"cleanup: {text}" for text, _ in facts.cleanup.sentences()]
     notes_html = "".join(f"<li>{esc(n)}</li>" for n in notes)
     return (f'<section id="tc-header" class="tc-verdict-{esc(verdict.status)}">'
             f'<div class="tc-verdict" id="tc-verdict">{esc(verdict.label.split(" (partial:", 1)[0])}'
@@ -180,9 +179,6 @@ def _provenance(result: RunResult) -> str:
     ]
     if facts.traffic:
         rows.append(("Traffic", facts.traffic))
-    if facts.cleanup is not None and facts.cleanup.swept:
-        rows.append(("Cleanup", f"{len(facts.cleanup.swept)} task(s) removed by the final sweep (their checks "
-                                f"had not): {', '.join(facts.cleanup.swept[:10])}"))
     if result.comparison is not None:
         c = result.comparison
         rows.append(("Baseline", f"{facts.baseline}: " + "; ".join(

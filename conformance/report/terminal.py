@@ -22,6 +22,7 @@ from conformance.runner.verdict import (
 
 _MAX_LINES = 2  # per requirement: the table stays compact; the reports have the full message
 _SHOWN_IDS = 6
+_SHOWN_TASKS = 5  # tasks named per cleanup line (the reports name every one)
 
 
 @dataclass(frozen=True)
@@ -97,25 +98,8 @@ def _cleanup(result: RunResult) -> list[Line]:
     cleanup = result.facts.cleanup
     if cleanup is None:
         return []
-    out: list[Line] = []
-    if cleanup.swept:
-        out.append(Line(f"cleanup: the final sweep removed {len(cleanup.swept)} task(s) their checks had not: "
-                        + ", ".join(cleanup.swept[:5]), ("yellow",)))
-    if cleanup.left:
-        out.append(Line(f"cleanup: {len(cleanup.left)} task(s) of this run are still on the target: "
-                        + ", ".join(cleanup.left[:5]), ("red",)))
-    if cleanup.caused:
-        out.append(Line(f"cleanup: {len(cleanup.caused)} task(s) were made by requests without a valid session token, "
-                        "which the server should have refused: " + ", ".join(cleanup.caused[:5]), ("red",)))
-    if cleanup.unknown:
-        out.append(Line(f"cleanup: {len(cleanup.unknown)} create(s) got no usable answer; what each may have made is "
-                        "not known by its id and was not deleted: " + "; ".join(cleanup.unknown[:5]), ("red",)))
-    if cleanup.foreign:
-        out.append(Line("cleanup: tasks carrying this run's prefix that it did not create were left alone: "
-                        + ", ".join(cleanup.foreign), ("yellow",)))
-    if cleanup.abandoned:
-        out.append(Line(f"cleanup: {cleanup.abandoned}", ("red",)))
-    return out
+    return [Line(f"cleanup: {text}", ("red",) if problem else ("yellow",))
+            for text, problem in cleanup.sentences(shown=_SHOWN_TASKS)]
 
 
 def _not_verified(requirements: list[RequirementResult]) -> str:

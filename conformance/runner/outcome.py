@@ -67,3 +67,28 @@ class CleanupResult:
     foreign: list[str] = field(default_factory=list)  # carry the run's prefix, not the run's: not touched
     caused: list[str] = field(default_factory=list)  # tasks made by requests without a valid token (never valid)
     abandoned: str | None = None  # why the cleanup stopped before its end
+
+    def sentences(self, shown: int | None = None) -> list[tuple[str, bool]]:
+        """What it did and did not, in the words every report uses: (sentence, whether it is a problem: a task left,
+        made without a token, or not known by its id) rather than a note. Each names at most `shown` tasks."""
+        def named(items: list[str], sep: str = ", ") -> str:
+            return sep.join(items[:shown])
+
+        out: list[tuple[str, bool]] = []
+        if self.swept:
+            out.append((f"the final sweep removed {len(self.swept)} task(s) their checks had not: "
+                        f"{named(self.swept)}", False))
+        if self.left:
+            out.append((f"{len(self.left)} task(s) of this run are still on the target: {named(self.left)}", True))
+        if self.caused:
+            out.append((f"{len(self.caused)} task(s) were made by requests without a valid session token, which the "
+                        f"server should have refused: {named(self.caused)}", True))
+        if self.unknown:
+            out.append((f"{len(self.unknown)} create(s) got no usable answer; what each may have made is not known by "
+                        f"its id and was not deleted: {named(self.unknown, '; ')}", True))
+        if self.foreign:  # already bounded (cleanup.SHOWN_FOREIGN), with a count of the rest
+            out.append(("tasks carrying this run's prefix that it did not create were left alone: "
+                        + ", ".join(self.foreign), False))
+        if self.abandoned:
+            out.append((self.abandoned, True))
+        return out

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from conformance.contracts.requirements import catalogue
 from conformance.report.html import MAX_EXCHANGES, check_anchor, source_html, to_html
 from conformance.runner.evidence import Exchange
-from conformance.runner.outcome import CheckOutcome
+from conformance.runner.outcome import CheckOutcome, CleanupResult
 from conformance.runner.result import RunFacts, build_result
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -51,3 +53,20 @@ def test_sources_link_coder_files_and_pull_requests() -> None:
     assert '<a href="https://github.com/coder/coder/blob/main/coderd/httpmw/apikey.go">' in text
     assert '<a href="https://github.com/coder/coder/pull/21887">coder/coder#21887</a>' in text
     assert "&lt;b&gt;" in text
+
+
+def test_the_page_names_every_task_the_run_left_caused_or_may_have_made() -> None:
+    """What the cleanup found is on the page as on the terminal: left, swept, made without a token, not known by its
+    id, and tasks carrying the prefix that were left alone; every one of the run's own named, not the first few."""
+    left = [f"ct-abc-left-{i} (00000000-0000-4000-8000-00000000000{i}, not deleted)" for i in range(7)]
+    cleanup = CleanupResult(swept=["ct-abc-swept (11111111-1111-4111-8111-111111111111, not deleted by its check)"],
+                            left=left, caused=["ct-abc-anon (22222222-2222-4222-8222-222222222222), made by x"],
+                            unknown=["a create by y asking for ct-abc-lost: it was answered 502"],
+                            foreign=["ct-abc-other (33333333-3333-4333-8333-333333333333, owner bob)"],
+                            abandoned="the cleanup stopped after 20 s (cleanup_timeout)")
+    facts = dataclasses.replace(_facts(), cleanup=cleanup)
+    page = to_html(build_result([CheckOutcome("conformance/checks/test_list.py::test_x", ("LIST-COUNT",), "passed",
+                                              "")], facts, catalogue()))
+    notes = page.split('id="tc-notes">', 1)[1].split("</ul>", 1)[0]
+    for text in (*left, *cleanup.swept, *cleanup.caused, *cleanup.unknown, *cleanup.foreign, cleanup.abandoned):
+        assert text in notes, text
