@@ -28,8 +28,8 @@ import tomli_w
 
 from conformance.contracts.contract import default_contract
 from conformance.reference import ReferenceServer
-from conformance.runner.redact import Redactor
-from conformance.runner.transport import json_too_deep
+from conformance.runner.http.transport import json_too_deep
+from conformance.runner.records.redact import Redactor
 
 REPO = Path(__file__).resolve().parent.parent
 MB = 1024 * 1024

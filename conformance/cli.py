@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance import __version__
-from conformance.runner.exitcodes import EXIT_FAIL, EXIT_PASS, EXIT_SIGNAL_BASE, EXIT_USAGE, say
+from conformance.runner.settings.exitcodes import EXIT_FAIL, EXIT_PASS, EXIT_SIGNAL_BASE, EXIT_USAGE, say
 
 _PYTEST_USAGE_ERROR, _PYTEST_NO_TESTS = 4, 5
 
@@ -48,7 +48,7 @@ Conformance suite for the Coder AI Tasks API.
 def build_parser(with_serve_arguments: bool = True) -> argparse.ArgumentParser:
     """The command line. Serve's own arguments need the reference server's modules (Starlette and friends):
     they are only loaded when the command is `serve`, so a `run` does not import them before pytest starts."""
-    from conformance.runner.config import CONFIG_ENV, SETTINGS
+    from conformance.runner.settings.config import CONFIG_ENV, SETTINGS
 
     parser = argparse.ArgumentParser(prog="tasks-conformance", description=DESCRIPTION, epilog=EXIT_CODES,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -133,7 +133,7 @@ def pytest_arguments(extra: Sequence[str]) -> list[str]:
     nothing here, and it costs seconds per run: pytest rewrites every module of every distribution that has a
     pytest plugin (Hypothesis, Schemathesis, ...), and without a writable bytecode cache (PYTHONDONTWRITEBYTECODE)
     it does so on every run. `-- --assert=rewrite` turns it back on."""
-    from conformance.runner.outcome import PACKAGE_ROOT
+    from conformance.runner.records.outcome import PACKAGE_ROOT
 
     ini = resources.files("conformance.runner") / "pytest.ini"
     out = ["--pyargs", "conformance", "--assert=plain", "-p", "no:cacheprovider", "--rootdir", str(PACKAGE_ROOT),
@@ -147,10 +147,10 @@ def pytest_arguments(extra: Sequence[str]) -> list[str]:
 def run_suite(args: argparse.Namespace) -> int:
     import pytest
 
-    from conformance.runner import redact
-    from conformance.runner.config import SETTINGS, ConfigError, load_config
-    from conformance.runner.redact import Redactor
+    from conformance.runner.records import redact
+    from conformance.runner.records.redact import Redactor
     from conformance.runner.run import ConformanceRun
+    from conformance.runner.settings.config import SETTINGS, ConfigError, load_config
 
     try:
         config = load_config({s.name: getattr(args, s.name) for s in SETTINGS}, config_path=args.config)
@@ -197,7 +197,7 @@ def print_requirements(as_json: bool, profile: str | None = None) -> int:
 
 
 def diff_results(old: Path, new: Path, as_json: bool = False) -> int:
-    from conformance.runner.compare import ResultsFileError, compare, different_terms, load_run
+    from conformance.runner.outcomes.compare import ResultsFileError, compare, different_terms, load_run
 
     try:
         before, after = load_run(old), load_run(new)
@@ -230,7 +230,7 @@ def console_main() -> None:
     written and nothing is left to do, yet the interpreter's teardown (freeing what Hypothesis and Schemathesis
     built) takes a third of a second: the exit handlers run, the output is flushed, and the process ends."""
     _exit_on_early_signals()
-    from conformance.runner.streams import tolerant_std_streams
+    from conformance.runner.process.streams import tolerant_std_streams
 
     with tolerant_std_streams():
         code = main()

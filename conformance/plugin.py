@@ -18,13 +18,13 @@ import conformance
 from conformance.report import terminal
 from conformance.report.files import ReportPaths, unwritable, write_reports
 from conformance.report.results import RESULTS_FILE
-from conformance.runner import redact
-from conformance.runner.config import CONFIG_ENV, SETTINGS, Config, ConfigError, load_config
-from conformance.runner.exitcodes import EXIT_USAGE, say
-from conformance.runner.redact import Redactor
-from conformance.runner.result import RunResult
+from conformance.runner.outcomes.result import RunResult
+from conformance.runner.records import redact
+from conformance.runner.records.redact import Redactor
 from conformance.runner.run import ConformanceRun
-from conformance.runner.session import RunContext
+from conformance.runner.settings.config import CONFIG_ENV, SETTINGS, Config, ConfigError, load_config
+from conformance.runner.settings.exitcodes import EXIT_USAGE, say
+from conformance.runner.tasks.session import RunContext
 
 pytest_plugins = ["conformance.runner.fixtures"]
 

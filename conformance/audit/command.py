@@ -24,8 +24,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 from conformance.audit import FAILED, IGNORED, PASSED
 from conformance.contracts.profiles import PROFILE_NAMES
-from conformance.runner import redact
-from conformance.runner.exitcodes import EXIT_FAIL, EXIT_PASS, EXIT_USAGE
+from conformance.runner.records import redact
+from conformance.runner.settings.exitcodes import EXIT_FAIL, EXIT_PASS, EXIT_USAGE
 
 if TYPE_CHECKING:  # the parser reads this module for every command: what judging needs is loaded when it runs
     from conformance.audit.judge import Judgement

@@ -12,7 +12,7 @@ unsafe request that carries the session cookie without the CSRF token.
 What is judged, by the profile's OpenAPI document: the status is documented for the operation; where the document
 gives the answer a JSON body, the content type is JSON and the body validates against its schema (for an error
 status that is the error envelope, `Error`, whether the status is documented or not); where it gives none (204, a
-delete's 202), no body. The wording of each problem is the checks' own (runner/expect.py).
+delete's 202), no body. The wording of each problem is the checks' own (runner/tasks/expect.py).
 """
 
 from __future__ import annotations
@@ -37,9 +37,9 @@ from conformance.contracts.profiles import (
     parse_version,
     profile_for,
 )
-from conformance.runner import expect
-from conformance.runner.detect import VERSION_HEADER, removed_sentence
-from conformance.runner.transport import MAX_JSON_DEPTH, json_too_deep
+from conformance.runner.http.transport import MAX_JSON_DEPTH, json_too_deep
+from conformance.runner.target.detect import VERSION_HEADER, removed_sentence
+from conformance.runner.tasks import expect
 
 _PREFIXES = sorted({prefix for p in PROFILES.values() for prefix in (p.prefix, *p.aliases)}, key=len, reverse=True)
 _TASKS_PATH = re.compile("(" + "|".join(map(re.escape, _PREFIXES)) + r")(/tasks(?:/.*)?)$")
@@ -81,7 +81,7 @@ def route(url: str) -> Route | None:
 
 def terms_for(headers_version: str, prefix: str, explicit: str | None) -> Terms:
     """The contract one exchange is judged by. An explicit profile keeps the recorded release, as a run's does
-    (runner/detect.py): features the release predates are not judged."""
+    (runner/target/detect.py): features the release predates are not judged."""
     version = parse_version(headers_version)
     if explicit:
         return Terms(PROFILES[explicit], version, "set by --profile")

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from conformance.contracts.contract import default_contract
-from conformance.runner import expect
+from conformance.runner.tasks import expect
 
 
 def error_body(response: httpx.Response) -> dict[str, Any]:

@@ -12,11 +12,11 @@ import httpx
 import pytest
 
 from conformance.contracts.contract import default_contract
-from conformance.runner import expect, ledger, waits
-from conformance.runner.client import ApiClient
-from conformance.runner.expect import parse_time
-from conformance.runner.session import RunContext
-from conformance.runner.tasks import TaskFactory
+from conformance.runner.http.client import ApiClient
+from conformance.runner.tasks import expect, ledger, waits
+from conformance.runner.tasks.expect import parse_time
+from conformance.runner.tasks.factory import TaskFactory
+from conformance.runner.tasks.session import RunContext
 
 
 def random_uuid(run: RunContext) -> str:

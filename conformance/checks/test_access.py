@@ -9,11 +9,11 @@ import httpx
 import pytest
 
 from conformance.checks._task_helpers import logs_when_ready
-from conformance.runner import expect
-from conformance.runner.client import ApiClient
 from conformance.runner.fixtures import Identity
-from conformance.runner.session import RunContext
-from conformance.runner.tasks import TaskFactory
+from conformance.runner.http.client import ApiClient
+from conformance.runner.tasks import expect
+from conformance.runner.tasks.factory import TaskFactory
+from conformance.runner.tasks.session import RunContext
 
 
 def _json(response: httpx.Response, key: str) -> Any:

@@ -15,13 +15,13 @@ import httpx
 import pytest
 
 from conformance.checks._general_helpers import error_body, error_message
-from conformance.runner import expect
-from conformance.runner.client import ApiClient, TokenSource
-from conformance.runner.session import RunContext
-from conformance.runner.tasks import TaskFactory
+from conformance.runner.http.client import ApiClient, TokenSource
+from conformance.runner.tasks import expect
+from conformance.runner.tasks.factory import TaskFactory
+from conformance.runner.tasks.session import RunContext
 
 # Every check here is read-only but the valid-token probes of the unsafe endpoints: those only run outside
-# read-only mode (runner/readonly.py would not send them).
+# read-only mode (runner/http/readonly.py would not send them).
 
 _ALNUM = string.ascii_letters + string.digits
 Call = Callable[..., httpx.Response]

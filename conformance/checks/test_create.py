@@ -12,11 +12,11 @@ import pytest
 
 from conformance.checks._task_helpers import random_uuid, task_fields
 from conformance.contracts.gotext import DISPLAY_NAME_LIMIT
-from conformance.runner import expect
-from conformance.runner.client import ApiClient
 from conformance.runner.fixtures import Identity
-from conformance.runner.session import RunContext
-from conformance.runner.tasks import TaskFactory
+from conformance.runner.http.client import ApiClient
+from conformance.runner.tasks import expect
+from conformance.runner.tasks.factory import TaskFactory
+from conformance.runner.tasks.session import RunContext
 
 NAME_RE = re.compile(r"[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*")
 MAX_NAME = 32

@@ -11,13 +11,13 @@ import httpx
 import pytest
 
 from conformance.checks._task_helpers import delete_after_build, random_uuid, unique_text, wait_gone
-from conformance.runner import expect, waits
-from conformance.runner.client import ApiClient
-from conformance.runner.evidence import Exchange, Shared
-from conformance.runner.expect import CheckFailure
-from conformance.runner.session import RunContext
-from conformance.runner.starts import up_front
-from conformance.runner.tasks import TaskFactory
+from conformance.runner.http.client import ApiClient
+from conformance.runner.records.evidence import Exchange, Shared
+from conformance.runner.tasks import expect, waits
+from conformance.runner.tasks.expect import CheckFailure
+from conformance.runner.tasks.factory import TaskFactory
+from conformance.runner.tasks.session import RunContext
+from conformance.runner.tasks.starts import up_front
 
 
 @dataclass

@@ -17,10 +17,10 @@ import httpx
 import pytest
 
 from conformance.contracts.profiles import ALL_STATUSES, Profile, with_status
-from conformance.runner import expect
-from conformance.runner.client import ApiClient
 from conformance.runner.fixtures import Identity
-from conformance.runner.session import RunContext
+from conformance.runner.http.client import ApiClient
+from conformance.runner.tasks import expect
+from conformance.runner.tasks.session import RunContext
 
 _ATTEMPTS = 3
 # One check per status of every generation; each runs where its status is one of the profile's.

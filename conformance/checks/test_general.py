@@ -16,11 +16,11 @@ import httpx
 import pytest
 
 from conformance.checks._general_helpers import error_body, error_message
-from conformance.runner import expect
-from conformance.runner.client import ApiClient, segment
 from conformance.runner.fixtures import Identity
-from conformance.runner.session import RunContext
-from conformance.runner.tasks import TaskFactory
+from conformance.runner.http.client import ApiClient, segment
+from conformance.runner.tasks import expect
+from conformance.runner.tasks.factory import TaskFactory
+from conformance.runner.tasks.session import RunContext
 
 MALFORMED_JSON_MESSAGE = "Request body must be valid JSON."
 JSON_HEADERS = {"Content-Type": "application/json"}
@@ -207,7 +207,7 @@ def _odd_segment(kind: str) -> Callable[[Ctx], list[httpx.Response]]:
     where, _, seg = kind.partition(":")
 
     def probe(c: Ctx) -> list[httpx.Response]:
-        writes = not c.run.config.run.read_only  # read-only mode sends only the reads (runner/readonly.py)
+        writes = not c.run.config.run.read_only  # read-only mode sends only the reads (runner/http/readonly.py)
         if where == "user":
             return [
                 c.api.request("GET", f"/tasks/{seg}/{c.uuid()}"),

@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 
 from conformance.checks._task_helpers import random_uuid
-from conformance.runner import expect
-from conformance.runner.client import ApiClient
-from conformance.runner.session import RunContext
-from conformance.runner.tasks import TaskFactory
+from conformance.runner.http.client import ApiClient
+from conformance.runner.tasks import expect
+from conformance.runner.tasks.factory import TaskFactory
+from conformance.runner.tasks.session import RunContext
 
 MATCHED_FIELDS = ("id", "name", "display_name", "owner_id", "owner_name", "template_version_id", "initial_prompt")
 

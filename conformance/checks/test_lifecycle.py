@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-from conformance.runner import expect, waits
-from conformance.runner.client import ApiClient, TransportError
-from conformance.runner.evidence import EvidenceLog, Exchange, Shared
-from conformance.runner.expect import CheckFailure, parse_time
-from conformance.runner.interrupts import interrupts
-from conformance.runner.session import RunContext
-from conformance.runner.starts import up_front
-from conformance.runner.tasks import TaskFactory
+from conformance.runner.http.client import ApiClient, TransportError
+from conformance.runner.process.interrupts import interrupts
+from conformance.runner.records.evidence import EvidenceLog, Exchange, Shared
+from conformance.runner.tasks import expect, waits
+from conformance.runner.tasks.expect import CheckFailure, parse_time
+from conformance.runner.tasks.factory import TaskFactory
+from conformance.runner.tasks.session import RunContext
+from conformance.runner.tasks.starts import up_front
 
 
 @dataclass

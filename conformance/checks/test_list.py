@@ -10,11 +10,11 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance.runner import expect
-from conformance.runner.client import ApiClient
 from conformance.runner.fixtures import Identity
-from conformance.runner.session import RunContext
-from conformance.runner.tasks import TaskFactory
+from conformance.runner.http.client import ApiClient
+from conformance.runner.tasks import expect
+from conformance.runner.tasks.factory import TaskFactory
+from conformance.runner.tasks.session import RunContext
 
 _FRACTION = re.compile(r"\.(\d+)")
 

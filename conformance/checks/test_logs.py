@@ -16,10 +16,10 @@ from conformance.checks._task_helpers import (
     unique_text,
 )
 from conformance.contracts.profiles import EXPERIMENTAL
-from conformance.runner import expect, waits
-from conformance.runner.client import ApiClient
-from conformance.runner.session import RunContext
-from conformance.runner.tasks import TaskFactory
+from conformance.runner.http.client import ApiClient
+from conformance.runner.tasks import expect, waits
+from conformance.runner.tasks.factory import TaskFactory
+from conformance.runner.tasks.session import RunContext
 
 
 @pytest.mark.requirement("LOGS-STATUS-200")

@@ -17,11 +17,11 @@ from conformance.checks._task_helpers import (
     send_when_ready,
     unique_text,
 )
-from conformance.runner import expect, waits
-from conformance.runner.client import ApiClient
-from conformance.runner.evidence import Exchange, Shared
-from conformance.runner.session import RunContext
-from conformance.runner.tasks import TaskFactory
+from conformance.runner.http.client import ApiClient
+from conformance.runner.records.evidence import Exchange, Shared
+from conformance.runner.tasks import expect, waits
+from conformance.runner.tasks.factory import TaskFactory
+from conformance.runner.tasks.session import RunContext
 
 
 @dataclass

@@ -139,7 +139,7 @@ def with_status(status: str) -> tuple[str, ...]:
 # unavailable"). coder/coder#28789 removed it, opened the day v2.37.0 was cut (2026-09-01): whether v2.37.0 still
 # carried the flag-gated API is not settled (the v2.37 docs say "no longer available by default", later ones
 # "removed"). So for a release from FLAG_GATED_FROM the preflight decides from what the server does (does the list
-# answer as the Tasks API?), never from the version alone (runner/detect.py).
+# answer as the Tasks API?), never from the version alone (runner/target/detect.py).
 FLAG_GATED_FROM: Version = (2, 36, 0)
 REMOVED_IN: Version = (2, 37, 0)
 ROUTE_NOT_FOUND = "Route not found."  # Coder's answer to a route it does not have (coderd/coderd.go)
@@ -152,7 +152,7 @@ CSRF_REFUSAL = ("Something is wrong with your CSRF token. Please refresh the pag
 
 def profile_for(version: Version) -> Profile:
     """The generation of a Coder release; the stable one from v2.29 on (a release that may have removed the Tasks API
-    or hidden it is judged by what it serves: runner/detect.py)."""
+    or hidden it is judged by what it serves: runner/target/detect.py)."""
     for profile in (LEGACY, EXPERIMENTAL):
         if version <= profile.last:
             return profile

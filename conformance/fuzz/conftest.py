@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from conformance.fuzz.driver import FuzzRun
-from conformance.runner.session import RunContext
+from conformance.runner.tasks.session import RunContext
 
 
 @pytest.fixture(scope="session")

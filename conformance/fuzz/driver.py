@@ -46,12 +46,12 @@ from conformance.fuzz.schema import (
     load_schema,
     requirements_for,
 )
-from conformance.runner import cleanup, expect
-from conformance.runner.client import ApiClient, TransportError
-from conformance.runner.evidence import DISCARD, EvidenceLog, Exchange
-from conformance.runner.interrupts import interrupts
-from conformance.runner.session import RunContext
-from conformance.runner.transport import NotSentRequest, RateLimitedRequest, UnusableResponse
+from conformance.runner.http.client import ApiClient, TransportError
+from conformance.runner.http.transport import NotSentRequest, RateLimitedRequest, UnusableResponse
+from conformance.runner.process.interrupts import interrupts
+from conformance.runner.records.evidence import DISCARD, EvidenceLog, Exchange
+from conformance.runner.tasks import cleanup, expect
+from conformance.runner.tasks.session import RunContext
 
 NAME_RE = re.compile(r"[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*")
 MAX_NAME_LENGTH = 32

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from conformance.runner.client import SESSION_COOKIE, SESSION_HEADER
-from conformance.runner.redact import SECRET_QUERY_KEYS
+from conformance.runner.http.client import SESSION_COOKIE, SESSION_HEADER
+from conformance.runner.records.redact import SECRET_QUERY_KEYS
 
 
 def _is_positive(case: Any) -> bool:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.contracts.profiles import OPERATION_FEATURES, Profile
-from conformance.runner.session import RunContext
+from conformance.runner.tasks.session import RunContext
 
 OPERATIONS = ("listTasks", "createTask", "getTask", "deleteTask", "getTaskLogs", "sendTaskInput",
               "updateTaskInput", "pauseTask", "resumeTask")

@@ -34,7 +34,7 @@ from urllib.parse import parse_qsl, urlsplit
 from conformance.contracts.contract import default_contract
 from conformance.contracts.gotext import DISPLAY_NAME_LIMIT, byte_length, display_name_too_long, trim_space
 from conformance.contracts.profiles import LEGACY, Profile
-from conformance.runner.client import SESSION_HEADER
+from conformance.runner.http.client import SESSION_HEADER
 
 # Contract schema of each operation's request body, and the string fields Go zero-fills when absent.
 _BODY_SCHEMAS = {"createTask": "CreateTaskRequest", "sendTaskInput": "SendTaskInputRequest",

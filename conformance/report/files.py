@@ -20,8 +20,8 @@ from pathlib import Path
 import tomli_w
 
 from conformance.report import har, html, junit, results
-from conformance.runner.result import RunResult
-from conformance.runner.userfiles import write_atomic
+from conformance.runner.outcomes.result import RunResult
+from conformance.runner.settings.userfiles import write_atomic
 
 
 @dataclass(frozen=True)

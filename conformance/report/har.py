@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from conformance.runner.evidence import CUT_COMMENT, Exchange
-from conformance.runner.result import RunResult
+from conformance.runner.outcomes.result import RunResult
+from conformance.runner.records.evidence import CUT_COMMENT, Exchange
 
 
 def _iso(ts: float) -> str:

@@ -19,10 +19,10 @@ from importlib import resources
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from conformance.runner.evidence import Exchange, pretty
-from conformance.runner.outcome import FAILED, CheckOutcome
-from conformance.runner.result import Cause, CheckResult, RunResult, message_shape
-from conformance.runner.verdict import LEVELS, STATUS_ORDER, WARNING, RequirementResult, counts, json_status
+from conformance.runner.outcomes.result import Cause, CheckResult, RunResult, message_shape
+from conformance.runner.outcomes.verdict import LEVELS, STATUS_ORDER, WARNING, RequirementResult, counts, json_status
+from conformance.runner.records.evidence import Exchange, pretty
+from conformance.runner.records.outcome import FAILED, CheckOutcome
 
 STATUS_LABELS = {"failed": "failed", "warning": "warning", "blocked": "blocked", "waived": "waived",
                  "passed": "passed", "skipped": "skipped", "not run": "not run"}

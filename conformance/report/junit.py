@@ -14,7 +14,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 
-from conformance.runner.result import CheckResult, RunResult
+from conformance.runner.outcomes.result import CheckResult, RunResult
 
 SUITE_NAME = "tasks-conformance"
 

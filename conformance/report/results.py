@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
-from conformance.runner.result import CheckResult, RunResult
-from conformance.runner.verdict import LEVELS, STATUS_ORDER, RequirementResult, json_status
+from conformance.runner.outcomes.result import CheckResult, RunResult
+from conformance.runner.outcomes.verdict import LEVELS, STATUS_ORDER, RequirementResult, json_status
 
 FORMAT_VERSION = 6  # 2: "blocked"; 3: stable check ids, waived, partial verdicts, cleanup, baseline; 4: profiles;
 # 5: traffic; 6: what the run caused and does not hold (unknown, foreign, caused tasks), waived checks, baseline objects

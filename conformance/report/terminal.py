@@ -6,8 +6,8 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass
 
-from conformance.runner.result import RunResult
-from conformance.runner.verdict import (
+from conformance.runner.outcomes.result import RunResult
+from conformance.runner.outcomes.verdict import (
     BLOCKED,
     FAILED,
     LEVELS,

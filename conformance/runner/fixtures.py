@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from conformance.runner.client import ApiClient
-from conformance.runner.session import RunContext
-from conformance.runner.starts import up_front
-from conformance.runner.tasks import TaskFactory
+from conformance.runner.http.client import ApiClient
+from conformance.runner.tasks.factory import TaskFactory
+from conformance.runner.tasks.session import RunContext
+from conformance.runner.tasks.starts import up_front
 
 
 @pytest.fixture(scope="session")

@@ -32,22 +32,23 @@ import conformance
 from conformance.contracts.contract import use as use_contract
 from conformance.contracts.profiles import Terms
 from conformance.contracts.requirements import catalogue
-from conformance.runner import cleanup, redact, waits
-from conformance.runner.client import RateLimited, TransportError
-from conformance.runner.config import WAIT_BUDGET_PER_ACTIVE_TIMEOUT, Config, display_url
-from conformance.runner.evidence import EvidenceLog
-from conformance.runner.exitcodes import EXIT_USAGE, say
-from conformance.runner.interrupts import interrupts
-from conformance.runner.outcome import CleanupResult
-from conformance.runner.preflight import PreflightError, run_preflight
-from conformance.runner.readonly import ReadOnlyGate
-from conformance.runner.recorder import Recorder, requirement_ids
-from conformance.runner.result import RunFacts, RunResult, build_result
+from conformance.runner.http.client import RateLimited, TransportError
+from conformance.runner.http.readonly import ReadOnlyGate
+from conformance.runner.outcomes.recorder import Recorder, requirement_ids
+from conformance.runner.outcomes.result import RunFacts, RunResult, build_result
+from conformance.runner.process.interrupts import interrupts
+from conformance.runner.records import redact
+from conformance.runner.records.evidence import EvidenceLog
+from conformance.runner.records.outcome import CleanupResult
 from conformance.runner.scope import Scope, named, scope_for, split
-from conformance.runner.session import RunContext
-from conformance.runner.starts import run_order
-from conformance.runner.tasks import finish_up_front, start_up_front
-from conformance.runner.waivers import live
+from conformance.runner.settings.config import WAIT_BUDGET_PER_ACTIVE_TIMEOUT, Config, display_url
+from conformance.runner.settings.exitcodes import EXIT_USAGE, say
+from conformance.runner.settings.waivers import live
+from conformance.runner.target.preflight import PreflightError, run_preflight
+from conformance.runner.tasks import cleanup, waits
+from conformance.runner.tasks.factory import finish_up_front, start_up_front
+from conformance.runner.tasks.session import RunContext
+from conformance.runner.tasks.starts import run_order
 
 # This many requests in a row without any response: the target stopped answering; the run stops (exit 3).
 DEAD_AFTER = 10
@@ -308,7 +309,7 @@ class ConformanceRun:
     @staticmethod
     def _confirm_seconds(run: RunContext) -> float:
         """How long the sweep waits for deleted tasks to go: active_timeout, or not at all once a check of the run
-        already waited that long for a delete to take effect (one wait per broken behaviour: runner/waits.py)."""
+        already waited that long for a delete to take effect (one wait per broken behaviour: runner/tasks/waits.py)."""
         if run.waits.timed_out(waits.GONE) or run.waits.timed_out(waits.GONE_FROM_LIST):
             return 0.0
         return run.config.run.active_timeout
@@ -441,14 +442,14 @@ class ConformanceRun:
 
 
 def _names(item: pytest.Item) -> list[str]:
-    """The fixtures a check uses and its own name (what runner/starts.py declarations are keyed by)."""
+    """The fixtures a check uses and its own name (what runner/tasks/starts.py declarations are keyed by)."""
     return [*getattr(item, "fixturenames", ()), getattr(item, "originalname", item.name)]
 
 
 def _slow_starts_overlapped(items: list[pytest.Item]) -> list[pytest.Item]:
     """Whole modules (their module-scoped fixtures stay set up once) in the order that overlaps task start-ups with
     the checks that need none: the modules watching a task of their own start first, then those needing no started
-    task, then those needing a task started up front (runner/starts.py); otherwise as collected."""
+    task, then those needing a task started up front (runner/tasks/starts.py); otherwise as collected."""
     modules: dict[Any, list[pytest.Item]] = {}
     for item in items:
         modules.setdefault(item.getparent(pytest.Module) or item.parent, []).append(item)

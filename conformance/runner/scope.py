@@ -16,8 +16,8 @@ import pytest
 
 from conformance.contracts.profiles import Terms
 from conformance.contracts.requirements import Requirement, catalogue
-from conformance.runner.outcome import check_id
-from conformance.runner.recorder import requirement_ids
+from conformance.runner.outcomes.recorder import requirement_ids
+from conformance.runner.records.outcome import check_id
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from conformance.audit.command import audit
 from conformance.contracts.profiles import OPERATION_FEATURES
 from conformance.contracts.requirements import catalogue
 from conformance.reference.generation import DEFAULT_VERSIONS
-from conformance.runner.redact import Redactor
+from conformance.runner.records.redact import Redactor
 
 
 @pytest.mark.parametrize("profile", list(DEFAULT_VERSIONS))

@@ -15,8 +15,8 @@ from typing import Any
 from conformance.contracts.contract import use
 from conformance.fuzz.driver import FuzzRun
 from conformance.reference import ReferenceServer
-from conformance.runner.config import load_config
-from conformance.runner.session import RunContext
+from conformance.runner.settings.config import load_config
+from conformance.runner.tasks.session import RunContext
 
 TARGET_KEYS = ("url", "token", "second_token", "admin_token", "template_version_id", "non_ai_template_version_id")
 

@@ -19,8 +19,8 @@ from conformance.fuzz.guard import AuthGuard
 from conformance.fuzz.schema import FAILURE_REQUIREMENTS, OPERATIONS, fuzz_document, query_pattern
 from conformance.fuzz.tolerance import go_body, tolerated
 from conformance.reference import ReferenceServer
-from conformance.runner import expect
-from conformance.runner.config import load_config
+from conformance.runner.settings.config import load_config
+from conformance.runner.tasks import expect
 
 TOKEN = "abcdefghij-" + "k" * 22
 

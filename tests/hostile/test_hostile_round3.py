@@ -142,7 +142,7 @@ INJECTOR = """
 import os
 
 import conformance.runner.run as run_module
-import conformance.runner.tasks as tasks_module
+import conformance.runner.tasks.factory as tasks_module
 
 
 def boom(*args, **kwargs):

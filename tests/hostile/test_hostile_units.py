@@ -29,11 +29,8 @@ from hostile_support import (
     trickle,
 )
 
-from conformance.runner.client import ApiClient, RateLimited, TransportError
-from conformance.runner.config import ConfigError, load_config
-from conformance.runner.evidence import EvidenceLog
-from conformance.runner.redact import Redactor
-from conformance.runner.transport import (
+from conformance.runner.http.client import ApiClient, RateLimited, TransportError
+from conformance.runner.http.transport import (
     MAX_RETRY_WAIT,
     BodyTooLarge,
     HttpSettings,
@@ -44,6 +41,9 @@ from conformance.runner.transport import (
     _Decoder,
     retry_after,
 )
+from conformance.runner.records.evidence import EvidenceLog
+from conformance.runner.records.redact import Redactor
+from conformance.runner.settings.config import ConfigError, load_config
 
 TOKEN = "abcdefghij-0123456789abcdefghijkl"
 FAST = HttpSettings(connect_timeout=1, read_timeout=1, total_timeout=2, max_retries_429=1)

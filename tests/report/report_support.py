@@ -15,7 +15,7 @@ from typing import Any
 import tomli_w
 
 from conformance.reference import ReferenceServer
-from conformance.runner.config import SETTINGS_BY_NAME
+from conformance.runner.settings.config import SETTINGS_BY_NAME
 
 # A small, fast, stable selection of checks (authentication and access control) and two faults it catches:
 # one breaks a MUST (the verdict fails), one a SHOULD (a warning).

@@ -11,8 +11,8 @@ import subprocess
 import pytest
 from report_support import SuiteRun
 
-from conformance.runner.evidence import Exchange
-from conformance.runner.redact import MASK, Redactor
+from conformance.runner.records.evidence import Exchange
+from conformance.runner.records.redact import MASK, Redactor
 
 TOKEN = "Ab3dE6gH9j-kLmN0pQrStUvWxYz12345"
 OTHER = "Zz9Yy8Xx7W-abcdefghijklmnopqrstuv"  # token-shaped, not configured: masked, but no variable names it

@@ -8,9 +8,9 @@ import re
 
 from conformance.contracts.requirements import catalogue
 from conformance.report.html import check_anchor, to_html
-from conformance.runner.evidence import Exchange
-from conformance.runner.outcome import CheckOutcome
-from conformance.runner.result import RunFacts, build_result
+from conformance.runner.outcomes.result import RunFacts, build_result
+from conformance.runner.records.evidence import Exchange
+from conformance.runner.records.outcome import CheckOutcome
 
 TASK_IDS = ["0b7e4a52-6f0e-4d8e-9d8a-0c1f2e3d4a5b", "1c8f5b63-7a1f-4e9f-8e9b-1d2a3f4e5b6c",
             "2d9a6c74-8b2a-4fa0-9fac-2e3b4a5f6c7d", "3eab7d85-9c3b-4ab1-8abd-3f4c5b6a7d8e"]

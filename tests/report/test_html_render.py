@@ -6,9 +6,9 @@ import dataclasses
 
 from conformance.contracts.requirements import catalogue
 from conformance.report.html import MAX_EXCHANGES, check_anchor, source_html, to_html
-from conformance.runner.evidence import Exchange
-from conformance.runner.outcome import CheckOutcome, CleanupResult
-from conformance.runner.result import RunFacts, build_result
+from conformance.runner.outcomes.result import RunFacts, build_result
+from conformance.runner.records.evidence import Exchange
+from conformance.runner.records.outcome import CheckOutcome, CleanupResult
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 

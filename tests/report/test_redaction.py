@@ -6,8 +6,8 @@ import pytest
 from _pytest._code.code import ExceptionInfo
 from report_support import SuiteRun, leaks
 
-from conformance.runner.recorder import redact_report
-from conformance.runner.redact import Redactor
+from conformance.runner.outcomes.recorder import redact_report
+from conformance.runner.records.redact import Redactor
 
 TOKEN = "AbCdEfGhIj-0123456789abcdefghijKL"
 

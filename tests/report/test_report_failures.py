@@ -11,8 +11,8 @@ from report_support import SUBSET, run_suite
 
 from conformance.contracts.requirements import catalogue
 from conformance.report.files import ReportPaths, write_reports
-from conformance.runner.outcome import FAILED, CheckOutcome
-from conformance.runner.result import RunFacts, build_result
+from conformance.runner.outcomes.result import RunFacts, build_result
+from conformance.runner.records.outcome import FAILED, CheckOutcome
 
 
 @pytest.mark.parametrize("where", ["report-dir", "html"])

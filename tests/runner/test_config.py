@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.runner.config import ConfigError, load_config
+from conformance.runner.settings.config import ConfigError, load_config
 
 REMOTE = {
     "TASKS_CONFORMANCE_URL": "https://coder.example.test",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from conformance.reference import ReferenceServer
-from conformance.runner.transport import HttpSettings, HttpTransport, TransportSession
+from conformance.runner.http.transport import HttpSettings, HttpTransport, TransportSession
 
 
 def test_the_servers_cookie_is_not_sent_back() -> None:
@@ -34,7 +34,7 @@ def test_the_jar_itself_keeps_nothing() -> None:
 
     import httpx
 
-    from conformance.runner.transport import KeepNoCookies
+    from conformance.runner.http.transport import KeepNoCookies
 
     jar = KeepNoCookies()
     jar.set_policy(DefaultCookiePolicy())

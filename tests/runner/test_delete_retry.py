@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from conformance.checks._task_helpers import delete_after_build
-from conformance.runner import expect, waits
-from conformance.runner.waits import Waits
+from conformance.runner.tasks import expect, waits
+from conformance.runner.tasks.waits import Waits
 
 DEADLINE = 0.3
 

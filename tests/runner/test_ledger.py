@@ -1,5 +1,5 @@
-"""What the run caused is known by the id the server gave it, and only that is ever deleted (runner/ledger.py,
-runner/cleanup.py): a create answered 2xx is claimed whatever name it carried; tasks that merely carry the run's
+"""What the run caused is known by the id the server gave it, and only that is ever deleted (runner/tasks/ledger.py,
+runner/tasks/cleanup.py): a create answered 2xx is claimed whatever name it carried; tasks that merely carry the run's
 prefix, and creates that got no usable answer, are reported, never touched."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance.runner.cleanup import sweep
-from conformance.runner.ledger import TaskLedger
-from conformance.runner.readonly import ReadOnlyGate
-from conformance.runner.transport import NoResponse, NotSent
+from conformance.runner.http.readonly import ReadOnlyGate
+from conformance.runner.http.transport import NoResponse, NotSent
+from conformance.runner.tasks.cleanup import sweep
+from conformance.runner.tasks.ledger import TaskLedger
 
 PRIMARY, SECOND = "abcdefghij-0123456789abcdefghijkl", "klmnopqrst-0123456789abcdefghijkl"
 CREATE_URL = "http://target/api/v2/tasks/me"

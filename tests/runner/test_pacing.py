@@ -1,4 +1,4 @@
-"""Pacing by the server's X-Ratelimit-* headers (runner/pacing.py), against the reference's rate limiter."""
+"""Pacing by the server's X-Ratelimit-* headers (runner/http/pacing.py), against the reference's rate limiter."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import time
 import httpx
 
 from conformance.reference import ReferenceServer
-from conformance.runner.pacing import MAX_WAIT, RatePacer
-from conformance.runner.transport import HttpSettings, HttpTransport
+from conformance.runner.http.pacing import MAX_WAIT, RatePacer
+from conformance.runner.http.transport import HttpSettings, HttpTransport
 
 
 def _answer(request: httpx.Request, limit: int, remaining: int, reset_in: float) -> httpx.Response:

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from conformance.runner import expect
+from conformance.runner.tasks import expect
 
 
 def test_pauses_start_short_and_double_up_to_the_interval() -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from conformance.cli import build_parser
-from conformance.runner.config import REFERENCE_ONLY, SETTINGS, load_config
+from conformance.runner.settings.config import REFERENCE_ONLY, SETTINGS, load_config
 
 TOKENS = {"token": "aaaaaaaaaa-0123456789abcdefghijkl", "second_token": "bbbbbbbbbb-0123456789abcdefghijkl",
           "admin_token": "cccccccccc-0123456789abcdefghijkl"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conformance.runner.redact import MASK, Redactor
+from conformance.runner.records.redact import MASK, Redactor
 
 TOKEN = "Ab3dE6gH9j-kLmN0pQrStUvWxYz123456789"[:33]
 

@@ -1,4 +1,4 @@
-"""Tasks created up front (runner/starts.py): which, in what order, handed over once, the rest returned."""
+"""Tasks created up front (runner/tasks/starts.py): which, in what order, handed over once, the rest returned."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import time
 
 import httpx
 
-from conformance.runner import starts
-from conformance.runner.evidence import EvidenceLog
-from conformance.runner.starts import Order, Starts
+from conformance.runner.records.evidence import EvidenceLog
+from conformance.runner.tasks import starts
+from conformance.runner.tasks.starts import Order, Starts
 
 
 def test_declarations_give_the_orders_of_the_selected_checks_and_the_module_order() -> None:
@@ -59,7 +59,7 @@ def test_creates_go_together_and_each_is_handed_over_once() -> None:
 
 
 def test_a_create_without_an_answer_is_handed_over_with_its_reason() -> None:
-    from conformance.runner.client import TransportError
+    from conformance.runner.http.client import TransportError
 
     def create(order: Order, log: EvidenceLog) -> httpx.Response:
         raise TransportError("no usable response to POST /api/v2/tasks/me: connection failed")

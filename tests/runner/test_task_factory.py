@@ -10,11 +10,11 @@ from contextlib import contextmanager
 import pytest
 
 from conformance.reference import ReferenceServer
-from conformance.runner import expect, waits
-from conformance.runner.config import load_config
-from conformance.runner.evidence import EvidenceLog
-from conformance.runner.session import RunContext
-from conformance.runner.tasks import TaskFactory
+from conformance.runner.records.evidence import EvidenceLog
+from conformance.runner.settings.config import load_config
+from conformance.runner.tasks import expect, waits
+from conformance.runner.tasks.factory import TaskFactory
+from conformance.runner.tasks.session import RunContext
 
 TARGET_KEYS = ("url", "token", "second_token", "template_version_id")
 TIMEOUT = 0.5

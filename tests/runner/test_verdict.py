@@ -6,10 +6,9 @@ import dataclasses
 import datetime as dt
 
 from conformance.contracts.requirements import catalogue
-from conformance.runner.compare import Status
-from conformance.runner.outcome import CheckOutcome, failure_status
-from conformance.runner.result import RunFacts, build_result
-from conformance.runner.verdict import (
+from conformance.runner.outcomes.compare import Status
+from conformance.runner.outcomes.result import RunFacts, build_result
+from conformance.runner.outcomes.verdict import (
     BLOCKED,
     FAILED,
     NOT_RUN,
@@ -21,7 +20,8 @@ from conformance.runner.verdict import (
     exit_code,
     requirement_results,
 )
-from conformance.runner.waivers import Waiver
+from conformance.runner.records.outcome import CheckOutcome, failure_status
+from conformance.runner.settings.waivers import Waiver
 
 TODAY = dt.date(2026, 12, 1)
 

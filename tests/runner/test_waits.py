@@ -1,4 +1,4 @@
-"""One wait per broken behaviour: runner/waits.py."""
+"""One wait per broken behaviour: runner/tasks/waits.py."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from conformance.runner import expect, waits
-from conformance.runner.waits import Waits
+from conformance.runner.tasks import expect, waits
+from conformance.runner.tasks.waits import Waits
 
 DEADLINE = 0.3
 

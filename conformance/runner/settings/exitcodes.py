@@ -4,7 +4,7 @@ verdict says why."""
 import contextlib
 import sys
 
-from conformance.runner import redact
+from conformance.runner.records import redact
 
 EXIT_PASS = 0  # every MUST requirement that ran passed
 EXIT_FAIL = 1  # a MUST failed or is blocked (a SHOULD too under strict), a waiver expired, a requirement regressed

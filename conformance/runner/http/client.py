@@ -1,6 +1,6 @@
 """The one HTTP client: authentication, evidence recording and redaction, on the run's transport.
 
-Timeouts, the body size cap, TLS, pacing and 429 retries are the transport's (conformance/runner/transport.py): every
+Timeouts, the body size cap, TLS, pacing and 429 retries are the transport's (runner/http/transport.py): every
 request of a run goes through it. A request without a usable response raises `TransportError` with the reason in
 plain words; one still rate limited after every retry raises `RateLimited` (the runner skips the check: a 429 is
 not a contract failure).
@@ -15,9 +15,9 @@ from urllib.parse import quote
 
 import httpx
 
-from conformance.runner.evidence import EvidenceLog, EvidenceSink, Exchange
-from conformance.runner.redact import SECRET_QUERY_KEYS, Redactor
-from conformance.runner.transport import HttpSettings, HttpTransport, NoResponse, StillRateLimited, UnusableAnswer
+from conformance.runner.http.transport import HttpSettings, HttpTransport, NoResponse, StillRateLimited, UnusableAnswer
+from conformance.runner.records.evidence import EvidenceLog, EvidenceSink, Exchange
+from conformance.runner.records.redact import SECRET_QUERY_KEYS, Redactor
 
 TokenSource = Literal["header", "cookie", "query", "bearer", "access_token"]
 TOKEN_SOURCES: tuple[TokenSource, ...] = ("header", "cookie", "query", "bearer", "access_token")

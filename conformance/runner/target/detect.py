@@ -21,9 +21,9 @@ from conformance.contracts.profiles import (
     served_after_removal,
     without_tasks_api,
 )
-from conformance.runner.client import ApiClient, TransportError
-from conformance.runner.evidence import EvidenceLog, parse_json
-from conformance.runner.redact import neutralize
+from conformance.runner.http.client import ApiClient, TransportError
+from conformance.runner.records.evidence import EvidenceLog, parse_json
+from conformance.runner.records.redact import neutralize
 
 VERSION_HEADER = "x-coder-build-version"
 BUILDINFO = "/api/v2/buildinfo"

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from conformance.runner.redact import MASK, Redactor
+from conformance.runner.records.redact import MASK, Redactor
 
 BODY_LIMIT = 64 * 1024  # characters of a body kept as evidence (cut after redaction; the HTML shows less)
 # evidence.har marks a cut body with this comment, so that an audit does not take the cut for the server's

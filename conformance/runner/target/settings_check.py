@@ -14,11 +14,11 @@ import uuid
 
 import httpx
 
-from conformance.runner.client import ApiClient, TransportError, segment
-from conformance.runner.evidence import EvidenceLog
-from conformance.runner.expect import NO_AI_TASK_MESSAGES, error_message
-from conformance.runner.session import RunContext
-from conformance.runner.tasks import TaskFactory
+from conformance.runner.http.client import ApiClient, TransportError, segment
+from conformance.runner.records.evidence import EvidenceLog
+from conformance.runner.tasks.expect import NO_AI_TASK_MESSAGES, error_message
+from conformance.runner.tasks.factory import TaskFactory
+from conformance.runner.tasks.session import RunContext
 
 MADE_UP_ORGANIZATION = "ct-no-such-organization"
 

@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 import httpx
 
 from conformance.contracts.contract import Contract, default_contract
-from conformance.runner import redact
-from conformance.runner.evidence import parse_json
-from conformance.runner.interrupts import interrupts
+from conformance.runner.process.interrupts import interrupts
+from conformance.runner.records import redact
+from conformance.runner.records.evidence import parse_json
 
 T = TypeVar("T")
 SNIPPET = 160  # characters of a body quoted in a failure message
@@ -48,7 +48,7 @@ class Blocked(CheckFailure):
 
 
 class TimedOut(CheckFailure):
-    """A poll's deadline passed before what it waited for happened (runner/waits.py remembers it per kind)."""
+    """A poll's deadline passed before what it waited for happened (runner/tasks/waits.py remembers it per kind)."""
 
 
 def blocked(message: str, *causes: str) -> Blocked:

@@ -20,8 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from conformance.contracts.profiles import AUTO, PROFILE_NAMES, parse_version, profile_for
 from conformance.contracts.requirements import catalogue
-from conformance.runner.compare import ResultsFileError, Status, load_statuses
-from conformance.runner.transport import (
+from conformance.runner.http.transport import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_MAX_RETRIES_429,
@@ -29,8 +28,9 @@ from conformance.runner.transport import (
     DEFAULT_TOTAL_TIMEOUT,
     HttpSettings,
 )
-from conformance.runner.userfiles import UserFileError, load_toml
-from conformance.runner.waivers import Waiver, WaiverError, load_waivers
+from conformance.runner.outcomes.compare import ResultsFileError, Status, load_statuses
+from conformance.runner.settings.userfiles import UserFileError, load_toml
+from conformance.runner.settings.waivers import Waiver, WaiverError, load_waivers
 
 ENV_PREFIX = "TASKS_CONFORMANCE_"
 CONFIG_ENV = ENV_PREFIX + "CONFIG"

@@ -18,8 +18,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conformance.runner.redact import neutralize
-from conformance.runner.userfiles import UserFileError, load_json
+from conformance.runner.records.redact import neutralize
+from conformance.runner.settings.userfiles import UserFileError, load_json
 
 MAX_RESULTS_BYTES = 256 * 1024 * 1024  # a results.json of a long run is a few MB
 STATUSES = ("failed", "warning", "blocked", "waived", "passed", "skipped", "not_run")

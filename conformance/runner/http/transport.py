@@ -41,8 +41,8 @@ from requests.structures import CaseInsensitiveDict
 from urllib3 import HTTPResponse
 from urllib3._collections import HTTPHeaderDict
 
-from conformance.runner.interrupts import interrupts
-from conformance.runner.pacing import MAX_WAIT, RatePacer
+from conformance.runner.http.pacing import MAX_WAIT, RatePacer
+from conformance.runner.process.interrupts import interrupts
 
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 10.0
@@ -102,7 +102,7 @@ class UnusableAnswer(NoResponse):
 
 
 class NotSent(Exception):
-    """The run's gate (read-only mode: runner/readonly.py) did not let the request go. The message says which
+    """The run's gate (read-only mode: runner/http/readonly.py) did not let the request go. The message says which
     request and why, without its credential."""
 
 

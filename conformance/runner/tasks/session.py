@@ -9,16 +9,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.contracts.profiles import STABLE, Terms
-from conformance.runner.client import ApiClient
-from conformance.runner.config import Config
-from conformance.runner.evidence import EvidenceSink
-from conformance.runner.ledger import TaskLedger
-from conformance.runner.readonly import ReadOnlyGate
-from conformance.runner.redact import Redactor
-from conformance.runner.starts import Starts
-from conformance.runner.traffic import TrafficLog
-from conformance.runner.transport import HttpTransport
-from conformance.runner.waits import Waits
+from conformance.runner.http.client import ApiClient
+from conformance.runner.http.readonly import ReadOnlyGate
+from conformance.runner.http.transport import HttpTransport
+from conformance.runner.records.evidence import EvidenceSink
+from conformance.runner.records.redact import Redactor
+from conformance.runner.records.traffic import TrafficLog
+from conformance.runner.settings.config import Config
+from conformance.runner.tasks.ledger import TaskLedger
+from conformance.runner.tasks.starts import Starts
+from conformance.runner.tasks.waits import Waits
 
 _ALPHABET = string.ascii_lowercase + string.digits
 
@@ -47,7 +47,7 @@ class RunContext:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _counter: int = 0
     fuzz_summary: list[str] = field(default_factory=list)  # the fuzz tiers' summary lines
-    starts: Starts = field(default_factory=Starts)  # the tasks created up front (runner/starts.py)
+    starts: Starts = field(default_factory=Starts)  # the tasks created up front (runner/tasks/starts.py)
     waits: Waits = field(default_factory=lambda: Waits(0.0, 0.0))  # begin() makes the run's (deadlines from [run])
     traffic: TrafficLog | None = None  # every exchange of the run (evidence.har); begin() makes the run's
     _transport: HttpTransport | None = None

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from conformance.runner.redact import SECRET_QUERY_KEYS
+from conformance.runner.records.redact import SECRET_QUERY_KEYS
 
 LIMIT_HEADER, REMAINING_HEADER, RESET_HEADER = "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"
 RESERVE = 1 / 8  # below this share of the limit left, requests are spaced out

@@ -18,13 +18,13 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from conformance.runner.client import ApiClient, RateLimited, TransportError
-from conformance.runner.evidence import DISCARD, parse_json
-from conformance.runner.expect import poll_pauses
-from conformance.runner.interrupts import interrupts
-from conformance.runner.ledger import BUILD_RUNNING, Asked, CreatedTask, TaskLedger
-from conformance.runner.outcome import CleanupResult
-from conformance.runner.transport import HttpTransport, NotSent
+from conformance.runner.http.client import ApiClient, RateLimited, TransportError
+from conformance.runner.http.transport import HttpTransport, NotSent
+from conformance.runner.process.interrupts import interrupts
+from conformance.runner.records.evidence import DISCARD, parse_json
+from conformance.runner.records.outcome import CleanupResult
+from conformance.runner.tasks.expect import poll_pauses
+from conformance.runner.tasks.ledger import BUILD_RUNNING, Asked, CreatedTask, TaskLedger
 
 ROLES = ("admin", "primary", "second")
 BUILD_RETRY_PAUSE = 5.0  # seconds between sending a delete refused while a build runs: a build takes seconds to minutes

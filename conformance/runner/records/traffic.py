@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 import httpx
 
-from conformance.runner.evidence import Exchange
-from conformance.runner.redact import Redactor
+from conformance.runner.records.evidence import Exchange
+from conformance.runner.records.redact import Redactor
 
 MAX_TRAFFIC = 50_000  # exchanges evidence.har keeps; later ones are counted
 TRAFFIC_BODY_BUDGET = 64 * 1024 * 1024  # characters of bodies evidence.har keeps in all; later bodies are left out

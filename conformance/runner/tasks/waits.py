@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from conformance.runner import expect
-from conformance.runner.interrupts import interrupts
+from conformance.runner.process.interrupts import interrupts
+from conformance.runner.tasks import expect
 
 T = TypeVar("T")
 

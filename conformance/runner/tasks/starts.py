@@ -22,9 +22,9 @@ from typing import Any, TypeVar
 
 import httpx
 
-from conformance.runner.client import TransportError
-from conformance.runner.evidence import EvidenceLog
-from conformance.runner.transport import NotSent
+from conformance.runner.http.client import TransportError
+from conformance.runner.http.transport import NotSent
+from conformance.runner.records.evidence import EvidenceLog
 
 F = TypeVar("F", bound=Callable[..., Any])
 MAX_PARALLEL = 4  # creates in flight at once

@@ -9,11 +9,11 @@ from typing import Any
 import httpx
 
 from conformance.contracts.profiles import LEGACY
-from conformance.runner import cleanup, expect, starts, waits
-from conformance.runner.client import ApiClient
-from conformance.runner.evidence import EvidenceLog, parse_json
-from conformance.runner.ledger import CreatedTask
-from conformance.runner.session import RunContext
+from conformance.runner.http.client import ApiClient
+from conformance.runner.records.evidence import EvidenceLog, parse_json
+from conformance.runner.tasks import cleanup, expect, starts, waits
+from conformance.runner.tasks.ledger import CreatedTask
+from conformance.runner.tasks.session import RunContext
 
 
 class TaskFactory:
@@ -45,7 +45,7 @@ class TaskFactory:
         """
         started = self.run.starts.take(client.name, label) if body is None and not body_args and user == "me" \
             else None
-        if started is not None:  # created up front (runner/starts.py): its exchanges are this check's evidence
+        if started is not None:  # created up front (runner/tasks/starts.py): its exchanges are this check's evidence
             for exchange in started.log.exchanges:
                 self.run.evidence.record(exchange)
             if started.error is not None:

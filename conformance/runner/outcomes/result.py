@@ -14,10 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.contracts.requirements import Requirement
-from conformance.runner.compare import Comparison, Status, compare
-from conformance.runner.evidence import Exchange
-from conformance.runner.outcome import BLOCKED, FAILED, CheckOutcome, CleanupResult
-from conformance.runner.verdict import (
+from conformance.runner.outcomes.compare import Comparison, Status, compare
+from conformance.runner.outcomes.verdict import (
     WAIVED,
     WARNING,
     RequirementResult,
@@ -28,7 +26,9 @@ from conformance.runner.verdict import (
     json_status,
     requirement_results,
 )
-from conformance.runner.waivers import Waiver, WaiverReport, judge
+from conformance.runner.records.evidence import Exchange
+from conformance.runner.records.outcome import BLOCKED, FAILED, CheckOutcome, CleanupResult
+from conformance.runner.settings.waivers import Waiver, WaiverReport, judge
 
 
 @dataclass(frozen=True)

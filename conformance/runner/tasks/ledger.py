@@ -23,9 +23,9 @@ from typing import Any
 
 import httpx
 
-from conformance.runner.client import role_of
-from conformance.runner.evidence import parse_json
-from conformance.runner.expect import parse_time
+from conformance.runner.http.client import role_of
+from conformance.runner.records.evidence import parse_json
+from conformance.runner.tasks.expect import parse_time
 
 CLOCK_SKEW = 600.0  # seconds a server's clock may be behind the suite's when a task's created_at is all there is
 # Answers to a delete after which the task is (being) removed.

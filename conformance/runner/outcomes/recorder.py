@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-from conformance.runner.client import RateLimited, TransportError
-from conformance.runner.evidence import EvidenceLog, EvidenceSink, Exchange, Shared
-from conformance.runner.expect import Blocked, CheckFailure
-from conformance.runner.outcome import BLOCKED, FAILED, PASSED, SKIPPED, CheckOutcome, check_id, failure_status
-from conformance.runner.redact import Redactor
-from conformance.runner.transport import NotSent
+from conformance.runner.http.client import RateLimited, TransportError
+from conformance.runner.http.transport import NotSent
+from conformance.runner.records.evidence import EvidenceLog, EvidenceSink, Exchange, Shared
+from conformance.runner.records.outcome import BLOCKED, FAILED, PASSED, SKIPPED, CheckOutcome, check_id, failure_status
+from conformance.runner.records.redact import Redactor
+from conformance.runner.tasks.expect import Blocked, CheckFailure
 
 # Exceptions a check meets when an answer is not what it could parse: reported as an unexpected answer.
 _ANSWER_ERRORS = (ValueError, KeyError, TypeError, AttributeError, IndexError)

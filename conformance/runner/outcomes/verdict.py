@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from conformance.contracts.requirements import Requirement
-from conformance.runner.exitcodes import EXIT_FAIL, EXIT_PASS, EXIT_SIGNAL_BASE, EXIT_UNREACHABLE
-from conformance.runner.outcome import BLOCKED, FAILED, PASSED, SKIPPED, CheckOutcome
+from conformance.runner.records.outcome import BLOCKED, FAILED, PASSED, SKIPPED, CheckOutcome
+from conformance.runner.settings.exitcodes import EXIT_FAIL, EXIT_PASS, EXIT_SIGNAL_BASE, EXIT_UNREACHABLE
 
 # Requirement statuses, worst first. BLOCKED: a check of it could not run (what it needed from the target, e.g. an
 # active task, could not be had), or stopped at another requirement's failure before it got to this one: not

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import conformance
-from conformance.runner.evidence import Exchange
+from conformance.runner.records.evidence import Exchange
 
 # Check statuses as the recorder makes them. The run result adds WARNING (a failure that breaks only SHOULD or MAY
 # requirements) from the requirement levels.

@@ -8,12 +8,12 @@ from typing import Any
 import httpx
 
 from conformance.contracts.profiles import PROFILES, Terms
-from conformance.runner.client import ApiClient, RateLimited, TransportError
-from conformance.runner.config import ROLE_SETTINGS
-from conformance.runner.detect import BUILDINFO, choose_terms, removed_sentence
-from conformance.runner.evidence import EvidenceLog, parse_json
-from conformance.runner.session import RunContext
-from conformance.runner.settings_check import SettingError, check_settings
+from conformance.runner.http.client import ApiClient, RateLimited, TransportError
+from conformance.runner.records.evidence import EvidenceLog, parse_json
+from conformance.runner.settings.config import ROLE_SETTINGS
+from conformance.runner.target.detect import BUILDINFO, choose_terms, removed_sentence
+from conformance.runner.target.settings_check import SettingError, check_settings
+from conformance.runner.tasks.session import RunContext
 
 
 class PreflightError(Exception):

@@ -21,8 +21,8 @@ from urllib.parse import unquote
 
 import httpx
 
-from conformance.runner.config import ROLE_SETTINGS
-from conformance.runner.transport import SAFE_METHODS, NotSent
+from conformance.runner.http.transport import SAFE_METHODS, NotSent
+from conformance.runner.settings.config import ROLE_SETTINGS
 
 
 def task_of_delete(request: httpx.Request) -> str | None:
