@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from conformance.runner.http.transport import json_too_deep
+from conformance.runner.records.bodies import json_too_deep
 
 KB, MB = 1024, 1024 * 1024
 SIZES = {"64 KB": 64 * KB, "1 MB": MB, "4 MB": 4 * MB}

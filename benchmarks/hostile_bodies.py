@@ -28,7 +28,7 @@ import tomli_w
 
 from conformance.contracts.contract import default_contract
 from conformance.reference import ReferenceServer
-from conformance.runner.http.transport import json_too_deep
+from conformance.runner.records.bodies import json_too_deep
 from conformance.runner.records.redact import Redactor
 
 REPO = Path(__file__).resolve().parent.parent

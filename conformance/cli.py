@@ -197,7 +197,8 @@ def print_requirements(as_json: bool, profile: str | None = None) -> int:
 
 
 def diff_results(old: Path, new: Path, as_json: bool = False) -> int:
-    from conformance.runner.outcomes.compare import ResultsFileError, compare, different_terms, load_run
+    from conformance.runner.outcomes.compare import compare, different_terms
+    from conformance.runner.records.results_file import ResultsFileError, load_run
 
     try:
         before, after = load_run(old), load_run(new)

@@ -37,8 +37,8 @@ from conformance.contracts.profiles import (
     parse_version,
     profile_for,
 )
-from conformance.runner.http.transport import MAX_JSON_DEPTH, json_too_deep
-from conformance.runner.target.detect import VERSION_HEADER, removed_sentence
+from conformance.runner.records.bodies import MAX_JSON_DEPTH, json_too_deep
+from conformance.runner.target.release import VERSION_HEADER, removed_sentence
 from conformance.runner.tasks import expect
 
 _PREFIXES = sorted({prefix for p in PROFILES.values() for prefix in (p.prefix, *p.aliases)}, key=len, reverse=True)

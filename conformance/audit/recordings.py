@@ -23,8 +23,9 @@ from typing import IO, Any
 import ijson
 import yaml
 
-from conformance.runner.http.transport import DEFAULT_MAX_BODY_BYTES, MAX_JSON_DEPTH, BodyTooLarge, decode_body
+from conformance.runner.records.bodies import MAX_JSON_DEPTH, BodyTooLarge, decode_body
 from conformance.runner.records.evidence import CUT_COMMENT
+from conformance.runner.settings.http import DEFAULT_MAX_BODY_BYTES
 
 _BOM = b"\xef\xbb\xbf"
 MAX_BODY_BYTES = DEFAULT_MAX_BODY_BYTES  # the most of one body an audit reads, as a run does

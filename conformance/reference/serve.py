@@ -14,8 +14,8 @@ from types import FrameType
 import tomli_w
 
 from conformance.contracts.profiles import PROFILE_NAMES, without_tasks_api
+from conformance.runner.process.userfiles import write_atomic
 from conformance.runner.settings.config import EMBEDDED_DEFAULTS, SETTINGS_BY_NAME
-from conformance.runner.settings.userfiles import write_atomic
 
 from .box import RATE_KEYS, go_duration
 from .faults import ENV_VAR, list_faults, parse_fault_list

@@ -21,7 +21,7 @@ import tomli_w
 
 from conformance.report import har, html, junit, results
 from conformance.runner.outcomes.result import RunResult
-from conformance.runner.settings.userfiles import write_atomic
+from conformance.runner.process.userfiles import write_atomic
 
 
 @dataclass(frozen=True)

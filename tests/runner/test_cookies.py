@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from conformance.reference import ReferenceServer
-from conformance.runner.http.transport import HttpSettings, HttpTransport, TransportSession
+from conformance.runner.http.transport import HttpTransport, TransportSession
+from conformance.runner.settings.http import HttpSettings
 
 
 def test_the_servers_cookie_is_not_sent_back() -> None:

@@ -8,7 +8,8 @@ import httpx
 
 from conformance.reference import ReferenceServer
 from conformance.runner.http.pacing import MAX_WAIT, RatePacer
-from conformance.runner.http.transport import HttpSettings, HttpTransport
+from conformance.runner.http.transport import HttpTransport
+from conformance.runner.settings.http import HttpSettings
 
 
 def _answer(request: httpx.Request, limit: int, remaining: int, reset_in: float) -> httpx.Response:

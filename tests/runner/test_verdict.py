@@ -6,7 +6,6 @@ import dataclasses
 import datetime as dt
 
 from conformance.contracts.requirements import catalogue
-from conformance.runner.outcomes.compare import Status
 from conformance.runner.outcomes.result import RunFacts, build_result
 from conformance.runner.outcomes.verdict import (
     BLOCKED,
@@ -21,6 +20,7 @@ from conformance.runner.outcomes.verdict import (
     requirement_results,
 )
 from conformance.runner.records.outcome import CheckOutcome, failure_status
+from conformance.runner.records.results_file import Status
 from conformance.runner.settings.waivers import Waiver
 
 TODAY = dt.date(2026, 12, 1)

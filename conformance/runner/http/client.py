@@ -15,9 +15,10 @@ from urllib.parse import quote
 
 import httpx
 
-from conformance.runner.http.transport import HttpSettings, HttpTransport, NoResponse, StillRateLimited, UnusableAnswer
+from conformance.runner.http.transport import HttpTransport, NoResponse, StillRateLimited, UnusableAnswer
 from conformance.runner.records.evidence import EvidenceLog, EvidenceSink, Exchange
 from conformance.runner.records.redact import SECRET_QUERY_KEYS, Redactor
+from conformance.runner.settings.http import HttpSettings
 
 TokenSource = Literal["header", "cookie", "query", "bearer", "access_token"]
 TOKEN_SOURCES: tuple[TokenSource, ...] = ("header", "cookie", "query", "bearer", "access_token")

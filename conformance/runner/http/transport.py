@@ -22,7 +22,6 @@ Reasons are not redacted here: callers redact before recording or printing anyth
 from __future__ import annotations
 
 import contextlib
-import re
 import ssl
 import threading
 import time
@@ -43,45 +42,17 @@ from urllib3._collections import HTTPHeaderDict
 
 from conformance.runner.http.pacing import MAX_WAIT, RatePacer
 from conformance.runner.process.interrupts import interrupts
+from conformance.runner.records.bodies import ACCEPT_ENCODING, MAX_JSON_DEPTH, BodyTooLarge, Decoder, json_too_deep
+from conformance.runner.settings.http import HttpSettings
 
-DEFAULT_CONNECT_TIMEOUT = 10.0
-DEFAULT_READ_TIMEOUT = 10.0
-DEFAULT_TOTAL_TIMEOUT = 30.0
-DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
-DEFAULT_MAX_RETRIES_429 = 3
-DEFAULT_WAIT_BUDGET = 2400.0  # what the default settings give (config.WAIT_BUDGET_PER_ACTIVE_TIMEOUT x 120 s)
 MAX_RETRY_WAIT = MAX_WAIT  # longest pause before retrying a 429, whatever Retry-After says
 BACKOFF_BASE = 0.5  # pause before the first retry of a 429 without Retry-After; doubles per retry
-ACCEPT_ENCODING = "gzip, deflate"  # the encodings decoded here (with bounded output)
-# JSON nested deeper than this is not parsed (no Tasks API answer is nested more than a few levels): parsers,
-# validators and reporters all recurse, and a hostile body 100,000 levels deep would crash them.
-MAX_JSON_DEPTH = 64
 # Methods that change nothing on the server (RFC 9110 9.2.1, and the QUERY draft): read-only mode sends them with
 # a token, and an interrupt may cut them short on the wire.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "QUERY"})
 _PAUSE_STEP = 0.5  # seconds: how soon a wait notices that the run's cleanup began
 _READ_CHUNK = 64 * 1024
 _FIRST_BYTES = 48
-
-
-@dataclass(frozen=True)
-class HttpSettings:
-    """The transport-level settings of a run (config.RunSettings.http builds them from [run])."""
-
-    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
-    read_timeout: float = DEFAULT_READ_TIMEOUT
-    total_timeout: float = DEFAULT_TOTAL_TIMEOUT
-    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
-    ca_bundle: str | None = None
-    insecure: bool = False
-    max_rps: float = 0.0
-    max_retries_429: int = DEFAULT_MAX_RETRIES_429
-    wait_budget: float = DEFAULT_WAIT_BUDGET  # seconds the server's rate-limit headers may make the whole run wait
-
-    @property
-    def verify(self) -> bool | str:
-        """For tools that take requests' `verify`: False, a CA bundle path, or True."""
-        return False if self.insecure else (self.ca_bundle or True)
 
 
 class NoResponse(Exception):
@@ -236,87 +207,9 @@ def _install_deadlines(client: httpx.Client) -> bool:
     return installed
 
 
-# --- bounded decoding of the body -----------------------------------------------------------------------------
-
-
-class BodyTooLarge(Exception):
-    pass
-
-
-class _Decoder:
-    """Content-Encoding gzip / deflate (stacked too) with bounded output; other encodings stay as they are."""
-
-    def __init__(self, content_encoding: str) -> None:
-        self.stages: list[Any] = []
-        self.names: list[str] = []
-        self._deflate_pending: list[int] = []  # stages whose zlib/raw deflate format is not known yet
-        for name in reversed([e.strip().lower() for e in content_encoding.split(",") if e.strip()]):
-            if name in ("gzip", "x-gzip"):
-                self.stages.append(zlib.decompressobj(16 + zlib.MAX_WBITS))
-            elif name == "deflate":
-                self._deflate_pending.append(len(self.stages))
-                self.stages.append(zlib.decompressobj())
-            elif name == "identity":
-                continue
-            else:
-                break  # unknown to us (br, zstd, ...): leave the bytes encoded from here on
-            self.names.append(name)
-
-    def feed(self, data: bytes, room: int) -> bytes:
-        """Decode a chunk; at most room + 1 bytes come out of each stage (more than room: too large)."""
-        for index, stage in enumerate(self.stages):
-            if not data:
-                return b""
-            try:
-                out = stage.decompress(data, room + 1)
-            except zlib.error:
-                if index not in self._deflate_pending:
-                    raise
-                stage = self.stages[index] = zlib.decompressobj(-zlib.MAX_WBITS)  # raw deflate
-                out = stage.decompress(data, room + 1)
-            if index in self._deflate_pending:
-                self._deflate_pending.remove(index)
-            if len(out) > room:
-                raise BodyTooLarge
-            data = out
-        return data
-
-
-def decode_body(data: bytes, content_encoding: str, max_bytes: int) -> bytes:
-    """A whole body decoded by its Content-Encoding (gzip, deflate, stacked; others left as they are), at most
-    `max_bytes` out (BodyTooLarge past it); zlib.error for bytes that are not what the header says."""
-    return _Decoder(content_encoding).feed(data, max_bytes)
-
-
-_ESCAPE = re.compile(rb"\\.", re.DOTALL)  # a backslash escape inside a JSON string (\" and \\ among them)
-_BRACKETS = bytes.maketrans(b"{}", b"[]")
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
-_EMPTY_PAIR = re.compile(rb"\[\]")
-
-
-def json_too_deep(data: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
-    """Whether a body that looks like JSON nests arrays and objects more than `limit` levels deep. Linear in the
-    body and in C, whatever it holds (no pattern that backtracks): escapes dropped, then the text between quotes
-    (strings), then everything but brackets; a run of limit + 1 opening brackets is too deep at once, else innermost
-    pairs are removed one level per pass, at most `limit` passes over what is left."""
-    start = data.lstrip()[:1]
-    if start not in (b"[", b"{") or data.count(b"[") + data.count(b"{") <= limit:
-        return False
-    if b"\\" in data:
-        data = _ESCAPE.sub(b"", data)
-    brackets = b"".join(data.split(b'"')[::2]).translate(_BRACKETS, _NOT_BRACKETS)
-    if b"[" * (limit + 1) in brackets:
-        return True
-    for _ in range(limit):
-        brackets, removed = _EMPTY_PAIR.subn(b"", brackets)
-        if not brackets or not removed:
-            return False  # nested at most `limit` levels, or unbalanced (not JSON: its parser says so)
-    return True
-
-
 def read_body(response: httpx.Response, max_bytes: int, deadline: float) -> bytes:
     """Read a streamed response's body: decoded, at most max_bytes, by the deadline."""
-    decoder = _Decoder(response.headers.get("content-encoding", ""))
+    decoder = Decoder(response.headers.get("content-encoding", ""))
     chunks: list[bytes] = []
     size = 0
     try:

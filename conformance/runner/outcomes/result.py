@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.contracts.requirements import Requirement
-from conformance.runner.outcomes.compare import Comparison, Status, compare
+from conformance.runner.outcomes.compare import Comparison, compare
 from conformance.runner.outcomes.verdict import (
     WAIVED,
     WARNING,
@@ -28,6 +28,7 @@ from conformance.runner.outcomes.verdict import (
 )
 from conformance.runner.records.evidence import Exchange
 from conformance.runner.records.outcome import BLOCKED, FAILED, CheckOutcome, CleanupResult
+from conformance.runner.records.results_file import Status
 from conformance.runner.settings.waivers import Waiver, WaiverReport, judge
 
 

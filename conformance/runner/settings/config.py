@@ -20,7 +20,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 from conformance.contracts.profiles import AUTO, PROFILE_NAMES, parse_version, profile_for
 from conformance.contracts.requirements import catalogue
-from conformance.runner.http.transport import (
+from conformance.runner.process.userfiles import UserFileError, load_toml
+from conformance.runner.records.results_file import ResultsFileError, Status, load_statuses
+from conformance.runner.settings.http import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_MAX_RETRIES_429,
@@ -28,8 +30,6 @@ from conformance.runner.http.transport import (
     DEFAULT_TOTAL_TIMEOUT,
     HttpSettings,
 )
-from conformance.runner.outcomes.compare import ResultsFileError, Status, load_statuses
-from conformance.runner.settings.userfiles import UserFileError, load_toml
 from conformance.runner.settings.waivers import Waiver, WaiverError, load_waivers
 
 ENV_PREFIX = "TASKS_CONFORMANCE_"

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from conformance.runner.process.userfiles import UserFileError, load_toml
 from conformance.runner.records.redact import neutralize
-from conformance.runner.settings.userfiles import UserFileError, load_toml
 
 _KEYS = {"requirement", "reason", "expires", "profile", "server_version"}
 MAX_WAIVERS_BYTES = 1024 * 1024

@@ -11,21 +11,18 @@ from conformance.contracts.profiles import (
     EXPERIMENTAL,
     LEGACY,
     PROFILES,
-    ROUTE_NOT_FOUND,
     STABLE,
     Profile,
     Terms,
-    Version,
     parse_version,
     profile_for,
     served_after_removal,
-    without_tasks_api,
 )
 from conformance.runner.http.client import ApiClient, TransportError
 from conformance.runner.records.evidence import EvidenceLog, parse_json
 from conformance.runner.records.redact import neutralize
+from conformance.runner.target.release import VERSION_HEADER
 
-VERSION_HEADER = "x-coder-build-version"
 BUILDINFO = "/api/v2/buildinfo"
 
 
@@ -135,17 +132,3 @@ def _by_search_grammar(base: ApiClient, prefix: str, log: EvidenceLog) -> tuple[
                         "legacy")
     return EXPERIMENTAL, (f"it lists no task, and its search refuses {_WORKSPACE_ONLY_KEY}: (the task search): "
                           "experimental")
-
-
-def removed_sentence(version: Version | None, status: int, content: bytes) -> str | None:
-    """The sentence for an answer `404 Route not found.` of a release that may serve no Tasks API (from v2.36: decided
-    from such an answer, never from the version alone), else None. The preflight's list and an audit ask it."""
-    if status != 404:
-        return None
-    try:
-        body = parse_json(content)
-    except ValueError:
-        return None
-    if not isinstance(body, dict) or body.get("message") != ROUTE_NOT_FOUND:
-        return None
-    return without_tasks_api(version)

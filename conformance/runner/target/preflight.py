@@ -11,7 +11,8 @@ from conformance.contracts.profiles import PROFILES, Terms
 from conformance.runner.http.client import ApiClient, RateLimited, TransportError
 from conformance.runner.records.evidence import EvidenceLog, parse_json
 from conformance.runner.settings.config import ROLE_SETTINGS
-from conformance.runner.target.detect import BUILDINFO, choose_terms, removed_sentence
+from conformance.runner.target.detect import BUILDINFO, choose_terms
+from conformance.runner.target.release import removed_sentence
 from conformance.runner.target.settings_check import SettingError, check_settings
 from conformance.runner.tasks.session import RunContext
 
