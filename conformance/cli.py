@@ -75,7 +75,7 @@ def build_parser(with_serve_arguments: bool = True) -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="run the embedded reference server in the foreground")
     if with_serve_arguments:
-        from conformance.reference import serve as serve_module
+        from conformance import serve as serve_module
 
         serve_module.add_arguments(serve)
 
@@ -109,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "run":
         return run_suite(args)
     if args.command == "serve":
-        from conformance.reference import serve as serve_module
+        from conformance import serve as serve_module
 
         return serve_module.run(args)
     if args.command == "requirements":
@@ -147,6 +147,7 @@ def pytest_arguments(extra: Sequence[str]) -> list[str]:
 def run_suite(args: argparse.Namespace) -> int:
     import pytest
 
+    from conformance.plugin import embedded_server
     from conformance.runner.records import redact
     from conformance.runner.records.redact import Redactor
     from conformance.runner.run import ConformanceRun
@@ -158,7 +159,12 @@ def run_suite(args: argparse.Namespace) -> int:
         say(f"configuration error: {exc}")
         return EXIT_USAGE
     redact.install(Redactor(config.target.labelled_secrets()))
-    run = ConformanceRun(config, checks=args.checks)
+    try:
+        embedded = embedded_server(config)
+    except ValueError as exc:  # an unknown fault or variation name
+        say(f"configuration error: {exc}")
+        return EXIT_USAGE
+    run = ConformanceRun(config, checks=args.checks, embedded=embedded)
     code = int(pytest.main(pytest_arguments(args.pytest_args or []), plugins=[run]))
     if run.result is not None:
         return run.result.exit_code  # the run result's, whatever pytest made of the end of the session
@@ -173,10 +179,10 @@ def run_suite(args: argparse.Namespace) -> int:
 
 
 def print_requirements(as_json: bool, profile: str | None = None) -> int:
-    from conformance.checks.index import checks_by_requirement
     from conformance.contracts.requirements import catalogue
+    from conformance.runner.collected import checks_by_requirement
 
-    checks = checks_by_requirement()
+    checks = checks_by_requirement(pytest_arguments([]))
     rows: list[dict[str, Any]] = [
         {"id": r.id, "level": r.level, "area": r.area, "endpoint": r.endpoint, "title": r.title, "source": r.source,
          "profiles": list(r.profiles), "feature": r.feature, "checks": checks.get(r.id, [])}

@@ -21,15 +21,13 @@ from conformance.report.results import RESULTS_FILE
 from conformance.runner.outcomes.result import RunResult
 from conformance.runner.records import redact
 from conformance.runner.records.redact import Redactor
-from conformance.runner.run import ConformanceRun
+from conformance.runner.run import RUN_KEY, ConformanceRun, EmbeddedServer
 from conformance.runner.settings.config import CONFIG_ENV, SETTINGS, Config, ConfigError, load_config
 from conformance.runner.settings.exitcodes import EXIT_USAGE, say
-from conformance.runner.tasks.session import RunContext
 
 pytest_plugins = ["conformance.runner.fixtures"]
 
 PACKAGE_DIR = Path(conformance.__file__).resolve().parent
-RUN_KEY = pytest.StashKey[ConformanceRun]()
 HTML_FILE, JUNIT_FILE, HAR_FILE = "conformance.html", "junit.xml", "evidence.har"
 
 
@@ -72,9 +70,27 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
         return EXIT_USAGE
     if run is None:
         assert settings is not None
-        config.pluginmanager.register(ConformanceRun(settings, checks=config.getoption("tc_checks") or ()),
-                                      "tasks-conformance-run")
+        try:
+            embedded = embedded_server(settings)
+        except ValueError as exc:  # an unknown fault or variation name; the message says which
+            say(f"configuration error: {exc}")
+            return EXIT_USAGE
+        config.pluginmanager.register(ConformanceRun(settings, checks=config.getoption("tc_checks") or (),
+                                                     embedded=embedded), "tasks-conformance-run")
     return None
+
+
+def embedded_server(settings: Config) -> EmbeddedServer | None:
+    """The embedded reference server the settings ask for, not started; None when there is a target. ValueError
+    for a fault or variation name it does not know: said before collection, with the other settings' mistakes."""
+    if not settings.target.embedded:
+        return None
+    from conformance.reference import ReferenceServer  # Starlette and friends: only for a run without a target
+
+    run = settings.run
+    return ReferenceServer(profile=settings.embedded_profile(), version=run.reference_version,
+                           lifecycle_delay=run.lifecycle_delay, api_prefix=settings.target.api_prefix,
+                           faults=run.reference_faults, variations=run.reference_variations)
 
 
 def _overriding_pytest_flag(config: pytest.Config) -> str | None:
@@ -151,15 +167,6 @@ def is_conformance_run(config: pytest.Config) -> bool:
         if path == PACKAGE_DIR or PACKAGE_DIR in path.parents:
             return True
     return False
-
-
-def run_context(config: pytest.Config) -> RunContext:
-    """The run's context, for fixtures. Only exists in a conformance run."""
-    run = config.stash.get(RUN_KEY, None)
-    if run is None or run.run is None:
-        pytest.fail("conformance checks need a conformance run: use `pytest --pyargs conformance` "
-                    "or `tasks-conformance run`", pytrace=False)
-    return run.run
 
 
 def report_paths(settings: Config) -> ReportPaths:

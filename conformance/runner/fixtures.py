@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from conformance.runner.http.client import ApiClient
+from conformance.runner.run import run_context
 from conformance.runner.tasks.factory import TaskFactory
 from conformance.runner.tasks.session import RunContext
 from conformance.runner.tasks.starts import up_front
@@ -16,8 +17,6 @@ from conformance.runner.tasks.starts import up_front
 
 @pytest.fixture(scope="session")
 def run(request: pytest.FixtureRequest) -> RunContext:
-    from conformance.plugin import run_context
-
     return run_context(request.config)
 
 

@@ -21,10 +21,10 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 
@@ -58,11 +58,24 @@ SERVER_TEXT_LINE = 1_000
 Publish = Callable[[RunResult], None]
 
 
+class EmbeddedServer(Protocol):
+    """What the run needs of the server it checks when no target is given: the entry points hand it one, built from
+    the settings before collection (plugin.embedded_server), so the run never imports the reference server."""
+
+    def start(self) -> object: ...
+
+    def stop(self) -> None: ...
+
+    def target_config(self) -> Mapping[str, Any]: ...
+
+
 class ConformanceRun:
     """The hooks of one conformance run."""
 
-    def __init__(self, config: Config, *, checks: Iterable[str] = (), publish: Publish | None = None) -> None:
+    def __init__(self, config: Config, *, checks: Iterable[str] = (), publish: Publish | None = None,
+                 embedded: EmbeddedServer | None = None) -> None:
         self.config = config  # as validated; the embedded server's values are in self.run.config
+        self.embedded = embedded  # not started yet; None when there is a target
         self.selected = tuple(checks)
         self.publish = publish or (lambda result: None)
         self.recorder = Recorder(redact.active, lambda: self.run.evidence if self.run is not None else None,
@@ -186,12 +199,7 @@ class ConformanceRun:
         interrupts.check()  # a signal during collection stops the run here
         if session.config.option.collectonly or not session.items or self.usage_error:
             return None
-        try:
-            server = self._embedded_server()
-        except ValueError as exc:  # an unknown fault or variation name; the message says which
-            self._stop_for_usage(session, f"configuration error: {exc}")
-            return True
-        self.run = self._begin(server)
+        self.run = self._begin(self.embedded)
         self.run.evidence.label = "the preflight"
         try:
             run_preflight(self.run)
@@ -216,19 +224,7 @@ class ConformanceRun:
             session.config.hook.pytest_deselected(items=drop)
             session.items[:] = keep
 
-    def _embedded_server(self) -> Any:
-        """The embedded reference server, not started yet, when there is no target (ValueError for a fault or
-        variation name it does not know)."""
-        config = self.config
-        if not config.target.embedded:
-            return None
-        from conformance.reference import ReferenceServer
-
-        return ReferenceServer(profile=config.embedded_profile(), version=config.run.reference_version,
-                               lifecycle_delay=config.run.lifecycle_delay, api_prefix=config.target.api_prefix,
-                               faults=config.run.reference_faults, variations=config.run.reference_variations)
-
-    def _begin(self, server: Any) -> RunContext:
+    def _begin(self, server: EmbeddedServer | None) -> RunContext:
         config = self.config
         if server is not None:
             server.start()
@@ -483,3 +479,15 @@ def _redacted_config(config: Config) -> dict[str, dict[str, Any]]:
     data = config.redacted()
     data["target"]["url"] = display_url(data["target"].get("url"))
     return data
+
+
+RUN_KEY = pytest.StashKey[ConformanceRun]()  # the plugin keeps the run here; the checks' fixtures read it
+
+
+def run_context(config: pytest.Config) -> RunContext:
+    """The run's context, for fixtures. Only exists in a conformance run."""
+    run = config.stash.get(RUN_KEY, None)
+    if run is None or run.run is None:
+        pytest.fail("conformance checks need a conformance run: use `pytest --pyargs conformance` "
+                    "or `tasks-conformance run`", pytrace=False)
+    return run.run

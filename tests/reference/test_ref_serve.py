@@ -29,7 +29,7 @@ def _env(faults: str | None = None) -> dict[str, str]:
 
 def _serve(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "conformance.reference.serve", *args],
+        [sys.executable, "-m", "conformance.serve", *args],
         cwd=REPO_ROOT,
         env=env or _env(),
         stdin=subprocess.DEVNULL,
@@ -41,7 +41,7 @@ def _serve(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[st
 
 def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "conformance.reference.serve", *args],
+        [sys.executable, "-m", "conformance.serve", *args],
         cwd=REPO_ROOT,
         env=env or _env(),
         stdin=subprocess.DEVNULL,

@@ -211,7 +211,7 @@ def test_the_registry_shape() -> None:
 def _serve(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("TASKS_CONFORMANCE_")}
     clean.update(env or {})
-    return subprocess.run([sys.executable, "-m", "conformance.reference.serve", *args], cwd=REPO_ROOT, env=clean,
+    return subprocess.run([sys.executable, "-m", "conformance.serve", *args], cwd=REPO_ROOT, env=clean,
                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30)
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import socket
+from collections.abc import Callable
 from pathlib import Path
 
-from runner_support import all_tasks, run_suite, write_target
+import pytest
+from runner_support import RunResult, all_tasks, run_pytest, run_suite, write_target
 
 from conformance.reference import ReferenceServer
 
@@ -38,10 +40,14 @@ def test_bad_config_exits_2_with_one_line(tmp_path: Path) -> None:
     assert "unknown key 'uri'" in result.output
 
 
-def test_unknown_reference_fault_exits_2(tmp_path: Path) -> None:
-    result = run_suite("--reference-faults", "no-such-fault", *SUBSET, report_dir=tmp_path)
+@pytest.mark.parametrize("route", [run_suite, run_pytest])
+def test_unknown_reference_fault_exits_2_before_collection(route: Callable[..., RunResult], tmp_path: Path) -> None:
+    """A fault name is checked with the other settings: one plain line, before pytest collects a check."""
+    result = route("--reference-faults", "no-such-fault", *SUBSET[:2], report_dir=tmp_path)
     assert result.code == 2, result.output
-    assert "no-such-fault" in result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("tasks-conformance: configuration error: unknown fault name(s): "
+                                                   "no-such-fault;"), result.output
 
 
 def _closed_port() -> int:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from conformance.checks.index import checks_by_requirement
+from conformance.cli import pytest_arguments
 from conformance.contracts.requirements import catalogue
+from conformance.runner.collected import checks_by_requirement
 
 
 def test_every_requirement_has_a_check_and_every_check_a_known_requirement() -> None:
-    checks = checks_by_requirement()
+    checks = checks_by_requirement(pytest_arguments([]))
     known = catalogue()
     assert checks, "no checks were found"
     uncovered = [rid for rid in known if not checks.get(rid)]

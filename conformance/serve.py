@@ -14,14 +14,13 @@ from types import FrameType
 import tomli_w
 
 from conformance.contracts.profiles import PROFILE_NAMES, without_tasks_api
+from conformance.reference.box import RATE_KEYS, go_duration
+from conformance.reference.faults import ENV_VAR, list_faults, parse_fault_list
+from conformance.reference.server import ReferenceServer
+from conformance.reference.variations import ENV_VAR as VARIATIONS_ENV_VAR
+from conformance.reference.variations import list_variations, parse_variation_list
 from conformance.runner.process.userfiles import write_atomic
 from conformance.runner.settings.config import EMBEDDED_DEFAULTS, SETTINGS_BY_NAME
-
-from .box import RATE_KEYS, go_duration
-from .faults import ENV_VAR, list_faults, parse_fault_list
-from .server import ReferenceServer
-from .variations import ENV_VAR as VARIATIONS_ENV_VAR
-from .variations import list_variations, parse_variation_list
 
 DEFAULT_LIFECYCLE_DELAY = 0.05
 STARTUP_STEPS = 2  # store.py: a new task is pending for one lifecycle step, initializing for one, then active
