@@ -48,7 +48,7 @@ from conformance.fuzz.schema import (
 )
 from conformance.runner.http.client import ApiClient, TransportError
 from conformance.runner.http.transport import NotSentRequest, RateLimitedRequest, UnusableResponse
-from conformance.runner.process.interrupts import interrupts
+from conformance.runner.process.polling import poll_until
 from conformance.runner.records.evidence import DISCARD, EvidenceLog, Exchange
 from conformance.runner.tasks import cleanup, expect
 from conformance.runner.tasks.session import RunContext
@@ -417,16 +417,11 @@ class Tier:
         return 200, body.get("status") if isinstance(body, dict) else None
 
     def wait_gone(self, task_id: str) -> float | None:
-        started = time.monotonic()
-        deadline = started + min(self.run.config.run.active_timeout, DELETE_WAIT)
-        pauses = expect.poll_pauses(self.run.config.run.poll_interval)
-        while True:
-            status_code, _ = self.task_status(task_id)
-            if status_code == 404:
-                return time.monotonic() - started
-            if time.monotonic() >= deadline:
-                return None
-            interrupts.sleep(next(pauses))
+        """Seconds until the task answered 404, or None when it did not within the tier's wait for a delete."""
+        polled = poll_until(lambda: self.task_status(task_id)[0], lambda status_code: status_code == 404,
+                            timeout=min(self.run.config.run.active_timeout, DELETE_WAIT),
+                            interval=self.run.config.run.poll_interval)
+        return polled.waited if polled.met else None
 
     def await_active(self, case: Any) -> None:
         """Before logs/send on a task this tier created: wait briefly for it to become active.
@@ -441,16 +436,12 @@ class Tier:
         if task_id not in self.created:
             return
         settings = self.run.config.run
-        deadline = time.monotonic() + max(0.0, min(settings.active_timeout, LIFECYCLE_WAIT, self.fuzz.time_left()))
-        pauses = expect.poll_pauses(min(settings.poll_interval, 0.05))
-        while True:
-            status_code, status = self.task_status(task_id)
-            if status_code != 200 or status not in self.profile.starting:
-                return
-            if time.monotonic() >= deadline:
-                self.slow_lifecycle = True
-                return
-            interrupts.sleep(next(pauses))
+        polled = poll_until(lambda: self.task_status(task_id),
+                            lambda answer: answer[0] != 200 or answer[1] not in self.profile.starting,
+                            timeout=max(0.0, min(settings.active_timeout, LIFECYCLE_WAIT, self.fuzz.time_left())),
+                            interval=min(settings.poll_interval, 0.05))
+        if not polled.met:
+            self.slow_lifecycle = True
 
     # --- the end ----------------------------------------------------------------------------------------------
     def cleanup(self, *, refused_again: bool = False) -> None:

@@ -21,9 +21,9 @@ from typing import Any
 from conformance.runner.http.client import ApiClient, RateLimited, TransportError
 from conformance.runner.http.transport import HttpTransport, NotSent
 from conformance.runner.process.interrupts import interrupts
+from conformance.runner.process.polling import poll_pauses
 from conformance.runner.records.evidence import DISCARD, parse_json
 from conformance.runner.records.outcome import CleanupResult
-from conformance.runner.tasks.expect import poll_pauses
 from conformance.runner.tasks.ledger import BUILD_RUNNING, Asked, CreatedTask, TaskLedger
 
 ROLES = ("admin", "primary", "second")

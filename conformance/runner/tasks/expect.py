@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -13,6 +12,7 @@ import httpx
 
 from conformance.contracts.contract import Contract, default_contract
 from conformance.runner.process.interrupts import interrupts
+from conformance.runner.process.polling import poll_until
 from conformance.runner.records import redact
 from conformance.runner.records.evidence import parse_json
 
@@ -153,29 +153,11 @@ def poll(
     """Call `probe` until `done(result)` or the deadline; fail naming what was awaited and the last result.
     `sleep` pauses between probes (a background watch passes one that a stop ends early); `deadline_words` says
     how long was waited when it was not `timeout` from now (a deadline counted from a create)."""
-    deadline = time.monotonic() + timeout
-    pauses = poll_pauses(interval)
-    result = probe()
-    while not done(result):
-        if time.monotonic() >= deadline:
-            raise TimedOut(f"waited {deadline_words or f'{timeout:g} s'} for {waiting_for}; last seen: {last(result)}")
-        sleep(next(pauses))
-        result = probe()
-    return result
-
-
-FIRST_POLL_PAUSE = 0.02  # seconds before the second poll; each later pause doubles, up to poll_interval
-
-
-def poll_pauses(interval: float) -> Iterator[float]:
-    """The pauses between polls: 20 ms first, doubling up to `interval` (poll_interval), then `interval` each time.
-
-    A fast server is seen settle within a few tens of milliseconds; a slow one (a real deployment: minutes) gets a
-    handful of extra early polls and then one every `interval`."""
-    pause = min(FIRST_POLL_PAUSE, interval)
-    while True:
-        yield pause
-        pause = min(pause * 2, interval)
+    polled = poll_until(probe, done, timeout=timeout, interval=interval, sleep=sleep)
+    if not polled.met:
+        waited = deadline_words or f"{timeout:g} s"
+        raise TimedOut(f"waited {waited} for {waiting_for}; last seen: {last(polled.result)}")
+    return polled.result
 
 
 _RFC3339 = re.compile(r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))")
