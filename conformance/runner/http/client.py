@@ -69,6 +69,11 @@ def credentials_in(request: httpx.Request) -> list[str]:
     return [value for value in found if value]
 
 
+def roles_by_token(tokens: Mapping[str, str]) -> dict[str, str]:
+    """token -> role, from the configured tokens by role (config.Target.tokens)."""
+    return {token: role for role, token in tokens.items() if token}
+
+
 def role_of(request: httpx.Request, roles: Mapping[str, str]) -> str:
     """Whose configured token (`roles`: token -> role) a request carried, "anonymous" if none."""
     return next((roles[c] for c in credentials_in(request) if c in roles), "anonymous")

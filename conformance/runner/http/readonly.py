@@ -21,6 +21,7 @@ from urllib.parse import unquote
 
 import httpx
 
+from conformance.runner.http.client import roles_by_token
 from conformance.runner.http.transport import SAFE_METHODS, NotSent
 from conformance.runner.settings.config import ROLE_SETTINGS
 
@@ -39,7 +40,7 @@ class ReadOnlyGate:
 
     def __init__(self, tokens: Mapping[str, str], holds: Callable[[str], bool],
                  cause: Callable[[], str] = lambda: "") -> None:
-        self._roles = {token: role for role, token in tokens.items() if token}
+        self._roles = roles_by_token(tokens)
         self._holds = holds
         self._cause = cause  # what is sending requests now (the evidence sink's label)
         self._lock = threading.Lock()

@@ -240,7 +240,8 @@ TABLES: dict[str, set[str]] = {
 
 
 # Whose each token setting is: the roles the clients, the ledger and every message use.
-ROLE_SETTINGS = {"primary": "token", "second": "second_token", "admin": "admin_token"}
+ROLE_SETTINGS = {"primary": "token", "second": "second_token", "admin": "admin_token"}  # role -> its token setting
+ROLES = tuple(ROLE_SETTINGS)  # the identities a run may act as, each with a token of its own
 
 
 @dataclass(frozen=True)

@@ -29,10 +29,7 @@ def run_preflight(run: RunContext) -> EvidenceLog:
     target = run.config.target
     run.terms, run.server_version = choose_terms(target.profile, run.config.sources.get("profile", "default"), base,
                                                  target.api_prefix, log)
-    roles = [r for r in ("primary", "second", "admin") if run.client(r) is not None]
-    for role in roles:
-        client = run.client(role)
-        assert client is not None
+    for role, client in run.clients().items():
         response = _list(client, log)
         if run.server_version is None:
             not_coder = _not_coder(client, response, log)
@@ -42,7 +39,7 @@ def run_preflight(run: RunContext) -> EvidenceLog:
         listed = response.json().get("tasks")
         if isinstance(listed, list):
             run.ledger.note_existing(str(t.get("id")) for t in listed if isinstance(t, dict))
-    _check_distinct_users(run, roles, log)
+    _check_distinct_users(run, list(run.clients()), log)
     try:
         check_settings(run, log)
     except SettingError as exc:

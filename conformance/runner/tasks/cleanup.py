@@ -24,9 +24,10 @@ from conformance.runner.process.interrupts import interrupts
 from conformance.runner.process.polling import poll_pauses
 from conformance.runner.records.evidence import DISCARD, parse_json
 from conformance.runner.records.outcome import CleanupResult
+from conformance.runner.settings.config import ROLES
 from conformance.runner.tasks.ledger import BUILD_RUNNING, Asked, CreatedTask, TaskLedger
 
-ROLES = ("admin", "primary", "second")
+READERS = tuple(dict.fromkeys(("admin", *ROLES)))  # whose list shows the most tasks first
 BUILD_RETRY_PAUSE = 5.0  # seconds between sending a delete refused while a build runs: a build takes seconds to minutes
 SHOWN_FOREIGN = 10  # tasks carrying the prefix that the report names; the rest are counted
 
@@ -34,7 +35,7 @@ SHOWN_FOREIGN = 10  # tasks carrying the prefix that the report names; the rest 
 def clients_for(entry: CreatedTask, ledger: TaskLedger, clients: Mapping[str, ApiClient]) -> list[ApiClient]:
     """Who may delete or read a task, most likely first: the token of its owner (users/me said whose each token is),
     the token its create carried, the admin's, then the others."""
-    roles = [ledger.role_of_user(entry.owner_id) or "", entry.role, "admin", "primary", "second"]
+    roles = [ledger.role_of_user(entry.owner_id) or "", entry.role, *READERS]
     return [clients[r] for r in dict.fromkeys(roles) if r in clients]
 
 
@@ -116,7 +117,7 @@ def _why_left(entry: CreatedTask) -> str:
 def _visible(clients: Mapping[str, ApiClient]) -> list[dict[str, Any]] | None:
     """Every task the configured tokens' lists show (None when a list gave no usable answer)."""
     seen: dict[str, dict[str, Any]] = {}
-    for role in ROLES:
+    for role in READERS:
         client = clients.get(role)
         if client is None:
             continue

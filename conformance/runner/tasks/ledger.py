@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from conformance.runner.http.client import role_of
+from conformance.runner.http.client import role_of, roles_by_token
 from conformance.runner.records.evidence import parse_json
 from conformance.runner.tasks.expect import parse_time
 
@@ -109,7 +109,7 @@ class TaskLedger:
 
     def __init__(self, prefix: str, tokens: Mapping[str, str], cause: Callable[[], str] = lambda: "") -> None:
         self.prefix = prefix
-        self._roles = {token: role for role, token in tokens.items() if token}
+        self._roles = roles_by_token(tokens)
         self._cause = cause  # what is sending requests now (the evidence sink's label)
         self._tasks: dict[str, CreatedTask] = {}
         self._existing: set[str] = set()

@@ -122,7 +122,7 @@ class RunContext:
     def clients(self) -> dict[str, ApiClient]:
         """The clients of the configured identities, by role."""
         out = {}
-        for role in ("primary", "second", "admin"):
+        for role in self.config.target.tokens():
             client = self.client(role)
             if client is not None:
                 out[role] = client
