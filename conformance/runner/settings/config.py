@@ -54,6 +54,7 @@ class Setting:
     check: Callable[[Any], str | None] | None = None
     flag_name: str | None = None  # when the flag is not --<name>
     pytest_flag_name: str | None = None  # when pytest already owns the flag (pytest has its own --strict)
+    convert: Callable[[Any], Any] = lambda value: value  # the parsed value as the run holds it
 
     @property
     def flag(self) -> str:
@@ -151,112 +152,96 @@ def _check_ca_bundle(value: str) -> str | None:
     return None
 
 
-SETTINGS: tuple[Setting, ...] = (
-    Setting("url", "target", str, None, "server base URL, without the API prefix (default: the embedded "
-            "reference server)", check=_check_url, flag_name="--target-url"),
-    Setting("profile", "target", str, AUTO, "the generation of the Tasks API to judge the target by: auto (from "
-            "the version the server reports; else from the prefix that answers), legacy (v2.27 and before), "
-            "experimental (v2.28) or stable (v2.29 to v2.36)", check=_check_profile),
-    Setting("api_prefix", "target", str, None, "API prefix under the base URL (default: the profile's: /api/v2 for "
-            "stable, /api/experimental for the others)", check=_check_prefix),
-    Setting("token", "target", str, None, "session token of the primary member", secret=True, check=_check_token),
-    Setting("second_token", "target", str, None, "session token of a second, different member", secret=True,
-            check=_check_token),
-    Setting("admin_token", "target", str, None, "session token of an owner/admin (optional)", secret=True,
-            check=_check_token),
-    Setting("template_version_id", "target", str, None, "a template version that can run AI tasks (its UUID)",
-            check=_check_uuid),
-    Setting("non_ai_template_version_id", "target", str, None,
-            "a template version without an AI task (optional; its UUID)", check=_check_uuid),
-    Setting("organization_name", "target", str, None,
-            "name of the organization the tasks are created in (optional; enables the organization-name "
-            "filter check)"),
-    Setting("request_timeout", "run", float, DEFAULT_READ_TIMEOUT,
-            "read timeout: seconds to wait for a response, and for each further piece of its body",
-            check=_check_positive),
-    Setting("connect_timeout", "run", float, DEFAULT_CONNECT_TIMEOUT,
-            "seconds to wait for a connection (TCP and TLS handshake)", check=_check_positive),
-    Setting("total_timeout", "run", float, DEFAULT_TOTAL_TIMEOUT,
-            "seconds one request may take in all, from connecting to the last byte of the body",
-            check=_check_positive),
-    Setting("max_body_bytes", "run", int, DEFAULT_MAX_BODY_BYTES,
-            "largest response body read, in bytes after gzip/deflate decoding; a larger one fails the check",
-            check=_check_positive),
-    Setting("ca_bundle", "run", str, None,
-            "https: CA certificates (PEM file or directory) to trust instead of the system's", check=_check_ca_bundle),
-    Setting("insecure", "run", bool, False,
-            "https: do not verify the server's certificate (self-signed staging servers; the report warns)"),
-    Setting("max_rps", "run", float, 0.0, "cap on the suite's own requests per second (0: no cap)",
-            check=_check_non_negative),
-    Setting("max_retries_429", "run", int, DEFAULT_MAX_RETRIES_429,
-            "retries of a request answered 429 (rate limited), after Retry-After or a backoff; a request still "
-            "rate limited skips its check", check=_check_non_negative),
-    Setting("active_timeout", "run", float, 120.0, "seconds to wait for a new task to become active",
-            check=_check_positive),
-    Setting("cleanup_timeout", "run", float, 60.0,
-            "seconds the cleanup at the end of a run may take in all (no request or 429 wait goes past it); what it "
-            "could not remove is reported", check=_check_positive),
-    Setting("poll_interval", "run", float, 0.2,
-            "most seconds between polls of asynchronous state (the first pauses are 20 ms, doubling up to this)",
-            check=_check_positive),
-    Setting("read_only", "run", bool, False, "run only the checks that create nothing"),
-    Setting("strict", "run", bool, False, "fail the verdict on SHOULD requirements too",
-            pytest_flag_name="--conformance-strict"),
-    Setting("report_dir", "run", str, "reports", "directory for the reports (results.json, the HTML report, "
-            "JUnit XML, evidence.har)"),
-    Setting("html", "run", str, None, "where to write the HTML report (default: REPORT_DIR/conformance.html)",
-            pytest_flag_name="--conformance-html"),
-    Setting("junitxml", "run", str, None, "where to write the JUnit XML (default: REPORT_DIR/junit.xml)",
-            pytest_flag_name="--conformance-junitxml"),
-    Setting("bundle", "run", str, None, "also pack the reports, the evidence and the redacted configuration into "
-            "this .tar.gz with a SHA-256 manifest"),
-    Setting("waivers", "run", str, None, "TOML file of waivers: known failures that do not fail the run until they "
-            "expire", check=lambda v: _check_file(v)),
-    Setting("baseline", "run", str, None, "an earlier results.json: fail only on regressions against it",
-            check=lambda v: _check_file(v)),
-    Setting("seed", "run", int, None, "seed for generated names and fuzzing (default: random)"),
-    Setting("fuzz_budget", "run", int, 20, "fuzzing: generated examples per operation (0 turns fuzzing off)",
-            check=_check_non_negative),
-    Setting("fuzz_seed", "run", int, None, "fuzzing seed (default: --seed, else fixed 0 for repeatable runs)"),
-    Setting("fuzz_time_limit", "run", float, 60.0,
-            "fuzzing: wall-clock cap in seconds for all fuzz tiers together", check=_check_positive),
-    Setting("reference_version", "run", str, None,
-            "embedded reference server only: the Coder release it serves (default: the profile's newest; "
-            "stable: v2.34.0)", check=lambda v: None if parse_version(v) else "must be a version like v2.31.4"),
-    Setting("lifecycle_delay", "run", float, 0.05,
-            "embedded reference server only: seconds per task lifecycle step", check=_check_non_negative),
-    Setting("reference_faults", "run", str, "",
-            "embedded reference server only: comma-separated named faults to enable"),
-    Setting("reference_variations", "run", str, "",
-            "embedded reference server only: comma-separated legitimate variations to enable"),
-)
-REFERENCE_ONLY = ("reference_faults", "reference_variations", "reference_version")
-# Settings a rerun command sets itself: the seeds it repeats, the report paths of its own.
-RERUN_OWN = ("seed", "fuzz_seed", "report_dir", "html", "junitxml", "bundle")
-SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
-TABLES: dict[str, set[str]] = {
-    table: {s.name for s in SETTINGS if s.table == table} for table in ("target", "run")
-}
-
-
 # Whose each token setting is: the roles the clients, the ledger and every message use.
 ROLE_SETTINGS = {"primary": "token", "second": "second_token", "admin": "admin_token"}  # role -> its token setting
 ROLES = tuple(ROLE_SETTINGS)  # the identities a run may act as, each with a token of its own
 
 
+_SETTING = "setting"  # the key of a field's metadata that makes it a setting
+
+
+def setting(kind: type, default: Any, help: str, **options: Any) -> Any:
+    """A field of Target or RunSettings that is a setting: its type as the command line and the config file give it,
+    its default (as given), its help, and Setting's options. The field's own default is the converted one."""
+    spec = Setting("", "", kind, default, help, **options)
+    return field(default=spec.convert(default), metadata={_SETTING: spec})
+
+
+def _or_none(value: Any) -> Any:
+    return value or None
+
+
+def _url(text: str | None) -> str | None:
+    return text.rstrip("/") or None if text else None
+
+
+def _prefix(text: str | None) -> str | None:
+    """None: the profile's prefix; "" (or "/"): the base URL itself; else one leading slash, none trailing."""
+    if text is None:
+        return None
+    return "/" + text.strip("/") if text.strip("/") else ""
+
+
+def _profile_or_auto(text: str | None) -> str:
+    return text or AUTO
+
+
+def _report_dir(text: str | None) -> str:
+    return text or "reports"
+
+
+def _path(text: str | None) -> str | None:
+    return str(Path(text).expanduser()) if text else None
+
+
+def _names(text: str | None) -> tuple[str, ...]:
+    """A comma-separated list of names, blanks dropped."""
+    return tuple(n.strip() for n in (text or "").split(",") if n.strip())
+
+
 @dataclass(frozen=True)
 class Target:
-    """The server under test."""
+    """The server under test. Each field is a setting of [target], declared here once."""
 
-    url: str | None
-    api_prefix: str | None  # None: the profile's
-    token: str | None
-    second_token: str | None
-    admin_token: str | None
-    template_version_id: str | None
-    non_ai_template_version_id: str | None
-    organization_name: str | None = None
-    profile: str = AUTO
+    url: str | None = setting(
+        str, None,
+        "server base URL, without the API prefix (default: the embedded reference server)",
+        check=_check_url, flag_name="--target-url", convert=_url)
+    profile: str = setting(
+        str, AUTO,
+        "the generation of the Tasks API to judge the target by: auto (from the version the server reports; else "
+        "from the prefix that answers), legacy (v2.27 and before), experimental (v2.28) or stable (v2.29 to "
+        "v2.36)",
+        check=_check_profile, convert=_profile_or_auto)
+    api_prefix: str | None = setting(
+        str, None,
+        "API prefix under the base URL (default: the profile's: /api/v2 for stable, /api/experimental for the "
+        "others)",
+        check=_check_prefix, convert=_prefix)
+    token: str | None = setting(
+        str, None,
+        "session token of the primary member",
+        secret=True, check=_check_token, convert=_or_none)
+    second_token: str | None = setting(
+        str, None,
+        "session token of a second, different member",
+        secret=True, check=_check_token, convert=_or_none)
+    admin_token: str | None = setting(
+        str, None,
+        "session token of an owner/admin (optional)",
+        secret=True, check=_check_token, convert=_or_none)
+    template_version_id: str | None = setting(
+        str, None,
+        "a template version that can run AI tasks (its UUID)",
+        check=_check_uuid, convert=_or_none)
+    non_ai_template_version_id: str | None = setting(
+        str, None,
+        "a template version without an AI task (optional; its UUID)",
+        check=_check_uuid, convert=_or_none)
+    organization_name: str | None = setting(
+        str, None,
+        "name of the organization the tasks are created in (optional; enables the organization-name filter check)",
+        convert=_or_none)
 
     @property
     def embedded(self) -> bool:
@@ -276,33 +261,116 @@ class Target:
 
 @dataclass(frozen=True)
 class RunSettings:
-    request_timeout: float
-    active_timeout: float
-    poll_interval: float
-    read_only: bool
-    strict: bool
-    report_dir: str
-    seed: int | None
-    fuzz_budget: int
-    fuzz_seed: int | None
-    fuzz_time_limit: float
-    lifecycle_delay: float
-    reference_faults: tuple[str, ...]
-    reference_variations: tuple[str, ...]
-    connect_timeout: float
-    total_timeout: float
-    max_body_bytes: int
-    ca_bundle: str | None
-    insecure: bool
-    max_rps: float
-    max_retries_429: int
-    cleanup_timeout: float = 60.0
-    reference_version: str | None = None
-    html: str | None = None
-    junitxml: str | None = None
-    bundle: str | None = None
-    waivers: str | None = None
-    baseline: str | None = None
+    """How the run goes. Each field is a setting of [run], declared here once."""
+
+    request_timeout: float = setting(
+        float, DEFAULT_READ_TIMEOUT,
+        "read timeout: seconds to wait for a response, and for each further piece of its body",
+        check=_check_positive)
+    connect_timeout: float = setting(
+        float, DEFAULT_CONNECT_TIMEOUT,
+        "seconds to wait for a connection (TCP and TLS handshake)",
+        check=_check_positive)
+    total_timeout: float = setting(
+        float, DEFAULT_TOTAL_TIMEOUT,
+        "seconds one request may take in all, from connecting to the last byte of the body",
+        check=_check_positive)
+    max_body_bytes: int = setting(
+        int, DEFAULT_MAX_BODY_BYTES,
+        "largest response body read, in bytes after gzip/deflate decoding; a larger one fails the check",
+        check=_check_positive)
+    ca_bundle: str | None = setting(
+        str, None,
+        "https: CA certificates (PEM file or directory) to trust instead of the system's",
+        check=_check_ca_bundle, convert=_path)
+    insecure: bool = setting(
+        bool, False,
+        "https: do not verify the server's certificate (self-signed staging servers; the report warns)")
+    max_rps: float = setting(
+        float, 0.0,
+        "cap on the suite's own requests per second (0: no cap)",
+        check=_check_non_negative)
+    max_retries_429: int = setting(
+        int, DEFAULT_MAX_RETRIES_429,
+        "retries of a request answered 429 (rate limited), after Retry-After or a backoff; a request still rate "
+        "limited skips its check",
+        check=_check_non_negative)
+    active_timeout: float = setting(
+        float, 120.0,
+        "seconds to wait for a new task to become active",
+        check=_check_positive)
+    cleanup_timeout: float = setting(
+        float, 60.0,
+        "seconds the cleanup at the end of a run may take in all (no request or 429 wait goes past it); what it "
+        "could not remove is reported",
+        check=_check_positive)
+    poll_interval: float = setting(
+        float, 0.2,
+        "most seconds between polls of asynchronous state (the first pauses are 20 ms, doubling up to this)",
+        check=_check_positive)
+    read_only: bool = setting(
+        bool, False,
+        'run only the checks that create nothing')
+    strict: bool = setting(
+        bool, False,
+        "fail the verdict on SHOULD requirements too",
+        pytest_flag_name="--conformance-strict")
+    report_dir: str = setting(
+        str, "reports",
+        "directory for the reports (results.json, the HTML report, JUnit XML, evidence.har)",
+        convert=_report_dir)
+    html: str | None = setting(
+        str, None,
+        "where to write the HTML report (default: REPORT_DIR/conformance.html)",
+        pytest_flag_name="--conformance-html", convert=_path)
+    junitxml: str | None = setting(
+        str, None,
+        "where to write the JUnit XML (default: REPORT_DIR/junit.xml)",
+        pytest_flag_name="--conformance-junitxml", convert=_path)
+    bundle: str | None = setting(
+        str, None,
+        "also pack the reports, the evidence and the redacted configuration into this .tar.gz with a SHA-256 "
+        "manifest",
+        convert=_path)
+    waivers: str | None = setting(
+        str, None,
+        "TOML file of waivers: known failures that do not fail the run until they expire",
+        check=lambda v: _check_file(v), convert=_path)
+    baseline: str | None = setting(
+        str, None,
+        "an earlier results.json: fail only on regressions against it",
+        check=lambda v: _check_file(v), convert=_path)
+    seed: int | None = setting(
+        int, None,
+        'seed for generated names and fuzzing (default: random)')
+    fuzz_budget: int = setting(
+        int, 20,
+        "fuzzing: generated examples per operation (0 turns fuzzing off)",
+        check=_check_non_negative)
+    fuzz_seed: int | None = setting(
+        int, None,
+        'fuzzing seed (default: --seed, else fixed 0 for repeatable runs)')
+    fuzz_time_limit: float = setting(
+        float, 60.0,
+        "fuzzing: wall-clock cap in seconds for all fuzz tiers together",
+        check=_check_positive)
+    reference_version: str | None = setting(
+        str, None,
+        "embedded reference server only: the Coder release it serves (default: the profile's newest; stable: "
+        "v2.34.0)",
+        check=lambda v: None if parse_version(v) else "must be a version like v2.31.4", convert=_or_none)
+    lifecycle_delay: float = setting(
+        float, 0.05,
+        "embedded reference server only: seconds per task lifecycle step",
+        check=_check_non_negative)
+    reference_faults: tuple[str, ...] = setting(
+        str, "",
+        "embedded reference server only: comma-separated named faults to enable",
+        convert=_names)
+    reference_variations: tuple[str, ...] = setting(
+        str, "",
+        "embedded reference server only: comma-separated legitimate variations to enable",
+        convert=_names)
 
     @property
     def fuzzing_seed(self) -> int:
@@ -320,6 +388,21 @@ class RunSettings:
             insecure=self.insecure, max_rps=self.max_rps, max_retries_429=self.max_retries_429,
             wait_budget=WAIT_BUDGET_PER_ACTIVE_TIMEOUT * self.active_timeout,
         )
+
+
+def _settings(table: str, holder: type) -> tuple[Setting, ...]:
+    return tuple(dataclasses.replace(f.metadata[_SETTING], name=f.name, table=table)
+                 for f in dataclasses.fields(holder) if _SETTING in f.metadata)
+
+
+SETTINGS: tuple[Setting, ...] = _settings("target", Target) + _settings("run", RunSettings)
+REFERENCE_ONLY = ("reference_faults", "reference_variations", "reference_version")
+# Settings a rerun command sets itself: the seeds it repeats, the report paths of its own.
+RERUN_OWN = ("seed", "fuzz_seed", "report_dir", "html", "junitxml", "bundle")
+SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
+TABLES: dict[str, set[str]] = {
+    table: {s.name for s in SETTINGS if s.table == table} for table in ("target", "run")
+}
 
 
 # The run waits at most this many active_timeouts, in all, because the server's rate-limit headers asked (pacing,
@@ -507,51 +590,8 @@ def _shown(setting: Setting, value: Any) -> Any:
 
 
 def _assemble(values: dict[str, Any], sources: dict[str, str]) -> Config:
-    url = values["url"]
-    if url:
-        url = url.rstrip("/")
-    raw_prefix = values["api_prefix"]
-    prefix = ("/" + raw_prefix.strip("/") if raw_prefix.strip("/") else "") if raw_prefix is not None else None
-    target = Target(
-        url=url or None,
-        api_prefix=prefix,
-        profile=values["profile"] or AUTO,
-        token=values["token"] or None,
-        second_token=values["second_token"] or None,
-        admin_token=values["admin_token"] or None,
-        template_version_id=values["template_version_id"] or None,
-        non_ai_template_version_id=values["non_ai_template_version_id"] or None,
-        organization_name=values["organization_name"] or None,
-    )
-    run = RunSettings(
-        request_timeout=values["request_timeout"],
-        active_timeout=values["active_timeout"],
-        poll_interval=values["poll_interval"],
-        read_only=values["read_only"],
-        strict=values["strict"],
-        report_dir=values["report_dir"] or "reports",
-        seed=values["seed"],
-        fuzz_budget=values["fuzz_budget"],
-        fuzz_seed=values["fuzz_seed"],
-        fuzz_time_limit=values["fuzz_time_limit"],
-        lifecycle_delay=values["lifecycle_delay"],
-        reference_faults=_names(values["reference_faults"]),
-        reference_variations=_names(values["reference_variations"]),
-        connect_timeout=values["connect_timeout"],
-        total_timeout=values["total_timeout"],
-        max_body_bytes=values["max_body_bytes"],
-        ca_bundle=str(Path(values["ca_bundle"]).expanduser()) if values["ca_bundle"] else None,
-        insecure=values["insecure"],
-        max_rps=values["max_rps"],
-        max_retries_429=values["max_retries_429"],
-        cleanup_timeout=values["cleanup_timeout"],
-        reference_version=values["reference_version"] or None,
-        html=_path(values["html"]),
-        junitxml=_path(values["junitxml"]),
-        bundle=_path(values["bundle"]),
-        waivers=_path(values["waivers"]),
-        baseline=_path(values["baseline"]),
-    )
+    target = Target(**{s.name: s.convert(values[s.name]) for s in SETTINGS if s.table == "target"})
+    run = RunSettings(**{s.name: s.convert(values[s.name]) for s in SETTINGS if s.table == "run"})
     config = Config(target, run, sources, waivers=_waivers(run.waivers, sources),
                     baseline=_baseline(run.baseline, sources))
     _check_target(config)
@@ -574,15 +614,6 @@ def _baseline(path: str | None, sources: Mapping[str, str]) -> Mapping[str, Stat
         return load_statuses(Path(path))
     except ResultsFileError as exc:
         raise ConfigError(f"{exc} (baseline, {sources['baseline']})") from None
-
-
-def _path(text: str | None) -> str | None:
-    return str(Path(text).expanduser()) if text else None
-
-
-def _names(text: str | None) -> tuple[str, ...]:
-    """A comma-separated list of names, blanks dropped."""
-    return tuple(n.strip() for n in (text or "").split(",") if n.strip())
 
 
 def _check_target(config: Config) -> None:
