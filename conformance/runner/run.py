@@ -36,6 +36,7 @@ from conformance.runner.http.client import RateLimited, TransportError
 from conformance.runner.http.readonly import ReadOnlyGate
 from conformance.runner.outcomes.recorder import Recorder, requirement_ids
 from conformance.runner.outcomes.result import RunFacts, RunResult, build_result
+from conformance.runner.outcomes.verdict import waived_words
 from conformance.runner.process.interrupts import interrupts
 from conformance.runner.records import redact
 from conformance.runner.records.evidence import EvidenceLog
@@ -43,7 +44,6 @@ from conformance.runner.records.outcome import CleanupResult
 from conformance.runner.scope import Scope, named, scope_for, split
 from conformance.runner.settings.config import WAIT_BUDGET_PER_ACTIVE_TIMEOUT, Config, display_url
 from conformance.runner.settings.exitcodes import EXIT_USAGE, say
-from conformance.runner.settings.waivers import live
 from conformance.runner.target.preflight import PreflightError, run_preflight
 from conformance.runner.tasks import cleanup, waits
 from conformance.runner.tasks.factory import finish_up_front, start_up_front
@@ -320,15 +320,11 @@ class ConformanceRun:
         return run.config.run.active_timeout
 
     def _waiver_words(self, requirements: tuple[str, ...]) -> str | None:
-        """What the waivers say when an unexpired one that applies to this run covers every requirement given
-        (waivers.live: the rule the run result applies too); None otherwise."""
-        if self.run is None or not self.config.waivers or not requirements:
+        """What the waivers say of a check that breaks these requirements (verdict.waived_words), else None."""
+        if self.run is None or not self.config.waivers:
             return None
-        covering = live(self.config.waivers, dt.date.today(), self.run.terms.profile.name, self.run.server_version)
-        if not all(rid in covering for rid in requirements):
-            return None
-        return "; ".join(f"{rid} until {covering[rid].expires.isoformat()} ({covering[rid].reason})"
-                         for rid in requirements)
+        return waived_words(self.config.waivers, requirements, dt.date.today(), self.run.terms.profile.name,
+                            self.run.server_version)
 
     def stop_reason(self) -> str | None:
         if self.interrupted:

@@ -16,7 +16,6 @@ from typing import Any
 from conformance.contracts.requirements import Requirement
 from conformance.runner.outcomes.compare import Comparison, compare
 from conformance.runner.outcomes.verdict import (
-    WAIVED,
     WARNING,
     RequirementResult,
     Verdict,
@@ -25,11 +24,12 @@ from conformance.runner.outcomes.verdict import (
     exit_code,
     json_status,
     requirement_results,
+    waive,
 )
 from conformance.runner.records.evidence import Exchange
 from conformance.runner.records.outcome import BLOCKED, FAILED, CheckOutcome, CleanupResult
 from conformance.runner.records.results_file import Status
-from conformance.runner.settings.waivers import Waiver, WaiverReport, judge
+from conformance.runner.settings.waivers import Waiver, WaiverReport
 
 
 @dataclass(frozen=True)
@@ -147,12 +147,7 @@ def build_result(outcomes: Iterable[CheckOutcome], facts: RunFacts, catalogue: M
     outcomes = list(outcomes)
     levels = {rid: r.level for rid, r in catalogue.items()}
     requirements = requirement_results(outcomes, catalogue, facts.strict, unpromised)
-    report = judge(waivers, {r.requirement.id: r.status for r in requirements}, facts.today, facts.profile,
-                   facts.server_version, waivable=(FAILED, WARNING, BLOCKED))
-    for r in requirements:
-        waiver = report.waived.get(r.requirement.id)
-        if waiver is not None:
-            r.status, r.note = WAIVED, f"waived until {waiver.expires.isoformat()}: {waiver.reason}"
+    report = waive(requirements, waivers, facts.today, facts.profile, facts.server_version)
     comparison = None
     if baseline is not None:
         comparison = compare(baseline, {r.requirement.id: Status(json_status(r.status), r.requirement.level)
@@ -164,7 +159,7 @@ def build_result(outcomes: Iterable[CheckOutcome], facts: RunFacts, catalogue: M
                      regressions=([c.line() for c in comparison.regressed + comparison.unverified]
                                   if comparison is not None else None))
     checks = tuple(
-        CheckResult(o, _waived(check_status(o, levels, facts.strict), o, report), _strongest(levels, o.requirements),
+        CheckResult(o, check_status(o, levels, facts.strict, report.waived), _strongest(levels, o.requirements),
                     f"{facts.rerun_check} --check {shlex.quote(o.id)}")
         for o in outcomes
     )
@@ -173,15 +168,6 @@ def build_result(outcomes: Iterable[CheckOutcome], facts: RunFacts, catalogue: M
 
 
 _VARYING = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|ct-[a-z0-9]{6}[\w-]*|\d+(\.\d+)?")
-
-
-def _waived(status: str, outcome: CheckOutcome, report: WaiverReport) -> str:
-    """WAIVED for a failed, warned or blocked check whose every requirement it breaks (blocked: every one of its
-    own) is waived; else the status."""
-    if status not in (FAILED, WARNING, BLOCKED):
-        return status
-    ids = outcome.breaks if status != BLOCKED else outcome.requirements
-    return WAIVED if ids and all(rid in report.waived for rid in ids) else status
 
 
 def message_shape(message: str) -> str:

@@ -1,25 +1,29 @@
 """From check outcomes to requirement statuses, and the run's one verdict.
 
-`requirement_results` gives every requirement of the catalogue its status; `decide` is the only place a verdict
-is made (pass, fail, error; partial or not); `exit_code` the only place the process's exit code is.
+Every status the reports and the verdict read is decided here: `check_status` a check's, `requirement_results` every
+requirement's of the catalogue, `waive` what the waivers change of them; `decide` is the only place a verdict is made
+(pass, fail, error; partial or not); `exit_code` the only place the process's exit code is.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import signal
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from conformance.contracts.requirements import Requirement
 from conformance.runner.records.outcome import BLOCKED, FAILED, PASSED, SKIPPED, CheckOutcome
 from conformance.runner.settings.exitcodes import EXIT_FAIL, EXIT_PASS, EXIT_SIGNAL_BASE, EXIT_UNREACHABLE
+from conformance.runner.settings.waivers import Waiver, WaiverReport, judge, live
 
 # Requirement statuses, worst first. BLOCKED: a check of it could not run (what it needed from the target, e.g. an
 # active task, could not be had), or stopped at another requirement's failure before it got to this one: not
 # verified; the cause fails elsewhere. WAIVED: failed or blocked, and a waiver that has not expired covers it.
 WARNING, WAIVED, NOT_RUN = "warning", "waived", "not run"
 STATUS_ORDER = (FAILED, WARNING, BLOCKED, WAIVED, PASSED, SKIPPED, NOT_RUN)
+WAIVABLE = (FAILED, WARNING, BLOCKED)  # the statuses a waiver that covers them turns into WAIVED
 LEVELS = ("MUST", "SHOULD", "MAY")
 PASS, FAIL, ERROR = "pass", "fail", "error"
 
@@ -34,15 +38,49 @@ def counts_for_verdict(level: str, strict: bool) -> bool:
     return level == "MUST" or (strict and level == "SHOULD")
 
 
-def check_status(outcome: CheckOutcome, levels: Mapping[str, str], strict: bool) -> str:
+def check_status(outcome: CheckOutcome, levels: Mapping[str, str], strict: bool,
+                 waived: Collection[str] = ()) -> str:
     """A check's status in the reports: passed, skipped, blocked, failed (breaks a MUST, or a SHOULD with strict)
-    or warning (breaks only SHOULD/MAY requirements)."""
-    if outcome.status != FAILED:
-        return outcome.status
-    broken = [levels[r] for r in outcome.breaks if r in levels]
-    if not broken or any(counts_for_verdict(level, strict) for level in broken):
-        return FAILED
-    return WARNING
+    or warning (breaks only SHOULD/MAY requirements); waived when it failed, warned or was blocked and every
+    requirement it breaks (blocked: every one of its own) is among the `waived` ones."""
+    status = outcome.status
+    if status == FAILED:
+        broken = [levels[r] for r in outcome.breaks if r in levels]
+        if broken and not any(counts_for_verdict(level, strict) for level in broken):
+            status = WARNING
+    if status in WAIVABLE and _all_covered(outcome.breaks if status != BLOCKED else outcome.requirements, waived):
+        return WAIVED
+    return status
+
+
+def _all_covered(ids: Collection[str], waived: Collection[str]) -> bool:
+    """The waiver rule for a check: waived when there is something to waive and a waiver covers every one of it."""
+    return bool(ids) and all(rid in waived for rid in ids)
+
+
+def waived_words(waivers: Iterable[Waiver], requirements: Collection[str], today: dt.date, profile: str | None,
+                 server_version: str | None) -> str | None:
+    """While the run goes (before its result): what the waivers say when the rule of check_status waives a check
+    whose failure breaks `requirements`; None when it does not."""
+    covering = live(waivers, today, profile, server_version)
+    if not _all_covered(requirements, covering):
+        return None
+    return "; ".join(f"{rid} until {covering[rid].expires.isoformat()} ({covering[rid].reason})"
+                     for rid in requirements)
+
+
+def waive(results: Iterable[RequirementResult], waivers: Iterable[Waiver], today: dt.date, profile: str | None,
+          server_version: str | None) -> WaiverReport:
+    """Apply the waivers that cover this run to the requirement results (WAIVABLE ones become WAIVED, with the
+    waiver's words as their note); what the waivers did, for the reports and the verdict."""
+    results = list(results)
+    report = judge(waivers, {r.requirement.id: r.status for r in results}, today, profile, server_version,
+                   waivable=WAIVABLE)
+    for result in results:
+        waiver = report.waived.get(result.requirement.id)
+        if waiver is not None:
+            result.status, result.note = WAIVED, f"waived until {waiver.expires.isoformat()}: {waiver.reason}"
+    return report
 
 
 @dataclass
