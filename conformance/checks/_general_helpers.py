@@ -7,11 +7,11 @@ from typing import Any
 
 import httpx
 
-from conformance.contracts.contract import default_contract
+from conformance.contracts.contract import Contract
 from conformance.runner.tasks import expect
 
 
-def error_body(response: httpx.Response) -> dict[str, Any]:
+def error_body(response: httpx.Response, contract: Contract) -> dict[str, Any]:
     """The response's error body, validated against the Error schema whatever its Content-Type says.
 
     The content type has its own requirement (GEN-CONTENT-TYPE); this only judges the body.
@@ -21,7 +21,7 @@ def error_body(response: httpx.Response) -> dict[str, Any]:
     except ValueError:
         raise expect.fail(f"expected a JSON error body for {expect.describe(response)} ({response.status_code}), "
                           f"got unparseable content: {response.text.strip()[:160]!r}") from None
-    problems = default_contract().errors("Error", body)
+    problems = contract.errors("Error", body)
     if problems:
         raise expect.fail(f"the {response.status_code} body of {expect.describe(response)} does not match the "
                           "Error schema: " + "; ".join(problems))
@@ -29,9 +29,9 @@ def error_body(response: httpx.Response) -> dict[str, Any]:
     return body
 
 
-def error_message(response: httpx.Response, message: str) -> None:
+def error_message(response: httpx.Response, message: str, contract: Contract) -> None:
     """Require the error body's message to be `message`."""
-    got = error_body(response).get("message")
+    got = error_body(response, contract).get("message")
     if got != message:
         raise expect.fail(f"expected the error message {message!r} for {expect.describe(response)} "
                           f"({response.status_code}), got {got!r}")

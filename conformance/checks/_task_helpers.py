@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance.contracts.contract import default_contract
+from conformance.contracts.contract import Contract
 from conformance.runner.http.client import ApiClient
 from conformance.runner.tasks import expect, ledger, waits
 from conformance.runner.tasks.expect import parse_time
@@ -145,13 +145,13 @@ def wait_gone(run: RunContext, client: ApiClient, task_id: str) -> httpx.Respons
         return None
 
 
-def expect_snapshot(response: httpx.Response, of: str) -> dict[str, Any]:
+def expect_snapshot(response: httpx.Response, of: str, contract: Contract) -> dict[str, Any]:
     """A logs answer that is a stored snapshot: 200, TaskLogsResponse, snapshot true, snapshot_at a date-time or
     absent."""
     if response.status_code != 200:
         raise expect.fail(f"expected 200 with the stored snapshot for the logs of {of}, got {response.status_code} "
                           f"for {expect.describe(response)}")
-    body = expect.schema(response, "TaskLogsResponse")
+    body = expect.schema(response, "TaskLogsResponse", contract)
     if body.get("snapshot") is not True:
         raise expect.fail(f"expected the logs of {of} to be the stored snapshot (\"snapshot\": true), got "
                           f"\"snapshot\": {json.dumps(body.get('snapshot'))} from {expect.describe(response)}")
@@ -160,11 +160,11 @@ def expect_snapshot(response: httpx.Response, of: str) -> dict[str, Any]:
     return body
 
 
-def task_fields(body: dict[str, Any], owner: Any) -> dict[str, Any]:
+def task_fields(body: dict[str, Any], owner: Any, contract: Contract) -> dict[str, Any]:
     """What a task created from this body must show: the owner, the prompt unchanged and the template version (where
     the generation's Task has that field)."""
     wanted: dict[str, Any] = {"owner_id": owner.id, "owner_name": owner.username,
                               "initial_prompt": body.get("input", body.get("prompt"))}
-    if "template_version_id" in default_contract().schemas["Task"]["properties"]:
+    if "template_version_id" in contract.schemas["Task"]["properties"]:
         wanted["template_version_id"] = body["template_version_id"]
     return wanted

@@ -156,7 +156,7 @@ def test_401_has_error_body(endpoint: str, run: RunContext, api: ApiClient, anon
     if response.status_code != 401:
         pytest.skip(f"{expect.describe(response)} without a token answered {response.status_code}, not 401 "
                     "(see AUTH-MISSING-401); no 401 body to check")
-    error_body(response)
+    error_body(response, run.contract)
 
 
 @pytest.mark.requirement("AUTH-401-MESSAGE")
@@ -168,7 +168,7 @@ def test_401_message(endpoint: str, run: RunContext, api: ApiClient, anon_api: A
     if response.status_code != 401:
         pytest.skip(f"{expect.describe(response)} with an unknown token answered {response.status_code}, "
                     "not 401 (see AUTH-UNKNOWN-401); no 401 message to check")
-    error_message(response, expect.UNAUTHORIZED_MESSAGE)
+    error_message(response, expect.UNAUTHORIZED_MESSAGE, run.contract)
 
 
 @pytest.mark.readonly

@@ -66,15 +66,15 @@ def test_create_content_type(created: Created) -> None:
 
 
 @pytest.mark.requirement("CREATE-SCHEMA")
-def test_create_body_is_task(created: Created) -> None:
+def test_create_body_is_task(run: RunContext, created: Created) -> None:
     created.require_task()
-    expect.schema(created.response, "Task")
+    expect.schema(created.response, "Task", run.contract)
 
 
 @pytest.mark.requirement("CREATE-FIELDS")
-def test_create_fields_match_request(created: Created, me: Identity) -> None:
+def test_create_fields_match_request(run: RunContext, created: Created, me: Identity) -> None:
     task = created.require_task()
-    wanted = task_fields(created.body, me)
+    wanted = task_fields(created.body, me, run.contract)
     wrong = [f"{field} {task.get(field, '<missing>')!r} (expected {value!r})"
              for field, value in wanted.items() if task.get(field) != value]
     if wrong:
@@ -236,11 +236,11 @@ def test_create_generates_display_name(created: Created) -> None:
 
 
 @pytest.mark.requirement("DISPLAY-NAME-TOO-LONG-400")
-def test_create_display_name_too_long_400(api: ApiClient, tasks: TaskFactory) -> None:
+def test_create_display_name_too_long_400(run: RunContext, api: ApiClient, tasks: TaskFactory) -> None:
     body = tasks.body("long-display-name")
     body["display_name"] = "d" * (DISPLAY_NAME_LIMIT + 1)
     response = api.create_task(body)
     task = tasks.adopt_response(api, response)
-    expect.error(response, 400)
+    expect.error(response, 400, contract=run.contract)
     if task is not None:
         raise expect.fail(f"the create refused with 400 still made task {task['id']}")

@@ -88,7 +88,7 @@ def test_delete_gone_from_list(run: RunContext, api: ApiClient, deleted: Deleted
 
     def listed_ids() -> list[str]:
         response = api.list_tasks()
-        body = expect.ok(response, 200, "TaskListResponse")
+        body = expect.ok(response, 200, "TaskListResponse", run.contract)
         return [t["id"] for t in body["tasks"]]
 
     run.waits.poll(waits.GONE_FROM_LIST, listed_ids, lambda ids: task_id not in ids,

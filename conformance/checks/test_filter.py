@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from conformance.contracts.contract import Contract
 from conformance.contracts.profiles import ALL_STATUSES, Profile, with_status
 from conformance.runner.fixtures import Identity
 from conformance.runner.http.client import ApiClient
@@ -36,9 +37,9 @@ def _shown(q: str) -> str:
     return f"GET /tasks?q={q!r}"
 
 
-def _tasks(response: httpx.Response) -> list[Task]:
+def _tasks(response: httpx.Response, contract: Contract) -> list[Task]:
     expect.status(response, 200)
-    return list(expect.schema(response, "TaskListResponse")["tasks"])
+    return list(expect.schema(response, "TaskListResponse", contract)["tasks"])
 
 
 def _by_id(tasks: list[Task]) -> dict[str, Task]:
@@ -50,8 +51,8 @@ def _describe_task(task: Task) -> str:
             f"status {task.get('status')!r})")
 
 
-def expect_filtered(client: ApiClient, q: str, matches: Matches, what: str, *, include: tuple[str, ...] = (),
-                    refusal: str | None = None) -> list[Task]:
+def expect_filtered(client: ApiClient, q: str, matches: Matches, what: str, *, contract: Contract,
+                    include: tuple[str, ...] = (), refusal: str | None = None) -> list[Task]:
     """`q` returns exactly the tasks of the caller's unfiltered list that `matches` (`what` says which).
 
     `include`: task ids that must be returned (unless the unfiltered lists show them not matching).
@@ -59,13 +60,13 @@ def expect_filtered(client: ApiClient, q: str, matches: Matches, what: str, *, i
     answer and skips the check with it.
     """
     for _ in range(_ATTEMPTS):
-        before = _by_id(_tasks(client.list_tasks()))
+        before = _by_id(_tasks(client.list_tasks(), contract))
         response = client.list_tasks(q=q)
         refused = response.status_code == 400 and expect.error_message(response) is not None
         if refusal is not None and refused:
             pytest.skip(refusal)
-        got = _tasks(response)
-        after = _by_id(_tasks(client.list_tasks()))
+        got = _tasks(response, contract)
+        after = _by_id(_tasks(client.list_tasks(), contract))
         wrong = [t for t in got if not matches(t)]
         if wrong:
             raise expect.fail(f"expected only tasks that {what} from {_shown(q)}, got {len(wrong)} other(s), e.g. "
@@ -117,7 +118,7 @@ def _owner_filter(request: pytest.FixtureRequest, viewer: str, owner: str, q_of:
     refusal = _USERNAME_REFUSAL.format(viewer=viewer) if by_name and not sees_owner else None
     expect_filtered(client, q_of(ident), lambda t: t.get("owner_id") == ident.id,
                     f"are owned by {ident.username!r}", include=(task["id"],) if sees_owner else (),
-                    refusal=refusal)
+                    refusal=refusal, contract=request.getfixturevalue("run").contract)
 
 
 _USERNAME_REFUSAL = ("the server refuses to resolve another user's username for a member (400, as Coder does: "
@@ -141,11 +142,12 @@ def test_owner_me(request: pytest.FixtureRequest, member: str) -> None:
 
 
 @pytest.mark.requirement("FILTER-OWNER-ME")
-def test_owner_me_as_admin(admin_api: ApiClient, active_task: Task, second_active_task: Task, me: Identity,
-                           second_me: Identity) -> None:
+def test_owner_me_as_admin(run: RunContext, admin_api: ApiClient, active_task: Task, second_active_task: Task,
+                           me: Identity, second_me: Identity) -> None:
     # The admin sees every member's tasks: owner:me must narrow that to the admin's own (none of the members').
     members = (me.id, second_me.id)
-    expect_filtered(admin_api, "owner:me", lambda t: t.get("owner_id") not in members, "are the admin's own")
+    expect_filtered(admin_api, "owner:me", lambda t: t.get("owner_id") not in members, "are the admin's own",
+                    contract=run.contract)
 
 
 @pytest.mark.requirement("FILTER-OWNER-USERNAME")
@@ -168,18 +170,19 @@ def _in_organization(org_id: str) -> Matches:
 
 @pytest.mark.requirement("FILTER-ORGANIZATION-ID")
 @pytest.mark.parametrize("viewer", ["primary", "admin"])
-def test_organization_id(request: pytest.FixtureRequest, viewer: str, active_task: Task, me: Identity) -> None:
+def test_organization_id(run: RunContext, request: pytest.FixtureRequest, viewer: str, active_task: Task,
+                         me: Identity) -> None:
     client = _client(request, viewer)
     expect_filtered(client, f"organization:{me.organization_id}", _in_organization(me.organization_id),
-                    f"are in organization {me.organization_id}", include=(active_task["id"],))
+                    f"are in organization {me.organization_id}", include=(active_task["id"],), contract=run.contract)
 
 
 @pytest.mark.requirement("FILTER-ORGANIZATION-ID")
-def test_organization_id_matching_nothing(api: ApiClient, active_task: Task) -> None:
+def test_organization_id_matching_nothing(run: RunContext, api: ApiClient, active_task: Task) -> None:
     org_id = str(uuid.uuid4())
     expect_filtered(api, f"organization:{org_id}", _in_organization(org_id), f"are in organization {org_id}",
                     refusal="the server refuses an organization uuid that names no organization (400); the "
-                            "filter cannot be tested against an organization without tasks")
+                            "filter cannot be tested against an organization without tasks", contract=run.contract)
 
 
 @pytest.mark.requirement("FILTER-ORGANIZATION-NAME")
@@ -188,7 +191,8 @@ def test_organization_name(run: RunContext, api: ApiClient, active_task: Task, m
     if name is None:
         pytest.skip("organization_name is not configured")
     expect_filtered(api, f"organization:{name}", _in_organization(me.organization_id),
-                    f"are in organization {name!r} ({me.organization_id})", include=(active_task["id"],))
+                    f"are in organization {name!r} ({me.organization_id})", include=(active_task["id"],),
+                    contract=run.contract)
 
 
 # --- status ------------------------------------------------------------------------------------------------
@@ -202,14 +206,15 @@ def _has_status(status: str) -> Matches:
 def test_status(run: RunContext, api: ApiClient, active_task: Task, status: str) -> None:
     # The shared task is active: status:<active> must return it, every other status must leave it out.
     include = (active_task["id"],) if status == run.terms.profile.active else ()
-    expect_filtered(api, f"status:{status}", _has_status(status), f"have status {status!r}", include=include)
+    expect_filtered(api, f"status:{status}", _has_status(status), f"have status {status!r}", include=include,
+                    contract=run.contract)
 
 
 @pytest.mark.readonly
 @pytest.mark.requirement("FILTER-STATUS")
 @pytest.mark.parametrize("status", STATUSES)
-def test_status_readonly(api: ApiClient, status: str) -> None:
-    expect_filtered(api, f"status:{status}", _has_status(status), f"have status {status!r}")
+def test_status_readonly(run: RunContext, api: ApiClient, status: str) -> None:
+    expect_filtered(api, f"status:{status}", _has_status(status), f"have status {status!r}", contract=run.contract)
 
 
 # --- AND, quotes, case, bare words, empty ------------------------------------------------------------------
@@ -247,7 +252,8 @@ def test_filters_combine_with_and(run: RunContext, api: ApiClient, active_task: 
             _both(_owned_by(second_me), _has_status(active)), f"are {second_me.username!r}'s and {active}"
         include = ()
     expect_filtered(api, q, matches, what, include=include,
-                    refusal=_USERNAME_REFUSAL.format(viewer="primary") if case == "other-owner-and-status" else None)
+                    refusal=_USERNAME_REFUSAL.format(viewer="primary") if case == "other-owner-and-status" else None,
+                    contract=run.contract)
 
 
 @pytest.mark.requirement("FILTER-AND")
@@ -257,13 +263,14 @@ def test_filters_combine_with_and_admin(run: RunContext, admin_api: ApiClient, s
     active = run.terms.profile.active
     expect_filtered(admin_api, f"owner:{second_me.username} status:{active}",
                     _both(_owned_by(second_me), _has_status(active)), f"are {second_me.username!r}'s and {active}",
-                    include=(second_active_task["id"],))
+                    include=(second_active_task["id"],), contract=run.contract)
 
 
 @pytest.mark.requirement("FILTER-QUOTED")
-def test_quoted_username_as_admin(admin_api: ApiClient, second_active_task: Task, second_me: Identity) -> None:
+def test_quoted_username_as_admin(run: RunContext, admin_api: ApiClient, second_active_task: Task,
+                                  second_me: Identity) -> None:
     expect_filtered(admin_api, f'owner:"{second_me.username}"', _owned_by(second_me),
-                    f"are owned by {second_me.username!r}", include=(second_active_task["id"],))
+                    f"are owned by {second_me.username!r}", include=(second_active_task["id"],), contract=run.contract)
 
 
 @pytest.mark.requirement("FILTER-QUOTED")
@@ -279,7 +286,7 @@ def test_quoted_values(run: RunContext, api: ApiClient, active_task: Task, me: I
     else:
         q = f'organization:"{me.organization_id}"'
         matches, what = _in_organization(me.organization_id), f"are in organization {me.organization_id}"
-    expect_filtered(api, q, matches, what, include=(active_task["id"],))
+    expect_filtered(api, q, matches, what, include=(active_task["id"],), contract=run.contract)
 
 
 @pytest.mark.requirement("FILTER-CASE")
@@ -301,7 +308,7 @@ def test_query_is_case_insensitive(run: RunContext, api: ApiClient, active_task:
             pytest.skip("organization_name is not configured")
         q = case.replace("UUID", me.organization_id.upper()).replace("NAME", (name or "").upper())
         matches, what = _in_organization(me.organization_id), f"are in organization {me.organization_id}"
-    expect_filtered(api, q, matches, what, include=(active_task["id"],))
+    expect_filtered(api, q, matches, what, include=(active_task["id"],), contract=run.contract)
 
 
 @pytest.mark.requirement("FILTER-BARE-WORD")
@@ -316,18 +323,19 @@ def test_bare_word(run: RunContext, request: pytest.FixtureRequest, viewer: str,
     word = str(task["name"])
     sees = viewer in ("admin", owner)
     expect_filtered(client, word, lambda t: word.lower() in str(t.get("name", "")).lower(),
-                    f"have a name containing {word!r}", include=(task["id"],) if sees else ())
+                    f"have a name containing {word!r}", include=(task["id"],) if sees else (), contract=run.contract)
 
 
 @pytest.mark.requirement("FILTER-EMPTY-QUERY")
-def test_empty_query_is_unfiltered(api: ApiClient, active_task: Task) -> None:
-    expect_filtered(api, "", lambda t: True, "are visible to the caller", include=(active_task["id"],))
+def test_empty_query_is_unfiltered(run: RunContext, api: ApiClient, active_task: Task) -> None:
+    expect_filtered(api, "", lambda t: True, "are visible to the caller", include=(active_task["id"],),
+                    contract=run.contract)
 
 
 @pytest.mark.readonly
 @pytest.mark.requirement("FILTER-EMPTY-QUERY")
-def test_empty_query_is_unfiltered_readonly(api: ApiClient) -> None:
-    expect_filtered(api, "", lambda t: True, "are visible to the caller")
+def test_empty_query_is_unfiltered_readonly(run: RunContext, api: ApiClient) -> None:
+    expect_filtered(api, "", lambda t: True, "are visible to the caller", contract=run.contract)
 
 
 # --- malformed queries -------------------------------------------------------------------------------------
@@ -360,7 +368,7 @@ def test_malformed_query_is_400(run: RunContext, api: ApiClient, requirement: st
     if response.status_code != 400:
         raise expect.fail(f"expected 400 for {what} ({_shown(q)}), got {response.status_code}", requirement)
     try:
-        body = expect.schema(response, "Error")
+        body = expect.schema(response, "Error", run.contract)
     except expect.CheckFailure as exc:
         raise expect.fail(str(exc), "FILTER-ERROR-BODY") from None
     validations = body.get("validations")
@@ -402,4 +410,4 @@ def test_bad_status_is_400(run: RunContext, api: ApiClient, value: str) -> None:
     if response.status_code != 400:
         raise expect.fail(f"expected 400 for the status value {status!r}, which is no task status of the "
                           f"{run.terms.profile.name} generation ({_shown(q)}), got {response.status_code}")
-    expect.error(response, 400)
+    expect.error(response, 400, contract=run.contract)

@@ -111,7 +111,7 @@ def test_error_body_shape(probe: Probe, ctx: Ctx) -> None:
     if not 400 <= response.status_code < 500:
         pytest.skip(f"{expect.describe(response)} answered {response.status_code}, not a 4xx; "
                     "no error body to check")
-    error_body(response)
+    error_body(response, ctx.run.contract)
 
 
 # --- GEN-UNKNOWN-ROUTE-404 --------------------------------------------------------------------------------------
@@ -122,7 +122,7 @@ def test_unknown_route_404(where: str, ctx: Ctx) -> None:
     path = "/no-such-route" if where == "top-level" else f"/tasks/me/{ctx.uuid()}/no-such-action"
     response = ctx.api.request("GET", path)
     expect.status(response, 404)
-    error_body(response)
+    error_body(response, ctx.run.contract)
 
 
 # --- GEN-WRONG-METHOD -------------------------------------------------------------------------------------------
@@ -161,7 +161,7 @@ MALFORMED = [
 def test_malformed_json_400(probe: Probe, ctx: Ctx) -> None:
     response = probe(ctx)
     expect.status(response, 400)
-    error_body(response)
+    error_body(response, ctx.run.contract)
 
 
 @pytest.mark.requirement("GEN-MALFORMED-JSON-MESSAGE")
@@ -171,7 +171,7 @@ def test_malformed_json_message(probe: Probe, ctx: Ctx) -> None:
     if response.status_code != 400:
         pytest.skip(f"{expect.describe(response)} answered {response.status_code}, not 400 "
                     "(see GEN-MALFORMED-JSON-400); no message to check")
-    error_message(response, MALFORMED_JSON_MESSAGE)
+    error_message(response, MALFORMED_JSON_MESSAGE, ctx.run.contract)
 
 
 # --- GEN-NO-5XX -------------------------------------------------------------------------------------------------
@@ -355,19 +355,20 @@ def _user_ref(form: str, identity: Identity) -> str:
 
 @pytest.mark.requirement("GEN-USER-FORMS")
 @pytest.mark.parametrize("form", ["me", "username", "uuid"])
-def test_get_with_user_forms(form: str, api: ApiClient, active_task: dict[str, Any], me: Identity) -> None:
+def test_get_with_user_forms(run: RunContext, form: str, api: ApiClient, active_task: dict[str, Any],
+                             me: Identity) -> None:
     response = api.get_task(active_task["id"], user=_user_ref(form, me))
-    task = expect.ok(response, 200, "Task")
+    task = expect.ok(response, 200, "Task", run.contract)
     expect.equal(task["id"], active_task["id"], f"the id of the task from {expect.describe(response)}")
 
 
 # Creating with "me" is what every other create does (the shared active task among them): not repeated here.
 @pytest.mark.requirement("GEN-USER-FORMS")
 @pytest.mark.parametrize("form", ["username", "uuid"])
-def test_create_with_user_forms(form: str, api: ApiClient, tasks: TaskFactory, me: Identity) -> None:
+def test_create_with_user_forms(run: RunContext, form: str, api: ApiClient, tasks: TaskFactory, me: Identity) -> None:
     user = _user_ref(form, me)
     task = tasks.create(api, f"user-{form}", user=user)
     expect.equal(task["owner_id"], me.id, f"the owner_id of the task created under /tasks/{{{form}}}")
     response = api.get_task(task["id"], user=user)
-    got = expect.ok(response, 200, "Task")
+    got = expect.ok(response, 200, "Task", run.contract)
     expect.equal(got["id"], task["id"], f"the id of the task from {expect.describe(response)}")

@@ -21,11 +21,11 @@ def test_get_answers_200(api: ApiClient, active_task: dict[str, Any]) -> None:
 
 
 @pytest.mark.requirement("GET-SCHEMA")
-def test_get_body_is_task(api: ApiClient, active_task: dict[str, Any]) -> None:
+def test_get_body_is_task(run: RunContext, api: ApiClient, active_task: dict[str, Any]) -> None:
     response = api.get_task(active_task["id"])
     if response.status_code != 200:
         pytest.skip(f"{expect.describe(response)} answered {response.status_code}; see GET-STATUS-200")
-    expect.schema(response, "Task")
+    expect.schema(response, "Task", run.contract)
 
 
 @pytest.mark.requirement("GET-CONTENT-TYPE")
@@ -37,7 +37,7 @@ def test_get_content_type(api: ApiClient, active_task: dict[str, Any]) -> None:
 def test_get_matches_create(run: RunContext, api: ApiClient, tasks: TaskFactory) -> None:
     created = tasks.create(api, "get-matches", prompt=f" {run.prefix} lire la tâche ✓ 読む\n ")
     response = api.get_task(created["id"])
-    got = expect.ok(response, 200, "Task")
+    got = expect.ok(response, 200, "Task", run.contract)
     wrong = [f"{field} {got.get(field)!r} (create said {created.get(field)!r})"
              for field in MATCHED_FIELDS if got.get(field) != created.get(field)]
     if wrong:
@@ -48,7 +48,7 @@ def test_get_matches_create(run: RunContext, api: ApiClient, tasks: TaskFactory)
 @pytest.mark.readonly
 @pytest.mark.requirement("GET-NOT-FOUND-404")
 def test_get_unknown_task_404(run: RunContext, api: ApiClient) -> None:
-    expect.error(api.get_task(random_uuid(run)), 404)
+    expect.error(api.get_task(random_uuid(run)), 404, contract=run.contract)
 
 
 @pytest.mark.requirement("GET-BY-NAME")
@@ -69,9 +69,9 @@ def test_experimental_prefix_aliases(run: RunContext, api: ApiClient, active_tas
     assert base is not None
     alias = "/api/experimental"
     got = base.request("GET", f"{alias}/tasks/me/{active_task['id']}")
-    task = expect.ok(got, 200, "Task")
+    task = expect.ok(got, 200, "Task", run.contract)
     expect.equal(task.get("id"), active_task["id"], f"the task {alias} answers for GET .../tasks/me/{{id}}")
-    listed = expect.ok(base.request("GET", f"{alias}/tasks"), 200, "TaskListResponse")
+    listed = expect.ok(base.request("GET", f"{alias}/tasks"), 200, "TaskListResponse", run.contract)
     if not any(t.get("id") == active_task["id"] for t in listed["tasks"] if isinstance(t, dict)):
         raise expect.fail(f"expected task {active_task['id']} in GET {alias}/tasks, as in GET "
                           f"{api.api_prefix}/tasks")

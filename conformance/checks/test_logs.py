@@ -54,7 +54,7 @@ def test_logs_body_schema(run: RunContext, api: ApiClient, active_task: dict[str
         response = logs_when_ready(run, api, task_id)  # still empty: check the empty list's shape
     if response.status_code != 200:
         pytest.skip(f"{expect.describe(response)} answered {response.status_code}; see LOGS-STATUS-200")
-    expect.schema(response, "TaskLogsResponse")
+    expect.schema(response, "TaskLogsResponse", run.contract)
 
 
 @pytest.mark.requirement("LOGS-NOT-ACTIVE")
@@ -63,7 +63,7 @@ def test_logs_not_active(run: RunContext, api: ApiClient, tasks: TaskFactory) ->
     codes = run.terms.refuses_starting("logs")
     if codes == (200,) or (response.status_code == 200 and run.terms.profile is EXPERIMENTAL):
         # The stored snapshot of the conversation (required from v2.31; the experimental line may answer so too).
-        expect_snapshot(response, "a task that is not active yet")
+        expect_snapshot(response, "a task that is not active yet", run.contract)
         return
     expect.status(response, *codes)
 

@@ -81,10 +81,10 @@ def test_pause_answers_202(paused: Paused) -> None:
 
 
 @pytest.mark.requirement("PAUSE-SCHEMA")
-def test_pause_body(paused: Paused) -> None:
+def test_pause_body(run: RunContext, paused: Paused) -> None:
     if paused.response.status_code != 202:
         pytest.skip(f"pause answered {paused.response.status_code}; see PAUSE-202")
-    expect.schema(paused.response, "PauseTaskResponse")
+    expect.schema(paused.response, "PauseTaskResponse", run.contract)
 
 
 @pytest.mark.requirement("PAUSE-REACHES-PAUSED")
@@ -95,9 +95,9 @@ def test_pause_reaches_paused(run: RunContext, paused: Paused) -> None:
 
 
 @pytest.mark.requirement("LOGS-SNAPSHOT-PAUSED")
-def test_logs_of_paused_task_are_the_snapshot(paused: Paused, api: ApiClient) -> None:
+def test_logs_of_paused_task_are_the_snapshot(run: RunContext, paused: Paused, api: ApiClient) -> None:
     task = paused.require_paused()
-    expect_snapshot(api.task_logs(task["id"]), f"paused task {task['id']}")
+    expect_snapshot(api.task_logs(task["id"]), f"paused task {task['id']}", run.contract)
 
 
 @pytest.mark.requirement("SEND-PAUSED-409")
@@ -107,9 +107,9 @@ def test_send_to_paused_task_409(run: RunContext, paused: Paused, api: ApiClient
 
 
 @pytest.mark.requirement("INPUT-UPDATE-BLANK-400")
-def test_blank_input_update_400(paused: Paused, api: ApiClient) -> None:
+def test_blank_input_update_400(run: RunContext, paused: Paused, api: ApiClient) -> None:
     task = paused.require_paused()
-    expect.error(api.update_input(task["id"], "  \n"), 400)
+    expect.error(api.update_input(task["id"], "  \n"), 400, contract=run.contract)
 
 
 @dataclass
@@ -178,8 +178,8 @@ def resumed(run: RunContext, paused: Paused, api: ApiClient) -> Resumed:
 
 
 @pytest.mark.requirement("RESUME-202")
-def test_resume_answers_202(resumed: Resumed) -> None:
-    expect.ok(resumed.response, 202, "ResumeTaskResponse")
+def test_resume_answers_202(run: RunContext, resumed: Resumed) -> None:
+    expect.ok(resumed.response, 202, "ResumeTaskResponse", run.contract)
 
 
 @pytest.mark.requirement("RESUME-REACHES-ACTIVE")
@@ -203,12 +203,12 @@ def test_input_update_of_active_task_409(run: RunContext, api: ApiClient, active
 
 
 @pytest.mark.requirement("RESUME-NOT-PAUSED-REFUSED")
-def test_resume_of_active_task_refused(api: ApiClient, active_task: dict[str, Any]) -> None:
+def test_resume_of_active_task_refused(run: RunContext, api: ApiClient, active_task: dict[str, Any]) -> None:
     response = api.resume_task(active_task["id"])
     if not 400 <= response.status_code < 500:
         raise expect.fail(f"expected a 4xx for the resume of task {active_task['id']}, which is active (not paused), "
                           f"got {response.status_code} for {expect.describe(response)}")
-    expect.error(response, response.status_code)
+    expect.error(response, response.status_code, contract=run.contract)
 
 
 @pytest.mark.requirement("LOGS-LIVE-NOT-SNAPSHOT")

@@ -130,19 +130,3 @@ def _describe(error: Any) -> str:
 def contract_for(profile: str) -> Contract:
     """A profile's OpenAPI document, loaded (and its validators compiled) once."""
     return Contract.load(openapi_path(profile))
-
-
-class _Active:
-    profile = "stable"
-
-
-def use(profile: str) -> Contract:
-    """Make a profile's document the one checks validate against: a run judges one server by one contract (the
-    preflight picks it)."""
-    _Active.profile = profile
-    return contract_for(profile)
-
-
-def default_contract() -> Contract:
-    """The document of the run's profile (`use`)."""
-    return contract_for(_Active.profile)

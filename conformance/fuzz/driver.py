@@ -33,7 +33,6 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from conformance.contracts.contract import default_contract
 from conformance.fuzz import tolerance
 from conformance.fuzz.auth_probes import AuthConfirmations
 from conformance.fuzz.guard import AuthGuard
@@ -157,8 +156,8 @@ class FuzzRun:
     def schema(self, tier: str) -> Any:
         """The configured Schemathesis schema of a tier ("gate" or "stateful"), loaded once."""
         if tier not in self._schemas:
-            self._schemas[tier] = load_schema(self.settings, default_contract().document, stateful=tier == "stateful")
-            for op in default_contract().operations.values():
+            self._schemas[tier] = load_schema(self.settings, self.run.contract.document, stateful=tier == "stateful")
+            for op in self.run.contract.operations.values():
                 self._operation_ids[f"{op.method} {op.path}"] = op.operation_id
         return self._schemas[tier]
 
@@ -220,6 +219,7 @@ class Tier:
         self.stats = stats
         self.token = fuzz.settings.token  # for tolerance.StateProbe
         self.profile = fuzz.settings.profile
+        self.contract = fuzz.run.contract
         self.failures: dict[tuple[str, str, str], FuzzFailure] = {}
         self._first_entry = len(self.run.ledger.entries())  # the ledger's entries from here on are this tier's
         self.sent: list[str] = []  # the requests, normalized as in the fingerprint

@@ -31,7 +31,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
-from conformance.contracts.contract import default_contract
+from conformance.contracts.contract import Contract
 from conformance.contracts.gotext import DISPLAY_NAME_LIMIT, byte_length, display_name_too_long, trim_space
 from conformance.contracts.profiles import LEGACY, Profile
 from conformance.runner.http.client import SESSION_HEADER
@@ -42,11 +42,11 @@ _BODY_SCHEMAS = {"createTask": "CreateTaskRequest", "sendTaskInput": "SendTaskIn
 _GO_UUID_FIELDS = ("template_version_id", "template_version_preset_id")
 
 
-def _string_fields(operation_id: str) -> tuple[str, ...]:
+def _string_fields(operation_id: str, contract: Contract) -> tuple[str, ...]:
     """The plain string fields of the operation's request body in the run's contract (Go decodes them as strings,
     absent ones as "")."""
     name = _BODY_SCHEMAS.get(operation_id)
-    schema = default_contract().schemas.get(name or "", {})
+    schema = contract.schemas.get(name or "", {})
     return tuple(key for key, prop in schema.get("properties", {}).items()
                  if prop.get("type") == "string" and key not in _GO_UUID_FIELDS)
 NOT_ACTIVE_STATUSES = (400, 409, 503)  # 503: legacy, while the task's app initializes
@@ -64,6 +64,7 @@ class StateProbe(Protocol):
 
     token: str
     profile: Profile  # the generation the target is judged by
+    contract: Contract  # its OpenAPI document
 
     def task_status(self, task_id: str) -> tuple[int, str | None]:
         """(HTTP status of GET /tasks/me/{id}, the task's status when it is 200)."""
@@ -74,7 +75,7 @@ class StateProbe(Protocol):
         ...
 
 
-def go_body(operation_id: str, raw: bytes | str | None) -> dict[str, Any] | None:
+def go_body(operation_id: str, raw: bytes | str | None, contract: Contract) -> dict[str, Any] | None:
     """The request body as Coder's Go decoder sees it, or None when it is not a JSON object."""
     try:
         value = json.loads(raw or b"")
@@ -82,7 +83,7 @@ def go_body(operation_id: str, raw: bytes | str | None) -> dict[str, Any] | None
         return None
     if not isinstance(value, dict):
         return None
-    strings = _string_fields(operation_id)
+    strings = _string_fields(operation_id, contract)
     known = (*strings, *_GO_UUID_FIELDS)
     present = {key: item for key, item in value.items() if item is not None}  # null leaves the zero value
     body: dict[str, Any] = {}
@@ -112,10 +113,10 @@ def accepted_negative(operation_id: str, case: Any, response: Any, probe: StateP
     schema_name = _BODY_SCHEMAS.get(operation_id)
     if schema_name is None:
         return "accepted path/query values that only the fuzz profile forbids (the contract allows them)"
-    body = go_body(operation_id, response.request.body)
+    body = go_body(operation_id, response.request.body, probe.contract)
     if body is None:
         return None
-    if default_contract().errors(schema_name, body):
+    if probe.contract.errors(schema_name, body):
         return None
     return "accepted a body that is valid for the contract as Coder's Go decoder reads it (null = absent)"
 
@@ -127,7 +128,7 @@ def rejected_positive(operation_id: str, case: Any, response: Any, probe: StateP
     is one whose display_name is over Coder's limit (in bytes, from v2.31; the contract sets none)."""
     profile = probe.profile
     if operation_id == "createTask" and response.status_code == 400:
-        body = go_body(operation_id, response.request.body)
+        body = go_body(operation_id, response.request.body, probe.contract)
         prompt = "prompt" if profile is LEGACY else "input"
         if body is not None and body.get(prompt) == "":
             return f"create with an empty {prompt} refused with 400 (tolerated: CREATE-EMPTY-INPUT)"

@@ -29,7 +29,6 @@ from typing import Any, Protocol
 import pytest
 
 import conformance
-from conformance.contracts.contract import use as use_contract
 from conformance.contracts.profiles import Terms
 from conformance.contracts.requirements import catalogue
 from conformance.runner.http.client import RateLimited, TransportError
@@ -217,7 +216,6 @@ class ConformanceRun:
 
     def _judge_by(self, session: pytest.Session, terms: Terms) -> None:
         """The profile's contract and requirements from now on; the checks outside them leave the run."""
-        use_contract(terms.profile.name)
         self.scope = scope_for(terms)
         keep, drop = split(session.items, self.scope)
         if drop:

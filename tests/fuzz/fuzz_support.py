@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conformance.contracts.contract import use
 from conformance.fuzz.driver import FuzzRun
 from conformance.reference import ReferenceServer
 from conformance.runner.settings.config import load_config
@@ -28,7 +27,6 @@ def fuzz_run(server: ReferenceServer, **settings: Any) -> Iterator[FuzzRun]:
     config = load_config(settings, environ={}).with_target(**{k: values[k] for k in TARGET_KEYS})
     run = RunContext.begin(config, 0, server)
     run.terms = server.generation.terms  # what the preflight would decide
-    use(server.generation.profile.name)
     run.evidence.begin()
     fuzz = FuzzRun(run)
     try:

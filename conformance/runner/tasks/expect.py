@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from conformance.contracts.contract import Contract, default_contract
+from conformance.contracts.contract import Contract
 from conformance.runner.process.interrupts import interrupts
 from conformance.runner.process.polling import poll_until
 from conformance.runner.records import redact
@@ -92,26 +92,26 @@ def json_body(response: httpx.Response) -> Any:
                    f"({response.status_code}){snippet(response)}") from None
 
 
-def schema(response: httpx.Response, schema_name: str, contract: Contract | None = None) -> Any:
-    """Require a JSON body that conforms to the named schema of the contract (the run's when none is given)."""
+def schema(response: httpx.Response, schema_name: str, contract: Contract) -> Any:
+    """Require a JSON body that conforms to the named schema of the contract (a check gives the run's: run.contract)."""
     body = json_body(response)
-    errors = (contract or default_contract()).errors(schema_name, body)
+    errors = contract.errors(schema_name, body)
     if errors:
         raise fail(f"the {response.status_code} body of {describe(response)} does not match the {schema_name} "
                    f"schema: " + "; ".join(redact.active().cut(error, SCHEMA_ERROR) for error in errors))
     return body
 
 
-def ok(response: httpx.Response, code: int, schema_name: str) -> Any:
+def ok(response: httpx.Response, code: int, schema_name: str, contract: Contract) -> Any:
     """Status and schema in one: the usual success expectation."""
     status(response, code)
-    return schema(response, schema_name)
+    return schema(response, schema_name, contract)
 
 
-def error(response: httpx.Response, *codes: int, message: str | None = None) -> dict[str, Any]:
+def error(response: httpx.Response, *codes: int, contract: Contract, message: str | None = None) -> dict[str, Any]:
     """Require one of `codes` with a JSON error body (and the given message, if any)."""
     status(response, *codes)
-    body = schema(response, "Error")
+    body = schema(response, "Error", contract)
     if message is not None and body.get("message") != message:
         raise fail(f"expected the error message {message!r} for {describe(response)} "
                    f"({response.status_code}), got {body.get('message')!r}")

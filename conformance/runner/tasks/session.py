@@ -8,6 +8,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from conformance.contracts.contract import Contract, contract_for
 from conformance.contracts.profiles import STABLE, Terms
 from conformance.runner.http.client import ApiClient
 from conformance.runner.http.readonly import ReadOnlyGate
@@ -91,6 +92,12 @@ class RunContext:
             return configured
         assert self.terms is not None, "the preflight chooses the profile before the checks run"
         return self.terms.profile.prefix
+
+    @property
+    def contract(self) -> Contract:
+        """The OpenAPI document of the profile the preflight chose: what the checks validate bodies against."""
+        assert self.terms is not None, "the preflight chooses the profile before the checks run"
+        return contract_for(self.terms.profile.name)
 
     def client(self, role: str) -> ApiClient | None:
         """The client for 'primary', 'second', 'admin' (None if no admin token) or 'anonymous'."""
