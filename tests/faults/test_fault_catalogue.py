@@ -7,6 +7,7 @@ for the faults only fuzzing finds; xdist spreads the runs over the workers.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -36,11 +37,6 @@ def _declaration_problems(faults: list[Fault]) -> list[str]:
     return problems
 
 
-# Checked when the module is imported: a bad declaration stops the catalogue self-test at collection.
-_PROBLEMS = _declaration_problems(list_faults())
-assert not _PROBLEMS, "; ".join(_PROBLEMS)
-
-
 def test_the_registry_has_enough_faults_in_every_area() -> None:
     faults = list_faults()
     assert all(len(list_faults(p)) >= MIN_FAULTS for p in PROFILES)
@@ -52,6 +48,20 @@ def test_the_registry_has_enough_faults_in_every_area() -> None:
 
 def test_every_fault_declares_known_requirements() -> None:
     assert _declaration_problems(list_faults()) == []
+
+
+def test_a_bad_fault_declaration_is_found() -> None:
+    """The declaration rules above can fail: each kind of mistake in a declaration is named."""
+    fault = list_faults("stable")[0]
+    may_only = next(rid for rid, r in catalogue("stable").items() if r.level == "MAY")
+    bad = [dataclasses.replace(fault, name="unknown-requirement", breaks=("NO-SUCH-REQUIREMENT",), only_in={}),
+           dataclasses.replace(fault, name="may-only", breaks=(may_only,), only_in={}, profiles=("stable",)),
+           dataclasses.replace(fault, name="no-area", area="nowhere")]
+    problems = " | ".join(_declaration_problems(bad))
+    assert "unknown-requirement declares unknown requirement NO-SUCH-REQUIREMENT" in problems
+    assert "unknown-requirement declares no requirement it breaks" in problems
+    assert "may-only declares only MAY requirements in stable" in problems
+    assert "no-area has no known area" in problems
 
 
 def test_every_declared_requirement_has_checks_to_run() -> None:
