@@ -32,18 +32,17 @@ from hostile_support import (
 from conformance.runner.http.client import ApiClient, RateLimited, TransportError
 from conformance.runner.http.transport import (
     MAX_RETRY_WAIT,
-    BodyTooLarge,
-    HttpSettings,
     HttpTransport,
     RateLimitedRequest,
     RateLimiter,
     StillRateLimited,
-    _Decoder,
     retry_after,
 )
+from conformance.runner.records.bodies import BodyTooLarge, Decoder
 from conformance.runner.records.evidence import EvidenceLog
 from conformance.runner.records.redact import Redactor
 from conformance.runner.settings.config import ConfigError, load_config
+from conformance.runner.settings.http import HttpSettings
 
 TOKEN = "abcdefghij-0123456789abcdefghijkl"
 FAST = HttpSettings(connect_timeout=1, read_timeout=1, total_timeout=2, max_retries_429=1)
@@ -66,20 +65,20 @@ def _client(url: str, settings: HttpSettings = FAST) -> ApiClient:
 def test_decoder(encoding: str, encode: object, ) -> None:
     body = b'{"tasks": [], "count": 0}' * 10
     data = encode(body)  # type: ignore[operator]
-    decoder = _Decoder(encoding)
+    decoder = Decoder(encoding)
     out = b"".join(decoder.feed(data[i:i + 7], 10_000) for i in range(0, len(data), 7)) if decoder.stages else data
     assert out == body
 
 
 def test_decoder_caps_the_output_of_a_bomb() -> None:
     bomb = gzip.compress(b"\0" * 50_000_000)
-    decoder = _Decoder("gzip")
+    decoder = Decoder("gzip")
     with pytest.raises(BodyTooLarge):
         decoder.feed(bomb, 1_000_000)
 
 
 def test_unknown_encoding_is_left_alone() -> None:
-    assert _Decoder("br").stages == []
+    assert Decoder("br").stages == []
 
 
 # --- Retry-After and pacing ------------------------------------------------------------------------------------
