@@ -329,7 +329,8 @@ class Tier:
         from schemathesis.engine.recorder import ScenarioRecorder
 
         recorder = ScenarioRecorder(label=case.operation.label)
-        recorder.record_case(case=case)
+        # every argument given: Schemathesis 4.32.3 has no defaults for the last three
+        recorder.record_case(case=case, parent_id=None, transition=None, is_transition_applied=False)
         response = self.send(case)
         if response is None:
             return None
