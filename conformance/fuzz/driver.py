@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import inspect
 import json
 import re
 import time
@@ -36,6 +37,7 @@ import requests
 from conformance.fuzz import tolerance
 from conformance.fuzz.auth_probes import AuthConfirmations
 from conformance.fuzz.guard import AuthGuard
+from conformance.fuzz.patches import hypothesis_constants, schemathesis_sessions
 from conformance.fuzz.schema import (
     GUARD_CODE,
     NO_RESPONSE_CODE,
@@ -327,7 +329,8 @@ class Tier:
         from schemathesis.engine.recorder import ScenarioRecorder
 
         recorder = ScenarioRecorder(label=case.operation.label)
-        recorder.record_case(case=case)
+        # every argument given: Schemathesis 4.32.3 has no defaults for the last three
+        recorder.record_case(case=case, parent_id=None, transition=None, is_transition_applied=False)
         response = self.send(case)
         if response is None:
             return None
@@ -514,53 +517,29 @@ class Tier:
 # --- the gate tier ----------------------------------------------------------------------------------------------
 @contextlib.contextmanager
 def through_run_transport(fuzz: FuzzRun) -> Iterator[None]:
-    """Schemathesis sends some follow-up probes (e.g. the same request without credentials) on a fresh requests
-    session of its own rather than the one it is given: make those sessions use the run's transport too, so every
-    fuzz request has the configured timeouts, body cap, TLS settings, pace, 429 handling and read-only gate, and
-    passes the ledger. Schemathesis offers no hook for it: this is the one patch of its internals, and it fails
-    loudly when they move (a silent fallback would let probes bypass the run's transport)."""
-    from schemathesis.transport import requests as st_requests
-
-    original = getattr(st_requests, "SameHostRedirectsSession", None)
-    if original is None:
-        raise RuntimeError("schemathesis.transport.requests.SameHostRedirectsSession is gone (Schemathesis changed): "
-                           "its follow-up probes would bypass the run's transport; pin schemathesis<4.33")
-    session_factory: Any = fuzz.run.transport.requests_session
-    st_requests.SameHostRedirectsSession = session_factory  # type: ignore[misc]
-    try:
+    """Schemathesis's follow-up probes (sent on sessions of its own) use the run's transport too, so every fuzz request
+    has the configured timeouts, body cap, TLS settings, pace, 429 handling and read-only gate, and passes the ledger
+    (the patch and why: patches/schemathesis_sessions.py)."""
+    with schemathesis_sessions.follow_ups_through(fuzz.run.transport.requests_session):
         yield
-    finally:
-        st_requests.SameHostRedirectsSession = original  # type: ignore[misc]
 
 
-@contextlib.contextmanager
-def without_local_constants() -> Iterator[None]:
-    """Hypothesis mixes string and number literals of the project's own modules into generated data, so the
-    requests would change with any edit anywhere in the suite, and with which check modules happen to be
-    loaded. The gate tier's data depends on the seed, the budget and the contract alone. Hypothesis offers no
-    setting for it: this patch of its internals fails loudly when they move (fuzzing would no longer repeat)."""
-    from hypothesis.internal.conjecture import providers
-    from hypothesis.internal.constants_ast import Constants
+def without_local_constants() -> contextlib.AbstractContextManager[None]:
+    """The fuzz tiers' data depends on the seed, the budget and the contract alone, not on the suite's own source
+    (the patch and why: patches/hypothesis_constants.py)."""
+    return hypothesis_constants.without_local_constants()
 
-    original = getattr(providers, "_get_local_constants", None)
-    cache = getattr(providers, "CONSTANTS_CACHE", None)
-    if original is None or cache is None:
-        raise RuntimeError("hypothesis.internal.conjecture.providers._get_local_constants or CONSTANTS_CACHE is gone "
-                           "(Hypothesis changed): generated data would depend on the suite's own source")
-    empty = Constants()
-    providers._get_local_constants = lambda: empty
-    cache.cache.clear()
-    try:
-        yield
-    finally:
-        providers._get_local_constants = original
-        cache.cache.clear()
+
+def _hypothesis_setting_names() -> set[str]:
+    """Every Hypothesis setting: the keyword parameters of `hypothesis.settings` (but its parent)."""
+    import hypothesis
+
+    return {name for name in inspect.signature(hypothesis.settings).parameters if name != "parent"}
 
 
 def run_gate(fuzz: FuzzRun, operation_id: str, node: pytest.Item | None = None) -> TierStats:
     """Examples, coverage and a fixed-budget fuzzing phase for one operation, positive and negative data."""
     import hypothesis
-    from hypothesis._settings import all_settings
     from schemathesis.generation import derive_operation_seed
     from schemathesis.generation.feedback import FeedbackSources
     from schemathesis.generation.hypothesis.builder import HypothesisTestConfig, HypothesisTestMode, create_test
@@ -592,7 +571,7 @@ def run_gate(fuzz: FuzzRun, operation_id: str, node: pytest.Item | None = None) 
             project=schema.config,
             modes=[HypothesisTestMode.EXAMPLES, HypothesisTestMode.COVERAGE, HypothesisTestMode.FUZZING],
             settings=settings,
-            explicit_setting_names=set(all_settings),  # no Hypothesis profile (e.g. `ci`) changes the run
+            explicit_setting_names=_hypothesis_setting_names(),  # no Hypothesis profile (e.g. `ci`) changes the run
             apply_ci_profile=False,
             seed=derive_operation_seed(fuzz.settings.seed, operation.label),
             feedback=FeedbackSources(),

@@ -22,9 +22,11 @@ Reasons are not redacted here: callers redact before recording or printing anyth
 from __future__ import annotations
 
 import contextlib
+import io
 import ssl
 import threading
 import time
+import urllib.request
 import weakref
 import zlib
 from collections.abc import Callable, Iterator
@@ -33,12 +35,12 @@ from email.utils import parsedate_to_datetime
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any, Protocol
 
+import httpcore
 import httpx
 import requests
 import requests.adapters
 from requests.structures import CaseInsensitiveDict
-from urllib3 import HTTPResponse
-from urllib3._collections import HTTPHeaderDict
+from urllib3 import HTTPHeaderDict, HTTPResponse
 
 from conformance.runner.http.pacing import MAX_WAIT, RatePacer
 from conformance.runner.process.interrupts import interrupts
@@ -141,17 +143,15 @@ def _bounded(timeout: float | None) -> float | None:
     left = deadline - time.monotonic()
     if left <= 0:
         _state.bound_by_total = True
-        import httpcore
-
         raise httpcore.ReadTimeout("the total timeout passed")
     _state.bound_by_total = timeout is None or left < timeout
     return left if _state.bound_by_total else timeout
 
 
-class _DeadlineStream:
+class _DeadlineStream(httpcore.NetworkStream):
     """A httpcore network stream whose every read, write and TLS handshake ends by the request's deadline."""
 
-    def __init__(self, inner: Any) -> None:
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
         self._inner = inner
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
@@ -175,10 +175,10 @@ class _DeadlineStream:
         return self._inner.get_extra_info(info)
 
 
-class _DeadlineBackend:
-    """Wraps httpcore's network backend: connections get `_DeadlineStream`s, connects end by the deadline."""
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's network backend with `_DeadlineStream`s for connections, and connects that end by the deadline."""
 
-    def __init__(self, inner: Any) -> None:
+    def __init__(self, inner: httpcore.NetworkBackend) -> None:
         self._inner = inner
 
     def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
@@ -194,17 +194,127 @@ class _DeadlineBackend:
         self._inner.sleep(seconds)
 
 
-def _install_deadlines(client: httpx.Client) -> bool:
-    """Put the deadline backend under every connection pool of the client (its transport and proxy mounts).
-    False if httpx/httpcore changed their internals; the body loop then still checks the deadline per chunk."""
-    installed = False
-    for transport in (getattr(client, "_transport", None), *getattr(client, "_mounts", {}).values()):
-        pool = getattr(transport, "_pool", None)
-        backend = getattr(pool, "_network_backend", None)
-        if backend is not None and not isinstance(backend, _DeadlineBackend):
-            pool._network_backend = _DeadlineBackend(backend)  # type: ignore[union-attr]
-            installed = True
-    return installed
+# httpcore's exceptions as httpx's (the most specific class first wins: the lookup walks the exception's MRO)
+_HTTPX_ERRORS: dict[type[Exception], type[httpx.TransportError]] = {
+    httpcore.ConnectTimeout: httpx.ConnectTimeout,
+    httpcore.ReadTimeout: httpx.ReadTimeout,
+    httpcore.WriteTimeout: httpx.WriteTimeout,
+    httpcore.PoolTimeout: httpx.PoolTimeout,
+    httpcore.TimeoutException: httpx.TimeoutException,
+    httpcore.ConnectError: httpx.ConnectError,
+    httpcore.ReadError: httpx.ReadError,
+    httpcore.WriteError: httpx.WriteError,
+    httpcore.NetworkError: httpx.NetworkError,
+    httpcore.ProxyError: httpx.ProxyError,
+    httpcore.UnsupportedProtocol: httpx.UnsupportedProtocol,
+    httpcore.LocalProtocolError: httpx.LocalProtocolError,
+    httpcore.RemoteProtocolError: httpx.RemoteProtocolError,
+    httpcore.ProtocolError: httpx.ProtocolError,
+}
+
+
+@contextlib.contextmanager
+def _as_httpx_errors(request: httpx.Request) -> Iterator[None]:
+    try:
+        yield
+    except Exception as exc:
+        mapped = next((_HTTPX_ERRORS[kind] for kind in type(exc).__mro__ if kind in _HTTPX_ERRORS), None)
+        if mapped is None:
+            raise
+        raise mapped(str(exc), request=request) from exc
+
+
+class _ResponseBody(httpx.SyncByteStream):
+    """An httpcore response's body as httpx reads it (httpcore's exceptions as httpx's)."""
+
+    def __init__(self, response: httpcore.Response, request: httpx.Request) -> None:
+        self.response = response
+        self.request = request
+
+    def __iter__(self) -> Iterator[bytes]:
+        with _as_httpx_errors(self.request):
+            yield from self.response.iter_stream()
+
+    def close(self) -> None:
+        with _as_httpx_errors(self.request):
+            self.response.close()
+
+
+# httpx's defaults for a client's connections (httpx.Limits())
+_MAX_CONNECTIONS = 100
+_MAX_KEEPALIVE = 20
+_KEEPALIVE_EXPIRY = 5.0
+
+
+class DeadlineTransport(httpx.BaseTransport):
+    """The run's httpx transport: httpcore connection pools (HTTP/1.1, httpx's default limits) whose network backend
+    ends every connect, read, write and TLS handshake by the request's total deadline. A proxy that the
+    environment names (http_proxy, https_proxy, all_proxy, no_proxy: what httpx's own transport would use) is
+    used through httpcore's HTTPProxy (or SOCKSProxy for socks5:// when socksio is installed), with the same
+    deadlines."""
+
+    def __init__(self, ssl_context: ssl.SSLContext, trust_env: bool = True) -> None:
+        self.ssl_context = ssl_context
+        self.backend = _DeadlineBackend(httpcore.SyncBackend())
+        self.proxies = _environment_proxies() if trust_env else {}
+        self._direct = httpcore.ConnectionPool(**self._pool_options())
+        self._proxied: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def _pool_options(self) -> dict[str, Any]:
+        return {"ssl_context": self.ssl_context, "max_connections": _MAX_CONNECTIONS,
+                "max_keepalive_connections": _MAX_KEEPALIVE, "keepalive_expiry": _KEEPALIVE_EXPIRY,
+                "http1": True, "http2": False, "retries": 0, "network_backend": self.backend}
+
+    def _pool(self, url: httpx.URL) -> Any:
+        proxy = self.proxies.get(url.scheme) or self.proxies.get("all")
+        if not proxy or urllib.request.proxy_bypass(url.host):
+            return self._direct
+        with self._lock:
+            pool = self._proxied.get(proxy)
+            if pool is None:
+                pool = self._proxied[proxy] = _proxy_pool(proxy, self._pool_options())
+            return pool
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        assert isinstance(request.stream, httpx.SyncByteStream)
+        url = request.url
+        outgoing = httpcore.Request(method=request.method,
+                                    url=httpcore.URL(scheme=url.raw_scheme, host=url.raw_host, port=url.port,
+                                                     target=url.raw_path),
+                                    headers=request.headers.raw, content=request.stream, extensions=request.extensions)
+        with _as_httpx_errors(request):
+            response = self._pool(url).handle_request(outgoing)
+        return httpx.Response(response.status, headers=response.headers, stream=_ResponseBody(response, request),
+                              extensions=response.extensions)
+
+    def close(self) -> None:
+        with self._lock:
+            pools = [self._direct, *self._proxied.values()]
+            self._proxied.clear()
+        for pool in pools:
+            pool.close()
+
+
+def _environment_proxies() -> dict[str, str]:
+    """The proxies the environment names, by URL scheme ("all" for any), as httpx's own transport reads them."""
+    proxies: dict[str, str] = {}
+    for scheme, url in urllib.request.getproxies().items():
+        if scheme in ("http", "https", "all") and url:
+            proxies[scheme] = url if "://" in url else f"http://{url}"
+    return proxies
+
+
+def _proxy_pool(proxy: str, options: dict[str, Any]) -> Any:
+    """An httpcore pool through `proxy` (its user:password, if any, as the proxy's credentials)."""
+    url = httpx.URL(proxy)
+    auth = (url.username, url.password) if url.username or url.password else None
+    target = httpcore.URL(scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=b"/")
+    if url.scheme in ("http", "https"):
+        return httpcore.HTTPProxy(proxy_url=target, proxy_auth=auth, **options)
+    if url.scheme in ("socks5", "socks5h"):
+        return httpcore.SOCKSProxy(proxy_url=target, proxy_auth=auth, **options)
+    raise ValueError(f"proxy {url.scheme}:// is not supported (http, https or socks5)")
 
 
 def read_body(response: httpx.Response, max_bytes: int, deadline: float) -> bytes:
@@ -260,6 +370,17 @@ def _without_body(response: httpx.Response) -> httpx.Response:
     """The status and headers of an answer whose body is not kept."""
     return httpx.Response(response.status_code, headers=response.headers, request=response.request,
                           extensions={"http_version": response.http_version.encode("ascii", "replace")})
+
+
+def _with_body(response: httpx.Response, body: bytes) -> httpx.Response:
+    """A streamed answer (read and closed) with its body, read and decoded here (read_body). httpx takes the body
+    as it is given only without a Content-Encoding to undo, so it is given without headers; then the answer gets
+    every header as the server sent it (Content-Encoding included, as httpx keeps it for a body it decoded)."""
+    out = httpx.Response(response.status_code, content=body, request=response.request,
+                         extensions=response.extensions)
+    out.headers = response.headers
+    out.elapsed = response.elapsed
+    return out
 
 
 def retry_after(response: httpx.Response, retries: int) -> float:
@@ -366,14 +487,13 @@ class HttpTransport:
         """An httpx client with this transport's timeouts and TLS; send through `send`, not its own methods."""
         s = self.settings
         client = httpx.Client(
-            verify=self.ssl_context(),
+            transport=DeadlineTransport(self.ssl_context()),
             timeout=httpx.Timeout(connect=s.connect_timeout, read=s.read_timeout, write=s.read_timeout,
                                   pool=s.connect_timeout),
             follow_redirects=False,
             headers={"Accept-Encoding": ACCEPT_ENCODING},
             cookies=KeepNoCookies(),
         )
-        _install_deadlines(client)
         with self._lock:
             self._clients.add(client)
         return client
@@ -511,7 +631,7 @@ class HttpTransport:
             except httpx.HTTPError as exc:
                 raise NoResponse(self.describe(exc, deadline)) from None
             try:
-                response._content = read_body(response, self.settings.max_body_bytes, deadline)
+                body = read_body(response, self.settings.max_body_bytes, deadline)
             except _TotalTimeout:
                 raise NoResponse(self._total_message()) from None
             except httpx.HTTPError as exc:
@@ -520,7 +640,8 @@ class HttpTransport:
                 response.close()
         finally:
             _state.deadline = None
-        if json_too_deep(response.content):
+        response = _with_body(response, body)
+        if json_too_deep(body):
             raise UnusableAnswer(f"response body is JSON nested more than {MAX_JSON_DEPTH} levels deep; the suite "
                                  "does not parse it (no answer of the Tasks API nests that deep)",
                                  _without_body(response))
@@ -601,11 +722,13 @@ class UnusableResponse(requests.RequestException):
         self.status = status
 
 
-class TransportAdapter(requests.adapters.BaseAdapter):
-    """A requests adapter that sends with an HttpTransport (timeouts, body cap, TLS, pacing, 429 retries)."""
+class TransportAdapter(requests.adapters.HTTPAdapter):
+    """A requests adapter that sends with an HttpTransport (timeouts, body cap, TLS, pacing, 429 retries). An
+    HTTPAdapter for its `build_response` (the documented way for a subclass to make requests' responses); its own
+    connection pools are never used."""
 
     def __init__(self, transport: HttpTransport) -> None:
-        super().__init__()
+        super().__init__(max_retries=0)
         self.transport = transport
         self._client: httpx.Client | None = None
 
@@ -640,28 +763,28 @@ class TransportAdapter(requests.adapters.BaseAdapter):
             raise kind(exc.reason, request=request) from None
         return self._build(request, response)
 
-    @staticmethod
-    def _build(request: requests.PreparedRequest, response: httpx.Response) -> requests.Response:
-        out = requests.Response()
-        out.status_code = response.status_code
-        out.headers = CaseInsensitiveDict(response.headers)
-        raw_headers = HTTPHeaderDict()
+    def _build(self, request: requests.PreparedRequest, response: httpx.Response) -> requests.Response:
+        """requests' response for an answer whose body the transport read and decoded: `raw` (what Schemathesis reads
+        the headers and HTTP version from) has every header as the server sent it; requests reads the body from it
+        while it has no Content-Encoding to undo (the body is decoded already)."""
+        headers, plain = HTTPHeaderDict(), HTTPHeaderDict()
         for name, value in response.headers.multi_items():
-            raw_headers.add(name, value)
-        version = 10 if response.http_version == "HTTP/1.0" else 11
-        out.raw = HTTPResponse(body=b"", headers=raw_headers, status=response.status_code, version=version,
-                               reason=response.reason_phrase, preload_content=False, decode_content=False,
-                               request_url=str(request.url))
-        out._content = response.content
-        out._content_consumed = True
-        out.url = str(request.url)
-        out.reason = response.reason_phrase
-        out.request = request
+            headers.add(name, value)
+            if name.lower() != "content-encoding":
+                plain.add(name, value)
+        raw = HTTPResponse(body=io.BytesIO(response.content), headers=plain, status=response.status_code,
+                           version=10 if response.http_version == "HTTP/1.0" else 11,
+                           reason=response.reason_phrase, preload_content=False, decode_content=False,
+                           enforce_content_length=False, request_url=str(request.url))
+        out = self.build_response(request, raw)
+        out.content  # noqa: B018 - read now, from memory, while nothing in the headers says to decode it
+        raw.headers = headers
+        out.headers = CaseInsensitiveDict(headers)
         out.elapsed = response.elapsed
-        out.encoding = requests.utils.get_encoding_from_headers(out.headers)
         return out
 
     def close(self) -> None:
+        super().close()
         if self._client is not None:
             self._client.close()
             self._client = None
