@@ -39,10 +39,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
-from .app import ReferenceApp
-from .auth import authenticate, extract_token_source
-from .identities import User
-from .responses import JSON_CONTENT_TYPE, TEXT_CONTENT_TYPE
+from .conforming.app import ReferenceApp
+from .conforming.auth import authenticate, extract_token_source
+from .conforming.identities import User
+from .conforming.responses import JSON_CONTENT_TYPE, TEXT_CONTENT_TYPE
 
 LIMITED_PREFIXES = ("/api/v2", "/api/experimental")  # where coderd.go puts apiRateLimiter
 BYPASS_HEADER = "X-Coder-Bypass-Ratelimit"  # codersdk.BypassRatelimitHeader

@@ -23,10 +23,10 @@ from starlette.responses import Response
 
 from conformance.contracts.profiles import PROFILE_NAMES
 
-from .app import CREATE_FIELDS
-from .identities import parse_uuid
-from .query import Validation
-from .responses import ApiError, empty_response
+from .conforming.app import CREATE_FIELDS
+from .conforming.identities import parse_uuid
+from .conforming.query import Validation
+from .conforming.responses import ApiError, empty_response
 from .switches import Change, Switch, Switches, check_points, parse_names, validate_names
 
 ENV_VAR = "TASKS_CONFORMANCE_REFERENCE_FAULTS"
@@ -654,7 +654,7 @@ class ActiveFaults(Switches):
 
 def check() -> None:
     """Every fault changes something, at hook points that exist."""
-    from .app import HOOK_POINTS
+    from .conforming.app import HOOK_POINTS
     from .server import SERVER_HOOK_POINTS
 
     check_points(_REGISTRY, [*HOOK_POINTS, *SERVER_HOOK_POINTS], "fault")

@@ -12,12 +12,12 @@ from typing import Any
 
 import uvicorn
 
-from .app import ReferenceApp
 from .box import Box, no_box_stats, wanted
+from .conforming.app import ReferenceApp
+from .conforming.generation import Generation, generation
+from .conforming.identities import Identities
+from .conforming.store import TaskStore
 from .faults import ActiveFaults
-from .generation import Generation, generation
-from .identities import Identities
-from .store import TaskStore
 from .variations import ActiveVariations, variations_from_env
 
 # The hook points of the server around the app (see app.HOOK_POINTS): switches change them like the app's.

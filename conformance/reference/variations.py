@@ -26,9 +26,9 @@ from starlette.responses import Response
 
 from conformance.contracts.profiles import CSRF_REFUSAL, PROFILE_NAMES
 
-from .auth import SESSION_COOKIE, SESSION_HEADER, SESSION_QUERY
-from .identities import parse_uuid
-from .responses import APP_INITIALIZING_MESSAGE, NOT_FOUND_MESSAGE, PQ_NUL_DETAIL, ApiError
+from .conforming.auth import SESSION_COOKIE, SESSION_HEADER, SESSION_QUERY
+from .conforming.identities import parse_uuid
+from .conforming.responses import APP_INITIALIZING_MESSAGE, NOT_FOUND_MESSAGE, PQ_NUL_DETAIL, ApiError
 from .switches import Change, Switch, Switches, check_points, parse_names, validate_names
 
 ENV_VAR = "TASKS_CONFORMANCE_REFERENCE_VARIATIONS"
@@ -399,7 +399,7 @@ class ActiveVariations(Switches):
 
 def check() -> None:
     """Every variation changes something, at hook points that exist."""
-    from .app import HOOK_POINTS
+    from .conforming.app import HOOK_POINTS
     from .server import SERVER_HOOK_POINTS
 
     check_points(_REGISTRY, [*HOOK_POINTS, *SERVER_HOOK_POINTS], "variation")

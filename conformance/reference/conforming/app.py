@@ -32,6 +32,7 @@ from starlette.types import Receive, Scope, Send
 
 from conformance.contracts.gotext import DISPLAY_NAME_LIMIT, byte_length, display_name_too_long, trim_space
 
+from ..switches import Switches
 from .auth import SIGNED_OUT_MESSAGE, AuthFailure, authenticate, extract_token_source
 from .bodies import parse_object, string_field, uuid_field
 from .generation import Generation
@@ -49,7 +50,6 @@ from .responses import (
     empty_response,
 )
 from .store import BuildActive, LogEntry, NameTaken, NotPaused, TaskNotActive, TaskStore, TaskView
-from .switches import Switches
 from .wire import Wire
 
 logger = logging.getLogger(__name__)
