@@ -157,7 +157,7 @@ class Box:
         self.app, self.latency, self.rate_limit, self.rate_key = app, latency, rate_limit, rate_key
         self.window_ns = max(1, round(rate_window * 1e9))
         self.prefixes = tuple(dict.fromkeys(LIMITED_PREFIXES + tuple(app.served_prefixes)))
-        self._ignored = frozenset() if app.generation.has("bearer-token") else frozenset({"bearer", "access_token"})
+        self._sources = app.generation.token_sources
         self._window = SlidingWindow(rate_limit, self.window_ns)
         self._lock = threading.Lock()
         self._answered = self._limited = 0
@@ -188,7 +188,7 @@ class Box:
 
     def _user(self, request: Request) -> User | None:
         """The caller, found as the app finds it (auth.py), or None: keyed by IP."""
-        token, _ = extract_token_source(request.headers, request.query_params.multi_items(), ignore=self._ignored)
+        token, _ = extract_token_source(request.headers, request.query_params.multi_items(), self._sources)
         user = authenticate(token, self.app.identities)
         return user if isinstance(user, User) else None
 

@@ -47,7 +47,7 @@ class TaskFilter:
 
 @dataclass(frozen=True)
 class QueryOptions:
-    """Switches used to simulate faults."""
+    """The dialect of the grammar a release reads q in (decisions.py ``query_options``)."""
 
     lowercase: bool = True
     bare_words: str | None = "owner"  # the key bare words mean ("owner"; legacy: "name"); None: ignored
