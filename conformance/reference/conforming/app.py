@@ -21,9 +21,8 @@ import logging
 import traceback
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
-from urllib.parse import unquote
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -50,6 +49,7 @@ from .responses import (
     ApiError,
     empty_response,
 )
+from .routes import OPERATION_IDS, Routed, match_route, path_segments
 from .store import TaskNotActive, TaskStore, TaskView
 from .wire import Wire
 
@@ -58,49 +58,9 @@ logger = logging.getLogger(__name__)
 _MAX_RECORDED_ERRORS = 100
 CREATE_FIELDS = frozenset({"input", "prompt", "name", "template_version_id", "template_version_preset_id",
                            "display_name"})  # the fields of a create body the server reads
-# the operationId of each route and method
-_OPERATIONS = {("list", "GET"): "listTasks", ("create", "POST"): "createTask", ("task", "GET"): "getTask",
-               ("task", "DELETE"): "deleteTask", ("logs", "GET"): "getTaskLogs", ("send", "POST"): "sendTaskInput",
-               ("input", "PATCH"): "updateTaskInput", ("pause", "POST"): "pauseTask",
-               ("resume", "POST"): "resumeTask"}
-
 
 # Coder routes outside the Tasks API that the preflight reads
 _CODER_RESOURCES = ("organizations", "templateversions", "users")
-
-
-@dataclass(frozen=True)
-class Routed:
-    name: str
-    methods: tuple[str, ...]
-    params: dict[str, str]
-
-
-
-def _match(rest: list[str], routes: tuple[str, ...]) -> Routed | None:
-    """Match the path segments after the API prefix."""
-    if not rest or rest[0] != "tasks" or any(segment == "" for segment in rest):
-        return None
-    if len(rest) == 1:
-        return Routed("list", ("GET",), {})
-    if len(rest) == 2:
-        return Routed("create", ("POST",), {"user": rest[1]})
-    params = {"user": rest[1], "task": rest[2]}
-    if len(rest) == 3:
-        return Routed("task", ("GET", "DELETE"), params)
-    methods = {"logs": ("GET",), "send": ("POST",), "input": ("PATCH",), "pause": ("POST",), "resume": ("POST",)}
-    if len(rest) == 4 and rest[3] in routes:
-        return Routed(rest[3], methods[rest[3]], params)
-    return None
-
-
-def _segments(scope: Scope) -> list[str] | None:
-    raw = scope.get("raw_path")
-    path = raw.decode("latin-1") if isinstance(raw, bytes) else str(scope.get("path", ""))
-    path = path.split("?", 1)[0]
-    if not path.startswith("/"):
-        return None
-    return [unquote(segment, errors="replace") for segment in path[1:].split("/")]
 
 
 class _Endpoint:
@@ -211,7 +171,7 @@ class ReferenceApp:
         refused = self.decide.before_routing(request)
         if refused is not None:
             return Answer(refused.status_code, response=refused)
-        segments = _segments(request.scope)
+        segments = path_segments(request.scope)
         if segments is None:
             return self.not_routed()
         if segments == ["api", "v2", "buildinfo"] and request.method == "GET":
@@ -229,7 +189,7 @@ class ReferenceApp:
         if not self.generation.serves_tasks:  # a release without the Tasks API: none of its routes exist
             self._authenticate(request, None)
             return self.not_routed()
-        route = _match(rest, self.generation.routes())
+        route = match_route(rest, self.generation.routes())
         if route is None and self.decide.route_before_auth(rest):
             return self.not_routed()
         caller = self._authenticate(request, route)
@@ -237,7 +197,7 @@ class ReferenceApp:
             return self.not_routed()
         if request.method not in route.methods:
             raise self.decide.method_not_allowed(route)
-        operation = _OPERATIONS[route.name, request.method]
+        operation = OPERATION_IDS[route.name, request.method]
         request.state.operation = operation
         if operation == "listTasks":
             return self._list(request, caller)

@@ -13,7 +13,7 @@ decision; it never asks another method of its own object.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -22,20 +22,31 @@ from conformance.contracts.gotext import DISPLAY_NAME_LIMIT, byte_length, displa
 
 from .answers import Answer
 from .auth import SIGNED_OUT_MESSAGE, AuthFailure
-from .identities import Template, User, parse_uuid
+from .generation import Generation
+from .identities import Identities, Template, User, parse_uuid
 from .names import name_problem
 from .query import QueryOptions, TaskFilter, Validation
 from .responses import NOT_FOUND_MESSAGE, ApiError
-from .store import TaskView
+from .routes import Routed
+from .store import TaskStore, TaskView
+from .wire import Wire
 
-if TYPE_CHECKING:
-    from .app import ReferenceApp, Routed
+
+class Core(Protocol):
+    """What the decisions read of the app they decide for (app.py ``ReferenceApp``)."""
+
+    generation: Generation
+    identities: Identities
+    served_prefixes: tuple[str, ...]
+    wire: Wire
+    store: TaskStore  # the store itself
+    tasks: TaskStore  # the store as the app uses it
 
 
 class Decisions:
     """The decisions of the app's release (``app.generation``), as a conforming server makes them."""
 
-    def __init__(self, app: ReferenceApp) -> None:
+    def __init__(self, app: Core) -> None:
         self.app = app
         self.generation = app.generation
         self.identities = app.identities

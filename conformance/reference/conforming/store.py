@@ -326,11 +326,6 @@ class TaskStore:
                     return self._view(record, now)
             return None
 
-    def view(self, task_id: str) -> TaskView:
-        """The task of this id, deleted or not (``deleted`` says which); KeyError for an id the store never had."""
-        with self._lock:
-            return self._view(self._tasks[task_id], self._clock())
-
     def rows(self) -> list[TaskView]:
         """Every task the store holds, the deleted ones too, newest first."""
         with self._lock:

@@ -10,11 +10,11 @@ from starlette.responses import Response
 
 from conformance.contracts.profiles import CSRF_REFUSAL
 
-from ..conforming.app import Routed
 from ..conforming.auth import SESSION_COOKIE, SESSION_HEADER, SESSION_QUERY, AuthFailure, header_before_cookie
 from ..conforming.decisions import Decisions
 from ..conforming.identities import User
 from ..conforming.responses import ApiError
+from ..conforming.routes import Routed
 from .kinds import Switch, fault, variation
 
 _CSRF_SAFE = ("GET", "HEAD", "OPTIONS", "TRACE")  # nosurf never checks these

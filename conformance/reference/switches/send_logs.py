@@ -9,7 +9,6 @@ from dataclasses import replace
 from typing import Any
 
 from ..conforming.answers import Answer
-from ..conforming.app import ReferenceApp
 from ..conforming.decisions import Decisions
 from ..conforming.responses import APP_INITIALIZING_MESSAGE, ApiError
 from ..conforming.store import LogEntry, TaskStore, TaskView
@@ -17,7 +16,7 @@ from ..seams import Wrapped
 from .kinds import STABLE_ONLY, Switch, fault, variation
 
 LOG_LAG = 0.3  # seconds before a log entry shows, with logs-lag
-_woken: weakref.WeakKeyDictionary[ReferenceApp, set[tuple[str, str]]] = weakref.WeakKeyDictionary()
+_woken: weakref.WeakKeyDictionary[Any, set[tuple[str, str]]] = weakref.WeakKeyDictionary()
 _woken_lock = threading.Lock()
 
 
