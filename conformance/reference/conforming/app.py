@@ -284,7 +284,8 @@ class ReferenceApp:
         options = decide.query_options()
         try:
             task_filter = parse_task_query(q, resolve_owner=lambda value: decide.owner_id(value, caller, options),
-                                           resolve_organization=decide.organization_id, options=options)
+                                           resolve_organization=decide.organization_id, options=options,
+                                           refuses=decide.query_refuses, unquote=decide.query_term)
         except QueryError as error:
             raise ApiError(400, gen.invalid_query_message, validations=error.validations) from None
         if task_filter.status is not None and task_filter.status not in gen.profile.statuses:

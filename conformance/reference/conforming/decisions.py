@@ -25,7 +25,7 @@ from .auth import SIGNED_OUT_MESSAGE, AuthFailure
 from .generation import Generation
 from .identities import Identities, Template, User, parse_uuid
 from .names import name_problem
-from .query import QueryOptions, TaskFilter, Validation
+from .query import QueryOptions, QueryRule, TaskFilter, Validation, unquoted
 from .responses import NOT_FOUND_MESSAGE, ApiError
 from .routes import Routed
 from .store import TaskStore, TaskView
@@ -129,6 +129,14 @@ class Decisions:
         profile = self.generation.profile
         return QueryOptions(bare_words=profile.bare_word, workspace_keys=self.generation.legacy,
                             statuses=profile.statuses)
+
+    def query_refuses(self, rule: QueryRule) -> bool:
+        """Whether the q grammar refuses what this rule of it names (query.py QueryRule): Coder's refuses all."""
+        return True
+
+    def query_term(self, text: str) -> str:
+        """A term of q as read: without its double quotes."""
+        return unquoted(text)
 
     def owner_id(self, value: str, caller: User, options: QueryOptions) -> str | None:
         """The user id an owner filter names (None: no such user)."""

@@ -9,7 +9,7 @@ from typing import Any
 from ..conforming.answers import Answer
 from ..conforming.decisions import Decisions
 from ..conforming.identities import User, parse_uuid
-from ..conforming.query import QueryOptions, Validation
+from ..conforming.query import QueryOptions, QueryRule, Validation
 from ..conforming.responses import ApiError
 from ..conforming.store import TaskView
 from .kinds import LEGACY_ONLY, NOT_LEGACY, Switch, fault, variation
@@ -20,6 +20,11 @@ NOBODY = "ffffffff-ffff-4fff-bfff-ffffffffffff"  # an owner/organization id no t
 def _options(**values: Any) -> Any:
     """Read q in another dialect."""
     return lambda below: replace(below.query_options(), **values)
+
+
+def _accepted(accepted_rule: QueryRule) -> Any:
+    """The q grammar does not refuse what this rule names."""
+    return lambda below, rule: rule != accepted_rule and below.query_refuses(rule)
 
 
 def _ignored(**values: None) -> Any:
@@ -112,20 +117,20 @@ SWITCHES: tuple[Switch, ...] = (
                      if parse_uuid(value) is not None else None}),
     fault("quotes-kept", "double quotes are not stripped from filter values, so owner:\"alice\" is refused",
           breaks=("FILTER-QUOTED",), area="filtering",
-          decisions={Decisions.query_options: _options(strip_quotes=False)}),
+          decisions={Decisions.query_term: lambda below, text: text}),
     fault("filters-or-combined", "several filters combine with OR instead of AND", breaks=("FILTER-AND",),
           area="filtering", decisions={Decisions.matches: lambda below, checks: any(checks)}),
     fault("empty-query-400", "an empty q is refused with 400 instead of meaning no filter",
           breaks=("FILTER-EMPTY-QUERY",), area="filtering", decisions={Decisions.query: _empty_query_400}),
     fault("unknown-filter-key-ignored", "an unknown filter key is ignored instead of 400",
           breaks=("FILTER-UNKNOWN-KEY-400",), area="filtering",
-          decisions={Decisions.query_options: _options(reject_unknown_keys=False)}),
+          decisions={Decisions.query_refuses: _accepted("unknown-key")}),
     fault("colon-edge-accepted", "a token starting or ending with ':' is ignored instead of 400",
           breaks=("FILTER-COLON-EDGE-400",), area="filtering",
-          decisions={Decisions.query_options: _options(reject_colon_edges=False)}),
+          decisions={Decisions.query_refuses: _accepted("colon-edge")}),
     fault("multi-colon-accepted", "a token with more than one ':' is ignored instead of 400",
           breaks=("FILTER-MULTI-COLON-400",), area="filtering",
-          decisions={Decisions.query_options: _options(reject_multi_colons=False)}),
+          decisions={Decisions.query_refuses: _accepted("multi-colon")}),
     fault("unknown-owner-matches-nothing", "an unknown owner username matches nothing (200) instead of 400",
           breaks=("FILTER-UNKNOWN-OWNER-400",), area="filtering", profiles=NOT_LEGACY,
           decisions={Decisions.owner_id: lambda below, value, caller, options: _unknown_is_nobody(
@@ -140,7 +145,7 @@ SWITCHES: tuple[Switch, ...] = (
           area="list", profiles=NOT_LEGACY, decisions={Decisions.order: _oldest_first}),
     fault("bad-status-500", "an unknown status value in q answers 500 (as Coder does) instead of 400",
           breaks=("FILTER-BAD-STATUS-400",), area="robustness",
-          decisions={Decisions.query_options: _options(validate_status=False)}),
+          decisions={Decisions.query_refuses: _accepted("status")}),
     fault("legacy-filters-task-statuses", "status: filters take the data model's statuses (status:running is 400)",
           breaks=("FILTER-STATUS",), area="generations", profiles=LEGACY_ONLY,
           decisions={Decisions.query_options: _options(statuses=("pending", "initializing", "active", "paused",
@@ -153,7 +158,7 @@ SWITCHES: tuple[Switch, ...] = (
     variation("coder-bad-status-500", "a q with a status value that is no task status answers 500, as Coder does",
               warns=("FILTER-BAD-STATUS-400",), profiles=NOT_LEGACY,
               source="docs: Coder lets a bad status reach the database (500); the 400 is a SHOULD",
-              decisions={Decisions.query_options: _options(validate_status=False)}),
+              decisions={Decisions.query_refuses: _accepted("status")}),
     variation("member-username-lookup-refused",
               "a member filtering by another user's username gets 400 (the search query is invalid)",
               source="coder: searchquery resolves usernames with the caller's rights ('or you are unauthorized')",
