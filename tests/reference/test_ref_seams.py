@@ -182,7 +182,7 @@ _HEADER = ("from conformance.reference.conforming.decisions import Decisions\n"
 
 def test_a_switch_naming_an_unknown_decision_fails_when_its_module_loads(tmp_path: Path) -> None:
     with pytest.raises(AttributeError, match="no_such_decision"):
-        _load(tmp_path, _HEADER + 'SWITCHES = (fault("x", "x", breaks=(), area="a",\n'
+        _load(tmp_path, _HEADER + 'SWITCHES = (fault("x", "x", breaks=(), area="delete",\n'
                                   '                   decisions={Decisions.no_such_decision: lambda below: 1}),)\n')
 
 
@@ -198,10 +198,12 @@ def test_a_decision_must_be_a_method_of_the_decisions() -> None:
             return None
 
     with pytest.raises(ValueError, match="find is not a decision"):
-        fault("x", "x", breaks=(), area="a", decisions={Lookalike.find: lambda below: None})
+        fault("x", "x", breaks=(), area="delete", decisions={Lookalike.find: lambda below: None})
     with pytest.raises(ValueError, match="changes nothing"):
         variation("x", "x", source="s")
-    assert fault("x", "x", breaks=(), area="a", decisions={Decisions.find: lambda below, *a: None}).name == "x"
+    with pytest.raises(ValueError, match="unknown area"):
+        fault("x", "x", breaks=(), area="deletes", decisions={Decisions.find: lambda below, *a: None})
+    assert fault("x", "x", breaks=(), area="delete", decisions={Decisions.find: lambda below, *a: None}).name == "x"
 
 
 # -- (4) no import cycle ---------------------------------------------------------------------------------------------

@@ -18,6 +18,10 @@ from conformance.contracts.profiles import PROFILE_NAMES
 
 from ..seams import AnswerChange, Override, Seams, TasksWrap
 
+# The areas of the faults, in the order the registry lists them (``serve --list-faults``).
+AREAS = ("status codes", "body schemas", "content types", "error bodies", "authentication", "access control",
+         "filtering", "lifecycle", "send and logs", "create and get", "delete", "list", "robustness",
+         "pause and resume", "input, logs and send while paused", "display name", "generations", "found by fuzzing")
 NOT_LEGACY = ("experimental", "stable")
 STABLE_ONLY = ("stable",)
 LEGACY_ONLY = ("legacy",)
@@ -67,7 +71,9 @@ def fault(name: str, description: str, *, breaks: tuple[str, ...], area: str,
           profiles: tuple[str, ...] = PROFILE_NAMES, only_in: Mapping[str, tuple[str, ...]] | None = None,
           answers: Mapping[str, AnswerChange] | None = None,
           decisions: Mapping[Callable[..., Any], Override] | None = None, tasks: TasksWrap | None = None) -> Fault:
-    """A fault; ValueError (when its module loads) for a seam that does not exist."""
+    """A fault; ValueError (when its module loads) for a seam or an area that does not exist."""
+    if area not in AREAS:
+        raise ValueError(f"fault {name}: unknown area {area!r}; areas are {', '.join(AREAS)}")
     try:
         seams = _seams(answers, decisions, tasks)
     except ValueError as error:

@@ -29,7 +29,7 @@ from . import (
     task_objects,
     wire,
 )
-from .kinds import Fault, Switch, Variation
+from .kinds import AREAS, Fault, Switch, Variation
 
 FAULTS_ENV_VAR = "TASKS_CONFORMANCE_REFERENCE_FAULTS"
 VARIATIONS_ENV_VAR = "TASKS_CONFORMANCE_REFERENCE_VARIATIONS"
@@ -37,7 +37,8 @@ VARIATIONS_ENV_VAR = "TASKS_CONFORMANCE_REFERENCE_VARIATIONS"
 _AREAS = (routing, wire, errors, task_objects, auth, access, lookup, listing, lifecycle, send_logs, create, delete,
           pause, input_update, robustness)
 _ALL: tuple[Switch, ...] = tuple(switch for area in _AREAS for switch in area.SWITCHES)
-FAULTS: dict[str, Fault] = {s.name: s for s in _ALL if isinstance(s, Fault)}
+FAULTS: dict[str, Fault] = {s.name: s for s in sorted((s for s in _ALL if isinstance(s, Fault)),
+                                                       key=lambda fault: AREAS.index(fault.area))}
 VARIATIONS: dict[str, Variation] = {s.name: s for s in _ALL if isinstance(s, Variation)}
 if len(FAULTS) + len(VARIATIONS) != len(_ALL):
     raise ValueError("two switches share a name")
