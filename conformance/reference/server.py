@@ -21,14 +21,6 @@ from .faults import ActiveFaults
 from .seams import install
 from .variations import ActiveVariations, variations_from_env
 
-# The hook points of the server around the app (see app.HOOK_POINTS): switches change them like the app's.
-SERVER_HOOK_POINTS: dict[str, str] = {
-    "stuck_pending": "bool: tasks never leave pending",
-    "lifecycle_step": "float: the seconds a new task spends in each lifecycle step",
-    "delete_delay": "float: the seconds a deleted task stays visible",
-    "seed_tasks": "bool: every user has older tasks when the server starts",
-}
-
 _START_TIMEOUT = 10.0
 _STOP_TIMEOUT = 10.0
 
