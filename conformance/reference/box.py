@@ -39,10 +39,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
-from .app import ReferenceApp
-from .auth import authenticate, extract_token_source
-from .identities import User
-from .responses import JSON_CONTENT_TYPE, TEXT_CONTENT_TYPE
+from .conforming.app import ReferenceApp
+from .conforming.auth import authenticate, extract_token_source
+from .conforming.identities import User
+from .conforming.responses import JSON_CONTENT_TYPE, TEXT_CONTENT_TYPE
 
 LIMITED_PREFIXES = ("/api/v2", "/api/experimental")  # where coderd.go puts apiRateLimiter
 BYPASS_HEADER = "X-Coder-Bypass-Ratelimit"  # codersdk.BypassRatelimitHeader
@@ -157,7 +157,7 @@ class Box:
         self.app, self.latency, self.rate_limit, self.rate_key = app, latency, rate_limit, rate_key
         self.window_ns = max(1, round(rate_window * 1e9))
         self.prefixes = tuple(dict.fromkeys(LIMITED_PREFIXES + tuple(app.served_prefixes)))
-        self._ignored = frozenset() if app.generation.has("bearer-token") else frozenset({"bearer", "access_token"})
+        self._sources = app.generation.token_sources
         self._window = SlidingWindow(rate_limit, self.window_ns)
         self._lock = threading.Lock()
         self._answered = self._limited = 0
@@ -188,7 +188,7 @@ class Box:
 
     def _user(self, request: Request) -> User | None:
         """The caller, found as the app finds it (auth.py), or None: keyed by IP."""
-        token, _ = extract_token_source(request.headers, request.query_params.multi_items(), ignore=self._ignored)
+        token, _ = extract_token_source(request.headers, request.query_params.multi_items(), self._sources)
         user = authenticate(token, self.app.identities)
         return user if isinstance(user, User) else None
 

@@ -12,21 +12,14 @@ from typing import Any
 
 import uvicorn
 
-from .app import ReferenceApp
 from .box import Box, no_box_stats, wanted
+from .conforming.app import ReferenceApp
+from .conforming.generation import Generation, generation
+from .conforming.identities import Identities
+from .conforming.store import TaskStore
 from .faults import ActiveFaults
-from .generation import Generation, generation
-from .identities import Identities
-from .store import TaskStore
+from .seams import install
 from .variations import ActiveVariations, variations_from_env
-
-# The hook points of the server around the app (see app.HOOK_POINTS): switches change them like the app's.
-SERVER_HOOK_POINTS: dict[str, str] = {
-    "stuck_pending": "bool: tasks never leave pending",
-    "lifecycle_step": "float: the seconds a new task spends in each lifecycle step",
-    "delete_delay": "float: the seconds a deleted task stays visible",
-    "seed_tasks": "bool: every user has older tasks when the server starts",
-}
 
 _START_TIMEOUT = 10.0
 _STOP_TIMEOUT = 10.0
@@ -49,7 +42,8 @@ class ReferenceServer:
     release of each generation in DEFAULT_VERSIONS; a stable release from v2.37, or v2.36 with
     ``ai_tasks_flag=False``, serves no Tasks API at all); ``api_prefix`` serves under one other prefix instead of the
     generation's. ``faults`` and ``variations`` switch on named deviations (faults.py) and legitimate variations
-    (variations.py). ``variations=None`` reads TASKS_CONFORMANCE_REFERENCE_VARIATIONS (ValueError on unknown names),
+    (variations.py), defined in switches/; the server puts their seams (seams.py) into the conforming app.
+    ``variations=None`` reads TASKS_CONFORMANCE_REFERENCE_VARIATIONS (ValueError on unknown names),
     which is how a suite run turns variations on for its embedded server. ``latency`` (seconds added to every
     answer) and ``rate_limit`` (Coder's limit of requests per ``rate_window`` seconds per user and path, or per
     client IP and path with ``rate_key="ip"`` as before coder/coder#22049; 0: none) make it answer like a
@@ -81,55 +75,31 @@ class ReferenceServer:
         self._faults = ActiveFaults(faults)
         self._variations = ActiveVariations(variations_from_env(os.environ) if variations is None else variations)
         self._lifecycle_delay = lifecycle_delay
-        self._store = TaskStore(
-            lifecycle_delay=lifecycle_delay,
-            reply_delay=reply_delay,
-            stuck_pending=lambda: bool(self._change("stuck_pending", False)),
-            delay_override=lambda: self._change("lifecycle_step", None),
-            delete_delay=lambda: self._change("delete_delay", 0.0),
-            task_is_workspace=self.generation.legacy,
-        )
+        self._store = TaskStore(lifecycle_delay=lifecycle_delay, reply_delay=reply_delay,
+                                task_is_workspace=self.generation.legacy)
         self.app = ReferenceApp(
             identities=self.identities,
             store=self._store,
             generation=self.generation,
-            faults=self._faults,
-            variations=self._variations,
             api_prefix=self.api_prefix if api_prefix is not None else None,
         )
         self._box = (Box(self.app, latency=latency, rate_limit=rate_limit, rate_window=rate_window, rate_key=rate_key)
                      if wanted(latency, rate_limit, rate_window, rate_key) else None)
-        self._seeded = False
-        self._seed_if_asked()
+        self._compose()
         self._requested_port = port
         self._port: int | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
-    def _change(self, point: str, value: Any) -> Any:
-        return self.app.change(point, value)
-
-    def _seed_if_asked(self) -> None:
-        """Older tasks of every user, in states the suite never creates (once, when a switch asks for them)."""
-        if self._seeded or not self._change("seed_tasks", False):
-            return
-        self._seeded = True
-        ids = self.identities
-        seeds = [
-            (ids.alice, "paused", 86400.0), (ids.alice, "error", 7200.0), (ids.alice, "pending", 3600.0),
-            (ids.alice, "active", 600.0), (ids.bob, "paused", 5000.0), (ids.bob, "active", 900.0),
-            (ids.admin, "active", 1200.0), (ids.admin, "unknown", 300.0),
-        ]
-        for number, (owner, status, age) in enumerate(seeds, start=1):
-            self._store.create(owner=owner, organization_id=ids.org.id, template=ids.ai_template,
-                               name=f"older-{status}-{number}", prompt=f"An older {status} task", preset_id=None,
-                               age=age, fixed_status=status, display_name=f"An older {status} task")
+    def _compose(self) -> None:
+        """The conforming app with the seams of the faults and then the variations switched on."""
+        install(self.app, [*self._faults.seams(), *self._variations.seams()])
 
     def set_variations(self, names: Iterable[str]) -> None:
         """Replace the enabled variations (ValueError on unknown names); takes effect for the next request
         (lifecycle variations for the next task created; preexisting tasks are added when switched on)."""
         self._variations.set(names)
-        self._seed_if_asked()
+        self._compose()
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
@@ -248,12 +218,12 @@ class ReferenceServer:
             "organization_name": ids.org.name,
         }
 
-    # -- faults and diagnostics ----------------------------------------------------------------------
+    # -- switches and diagnostics ----------------------------------------------------------------------
 
     def set_faults(self, names: Iterable[str]) -> None:
         """Replace the enabled faults (ValueError on unknown names); takes effect for the next request."""
         self._faults.set(names)
-        self._seed_if_asked()
+        self._compose()
 
     @property
     def faults(self) -> frozenset[str]:

@@ -12,7 +12,7 @@ from faults_support import run_suite
 from conformance.audit.command import audit
 from conformance.contracts.profiles import OPERATION_FEATURES
 from conformance.contracts.requirements import catalogue
-from conformance.reference.generation import DEFAULT_VERSIONS
+from conformance.reference.conforming.generation import DEFAULT_VERSIONS
 from conformance.runner.records.redact import Redactor
 
 

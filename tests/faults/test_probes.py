@@ -14,7 +14,7 @@ import pytest
 from faults_support import run_suite, variation_env
 
 from conformance.contracts.requirements import catalogue
-from conformance.reference.generation import DEFAULT_VERSIONS
+from conformance.reference.conforming.generation import DEFAULT_VERSIONS
 from conformance.reference.variations import VARIATIONS, Variation, list_variations
 
 MIN_VARIATIONS = 20

@@ -8,8 +8,8 @@ import httpx
 import pytest
 from ref_support import SIGNED_OUT, Api, error_message
 
-from conformance.reference.auth import extract_token
-from conformance.reference.identities import SessionToken
+from conformance.reference.conforming.auth import extract_token
+from conformance.reference.conforming.identities import SessionToken
 
 
 def _wrong_secret(token: str) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from ref_support import RFC3339, UUID_RE, Api, error_message, unique
 
-from conformance.reference.names import generate_name, name_problem
+from conformance.reference.conforming.names import generate_name, name_problem
 
 ALWAYS_PRESENT = {
     "id": str,

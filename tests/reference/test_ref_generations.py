@@ -12,7 +12,7 @@ import pytest
 from ref_support import Api, poll, unique
 
 from conformance.reference import ReferenceServer
-from conformance.reference.generation import LEGACY_FIELDS
+from conformance.reference.conforming.generation import LEGACY_FIELDS
 
 ROUTE_NOT_FOUND = {"message": "Route not found."}
 

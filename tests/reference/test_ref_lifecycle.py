@@ -6,7 +6,7 @@ from typing import Any
 
 from ref_support import RFC3339, UUID_RE, Api, error_message, poll
 
-from conformance.reference.store import TaskNotActive, TaskStore
+from conformance.reference.conforming.store import TaskNotActive, TaskStore
 
 
 def test_task_goes_pending_initializing_active(slow_api: Api) -> None:
@@ -94,7 +94,7 @@ class _Clock:
 
 
 def test_store_lifecycle_with_a_fake_clock() -> None:
-    from conformance.reference.identities import Identities
+    from conformance.reference.conforming.identities import Identities
 
     ids = Identities.create()
     clock = _Clock()

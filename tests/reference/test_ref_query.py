@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from ref_support import Api, error_message
 
-from conformance.reference.query import QueryError, QueryOptions, TaskFilter, parse_task_query
+from conformance.reference.conforming.query import QueryError, QueryOptions, TaskFilter, parse_task_query
 
 ALICE, BOB, ORG = "a" * 8 + "-0000-4000-8000-" + "0" * 12, "b" * 8 + "-0000-4000-8000-" + "0" * 12, "org-id"
 

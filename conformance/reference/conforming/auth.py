@@ -49,36 +49,37 @@ SOURCES = ("cookie", "query", "header", "bearer", "access_token")
 def extract_token_source(
     headers: Headers,
     query: Sequence[tuple[str, str]],
-    *,
-    header_first: bool = False,
-    ignore: frozenset[str] = frozenset(),
+    sources: Sequence[str] = SOURCES,
 ) -> tuple[str, str]:
     """(the session token of a request, the source it came from), or ('', '') when none is given.
 
-    ``header_first`` reverses the cookie/header precedence (the ``token-precedence-reversed`` fault); ``ignore``
-    names sources (of ``SOURCES``) the server does not read.
+    ``sources`` names the sources read (of ``SOURCES``), in the order they are tried.
     """
-    readers: list[tuple[str, Callable[[], str]]] = [
-        ("cookie", lambda: _first_cookie(headers, SESSION_COOKIE)),
-        ("query", lambda: _first_query(query, SESSION_QUERY)),
-        ("header", lambda: headers.get(SESSION_HEADER, "")),
-        ("bearer", lambda: _bearer(headers)),
-        ("access_token", lambda: _first_query(query, ACCESS_TOKEN_QUERY)),
-    ]
-    if header_first:
-        readers[0], readers[2] = readers[2], readers[0]
-    for name, read in readers:
-        if name in ignore:
-            continue
-        token = read()
+    readers: dict[str, Callable[[], str]] = {
+        "cookie": lambda: _first_cookie(headers, SESSION_COOKIE),
+        "query": lambda: _first_query(query, SESSION_QUERY),
+        "header": lambda: headers.get(SESSION_HEADER, ""),
+        "bearer": lambda: _bearer(headers),
+        "access_token": lambda: _first_query(query, ACCESS_TOKEN_QUERY),
+    }
+    for name in sources:
+        token = readers[name]()
         if token:
             return token, name
     return "", ""
 
 
+def header_before_cookie(sources: Sequence[str]) -> tuple[str, ...]:
+    """The same sources with the header tried where the cookie is, and the cookie where the header is."""
+    swap = {"cookie": "header", "header": "cookie"}
+    if not {"cookie", "header"} <= set(sources):
+        return tuple(sources)
+    return tuple(swap.get(name, name) for name in sources)
+
+
 def extract_token(headers: Headers, query: Sequence[tuple[str, str]], *, header_first: bool = False) -> str:
     """The session token of a request, or '' when none is given (see ``extract_token_source``)."""
-    return extract_token_source(headers, query, header_first=header_first)[0]
+    return extract_token_source(headers, query, header_before_cookie(SOURCES) if header_first else SOURCES)[0]
 
 
 @dataclass(frozen=True)

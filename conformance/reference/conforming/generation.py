@@ -22,6 +22,7 @@ from conformance.contracts.profiles import (
     shown,
 )
 
+from .auth import SOURCES
 from .responses import APP_INITIALIZING_MESSAGE, ApiError
 
 # The embedded server's release, per generation, unless told otherwise: the last of each line (stable: the last of
@@ -91,6 +92,13 @@ class Generation:
         if self.has("pause-resume"):
             out += ["pause", "resume"]
         return tuple(out)
+
+    @property
+    def token_sources(self) -> tuple[str, ...]:
+        """Where a session token is read from, in Coder's order (Bearer and access_token from their release on)."""
+        if self.has("bearer-token"):
+            return SOURCES
+        return tuple(source for source in SOURCES if source not in ("bearer", "access_token"))
 
     # -- the wire --------------------------------------------------------------------------------------------------
     def status_on_wire(self, status: str) -> str:

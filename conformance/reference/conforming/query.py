@@ -11,10 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 TASK_STATUSES = ("pending", "initializing", "active", "paused", "unknown", "error")
 _KEYS = ("owner", "organization", "status")
 _WORKSPACE_KEYS = (*_KEYS, "name", "template")  # legacy lists with Coder's workspace search (a part of its keys)
+# The grammar's refusals: a token starting or ending with ':', a token with more than one ':', an unknown key, a
+# status value that is no status of the release.
+QueryRule = Literal["colon-edge", "multi-colon", "unknown-key", "status"]
 
 
 @dataclass(frozen=True)
@@ -47,17 +51,22 @@ class TaskFilter:
 
 @dataclass(frozen=True)
 class QueryOptions:
-    """Switches used to simulate faults."""
+    """The dialect of the grammar a release reads q in (decisions.py ``query_options``)."""
 
     lowercase: bool = True
     bare_words: str | None = "owner"  # the key bare words mean ("owner"; legacy: "name"); None: ignored
     workspace_keys: bool = False  # legacy: the keys of the workspace search
     statuses: tuple[str, ...] = TASK_STATUSES  # the values `status:` accepts
-    strip_quotes: bool = True
-    reject_unknown_keys: bool = True
-    reject_colon_edges: bool = True
-    reject_multi_colons: bool = True
-    validate_status: bool = True
+
+
+def every_rule(rule: QueryRule) -> bool:
+    """Coder's grammar refuses what each of its rules names."""
+    return True
+
+
+def unquoted(text: str) -> str:
+    """A term of q as read: without the double quotes around it."""
+    return text.strip('"')
 
 
 def _split_outside_quotes(text: str, delimiter: str) -> list[str]:
@@ -95,25 +104,25 @@ def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _terms(query: str, options: QueryOptions) -> dict[str, list[str]]:
+def _terms(query: str, options: QueryOptions, refuses: Callable[[QueryRule], bool],
+           unquote: Callable[[str], str]) -> dict[str, list[str]]:
     tokens = _split_outside_quotes(query, " ")
     values: dict[str, list[str]] = {}
     bare: list[str] = []
-    strip = '"' if options.strip_quotes else ""
     for token in tokens:
         if token.startswith(":") or token.endswith(":"):
-            if not options.reject_colon_edges:
+            if not refuses("colon-edge"):
                 continue
             raise QueryError([Validation("q", f"Query element {_quote(token)} cannot start or end with ':'")])
         colons = _count_outside_quotes(token, ":")
         if colons == 0:
-            bare.append(token.strip(strip))
+            bare.append(unquote(token))
             continue
         if colons > 1:
-            if not options.reject_multi_colons:
+            if not refuses("multi-colon"):
                 continue
             raise QueryError([Validation("q", f"Query element {_quote(token)} can only contain 1 ':'")])
-        key, value = (part.strip(strip) for part in _split_outside_quotes(token, ":"))
+        key, value = (unquote(part) for part in _split_outside_quotes(token, ":"))
         values.setdefault(key.lower() if options.lowercase else key, []).append(value)
     if bare and options.bare_words:
         values.setdefault(options.bare_words, []).append(" ".join(bare))
@@ -142,12 +151,15 @@ def parse_task_query(
     resolve_owner: Callable[[str], str | None],
     resolve_organization: Callable[[str], str | None],
     options: QueryOptions = QueryOptions(),  # noqa: B008 - frozen dataclass, safe as a default
+    refuses: Callable[[QueryRule], bool] = every_rule,
+    unquote: Callable[[str], str] = unquoted,
 ) -> TaskFilter:
     """Parse ``q``. ``resolve_owner`` maps me/uuid/username to a user id (None: unknown username);
-    ``resolve_organization`` maps a uuid or name to an organization id (None: unknown name)."""
+    ``resolve_organization`` maps a uuid or name to an organization id (None: unknown name); ``refuses`` says
+    which of the grammar's rules refuse (QueryRule), ``unquote`` how a term is read."""
     if options.lowercase:
         query = query.lower()
-    values = _terms(query, options)
+    values = _terms(query, options, refuses, unquote)
     errors: list[Validation] = []
 
     owner_id: str | None = None
@@ -177,7 +189,7 @@ def parse_task_query(
             )
 
     status = _single(values, "status", errors) or None
-    if status is not None and status not in options.statuses and options.validate_status:
+    if status is not None and status not in options.statuses and refuses("status"):
         errors.append(
             Validation(
                 "status",
@@ -189,7 +201,7 @@ def parse_task_query(
     name = _single(values, "name", errors) if "name" in values and "name" in known else None
     template = _single(values, "template", errors) if "template" in values and "template" in known else None
     for key in values:
-        if key not in known and options.reject_unknown_keys:
+        if key not in known and refuses("unknown-key"):
             errors.append(Validation(key, f'Query param "{key}" is not a valid query param'))
     if errors:
         raise QueryError(errors)

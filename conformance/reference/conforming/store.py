@@ -1,13 +1,16 @@
 """In-memory task store: tasks, their lifecycle and the simulated agent's log. Thread-safe (one lock).
 
 Time-dependent state is derived lazily from timestamps, so no background threads are needed:
-a task is ``pending`` for ``lifecycle_delay`` seconds, ``initializing`` for as long again, then ``active``
-(the delay is fixed per task when it is created; ``delay_override`` may choose another one for new tasks).
+a task is ``pending`` for one lifecycle step (``lifecycle_delay`` seconds, or the ``step`` it was created with),
+``initializing`` for as long again, then ``active``.
 Once active, the simulated agent receives the initial prompt; every input gets an ``output`` reply
 ``reply_delay`` seconds later. Log entries are materialized on access, in time order, with increasing ids.
 A pause stops the workspace: the task stays ``active`` for one lifecycle step, then is ``paused`` (the log at
 that moment is its stored snapshot); a resume starts it again from ``pending``.
-A delete takes effect at once, or ``delete_delay()`` seconds later (the task stays visible until then).
+A delete takes effect ``after`` the seconds its delete build takes (at once by default; the task stays visible until
+then); a deleted task stays in the store as a row marked deleted, as Coder keeps it in its database (``rows``).
+The store refuses nothing a handler decides: who may see a task, when a name is taken, when a pause or an input
+update is refused are the app's decisions (decisions.py); send and logs need a running agent (TaskNotActive).
 """
 
 from __future__ import annotations
@@ -29,20 +32,6 @@ class TaskNotActive(Exception):
         self.status = status
 
 
-class NameTaken(Exception):
-    """The owner already has a (non-deleted) task with that name."""
-
-
-class BuildActive(Exception):
-    """A pause or resume while the task's workspace is building (starting, or stopping)."""
-
-
-class NotPaused(Exception):
-    """A resume, or an input update, of a task that is not paused."""
-
-    def __init__(self, status: str) -> None:
-        super().__init__(f"task status is {status}")
-        self.status = status
 
 @dataclass(frozen=True)
 class LogEntry:
@@ -85,6 +74,7 @@ class TaskView:
     deleted: bool  # gone: the delete has taken effect
     seq: int
     deleting: bool = False  # a delete was accepted but has not taken effect yet
+    stopping: bool = False  # a pause was accepted: its stop build runs (the task is still active)
     display_name: str = ""
     snapshot: tuple[LogEntry, ...] | None = None  # the log stored when the task was paused
     snapshot_at: float | None = None
@@ -112,7 +102,7 @@ class _TaskRecord:
     created_at: float
     delay: float
     gone_at: float | None = None  # when the accepted delete takes (took) effect
-    fixed_status: str | None = None  # a task that stays in one status (the preexisting-tasks variation)
+    fixed_status: str | None = None  # a task that was there before and stays in one status (``existing``)
     display_name: str = ""
     started_at: float = 0.0  # when its workspace last started (creation, or a resume)
     paused_at: float | None = None  # when a pause was accepted (the task is paused one step later)
@@ -134,9 +124,6 @@ class TaskStore:
         *,
         lifecycle_delay: float,
         reply_delay: float,
-        stuck_pending: Callable[[], bool] = lambda: False,
-        delay_override: Callable[[], float | None] = lambda: None,
-        delete_delay: Callable[[], float] = lambda: 0.0,
         clock: Callable[[], float] = time.time,
         task_is_workspace: bool = False,
     ) -> None:
@@ -147,11 +134,13 @@ class TaskStore:
         self._seq = 0
         self._lifecycle_delay = lifecycle_delay
         self._reply_delay = reply_delay
-        self._stuck_pending = stuck_pending
-        self._delay_override = delay_override
-        self._delete_delay = delete_delay
         self._clock = clock
         self._task_is_workspace = task_is_workspace  # legacy: a task is its workspace (one id)
+
+    @property
+    def lifecycle_delay(self) -> float:
+        """The seconds a new task spends in each lifecycle step."""
+        return self._lifecycle_delay
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
@@ -163,8 +152,6 @@ class TaskStore:
         if record.paused_at is not None:
             stopped = record.paused_at + delay
             return ("paused", stopped) if now >= stopped else ("active", record.paused_at)
-        if self._stuck_pending():
-            return "pending", record.started_at
         elapsed = now - record.started_at
         if delay <= 0 or elapsed >= 2 * delay:
             return "active", record.started_at + 2 * delay
@@ -247,6 +234,7 @@ class TaskStore:
             deleted=self._gone(record, now),
             seq=record.seq,
             deleting=deleting,
+            stopping=record.paused_at is not None and status == "active",
             display_name=record.display_name,
             snapshot=record.snapshot,
             snapshot_at=record.paused_at + record.delay if record.snapshot is not None and record.paused_at else None,
@@ -261,14 +249,12 @@ class TaskStore:
     def now(self) -> float:
         return self._clock()
 
-    def name_in_use(self, owner_id: str, name: str, *, case_sensitive: bool = False) -> bool:
-        def same(a: str, b: str) -> bool:
-            return a == b if case_sensitive else a.lower() == b.lower()
-
+    def name_in_use(self, owner_id: str, name: str) -> bool:
+        """Whether the owner has a task (not deleted) of this name, case-insensitively."""
         with self._lock:
             now = self._clock()
             return any(
-                t.owner.id == owner_id and not self._gone(t, now) and same(t.name, name)
+                t.owner.id == owner_id and not self._gone(t, now) and t.name.lower() == name.lower()
                 for t in self._tasks.values()
             )
 
@@ -281,19 +267,27 @@ class TaskStore:
         name: str,
         prompt: str,
         preset_id: str | None,
-        allow_duplicate_name: bool = False,
-        case_sensitive_names: bool = False,
-        age: float = 0.0,
-        fixed_status: str | None = None,
         display_name: str = "",
+        step: float | None = None,
     ) -> TaskView:
-        """A new task; ``age`` back-dates it, ``fixed_status`` keeps it in one status for good."""
+        """A new task, spending ``step`` seconds (default: ``lifecycle_delay``) in each lifecycle step."""
+        return self._insert(owner=owner, organization_id=organization_id, template=template, name=name,
+                            prompt=prompt, preset_id=preset_id, display_name=display_name,
+                            delay=self._lifecycle_delay if step is None else step)
+
+    def existing(self, *, owner: User, organization_id: str, template: Template, name: str, prompt: str,
+                 status: str, age: float) -> TaskView:
+        """A task that was there before the server started: created ``age`` seconds ago, in ``status`` for good."""
+        return self._insert(owner=owner, organization_id=organization_id, template=template, name=name,
+                            prompt=prompt, preset_id=None, display_name=prompt, delay=self._lifecycle_delay,
+                            age=age, fixed_status=status)
+
+    def _insert(self, *, owner: User, organization_id: str, template: Template, name: str, prompt: str,
+                preset_id: str | None, display_name: str, delay: float, age: float = 0.0,
+                fixed_status: str | None = None) -> TaskView:
         with self._lock:
-            if not allow_duplicate_name and self.name_in_use(owner.id, name, case_sensitive=case_sensitive_names):
-                raise NameTaken(name)
             now = self._clock()
             self._seq += 1
-            override = self._delay_override()
             task_id = str(uuid.uuid4())
             record = _TaskRecord(
                 id=task_id,
@@ -308,7 +302,7 @@ class TaskStore:
                 agent_id=str(uuid.uuid4()),
                 app_id=str(uuid.uuid4()),
                 created_at=now - age,
-                delay=self._lifecycle_delay if override is None else override,
+                delay=delay,
                 fixed_status=fixed_status,
                 display_name=display_name,
                 started_at=now - age,
@@ -316,131 +310,102 @@ class TaskStore:
             self._tasks[record.id] = record
             return self._view(record, now)
 
-    def lookup(
-        self,
-        ref: str,
-        owner_id: str,
-        *,
-        include_deleted: bool = False,
-        by_name: bool = True,
-        case_sensitive_names: bool = False,
-    ) -> TaskView | None:
-        """A live task by uuid (any owner), else by name among ``owner_id``'s tasks (case-insensitive)."""
+    def lookup(self, ref: str, owner_id: str, *, by_name: bool = True) -> TaskView | None:
+        """A task (not deleted) by uuid (any owner), else by name among ``owner_id``'s tasks (case-insensitive)."""
         with self._lock:
             now = self._clock()
             task_id = parse_uuid(ref)
             if task_id is not None:
                 record = self._tasks.get(task_id)
-                if record is not None and (include_deleted or not self._gone(record, now)):
+                if record is not None and not self._gone(record, now):
                     return self._view(record, now)
             if not by_name:
                 return None
             for record in self._tasks.values():
-                if record.owner.id != owner_id or (self._gone(record, now) and not include_deleted):
-                    continue
-                if record.name == ref or (not case_sensitive_names and record.name.lower() == ref.lower()):
+                if record.owner.id == owner_id and not self._gone(record, now) and record.name.lower() == ref.lower():
                     return self._view(record, now)
             return None
 
-    def all(self, *, include_deleted: bool = False) -> list[TaskView]:
-        """Every task, newest first (created_at descending, then creation order descending)."""
+    def rows(self) -> list[TaskView]:
+        """Every task the store holds, the deleted ones too, newest first."""
         with self._lock:
             now = self._clock()
-            views = [
-                self._view(r, now) for r in self._tasks.values() if include_deleted or not self._gone(r, now)
-            ]
+            views = [self._view(r, now) for r in self._tasks.values()]
         views.sort(key=lambda v: (v.created_at, v.seq), reverse=True)
         return views
 
-    def delete(self, task_id: str) -> bool:
-        """Accept a delete: True for a task that is not gone (again True while an accepted delete is pending)."""
+    def all(self) -> list[TaskView]:
+        """Every task that is not deleted, newest first (created_at descending, then creation order descending)."""
+        return [view for view in self.rows() if not view.deleted]
+
+    def delete(self, task_id: str, *, after: float = 0.0) -> bool:
+        """Accept a delete that takes effect ``after`` seconds: True for a task that is not gone (again True while an
+        accepted delete is pending)."""
         with self._lock:
             now = self._clock()
             record = self._tasks.get(task_id)
             if record is None or self._gone(record, now):
                 return False
             if record.gone_at is None:
-                record.gone_at = now + max(0.0, self._delete_delay())
+                record.gone_at = now + max(0.0, after)
             return True
 
-    def _live(self, task_id: str, now: float) -> _TaskRecord:
+    def _record(self, task_id: str, now: float) -> _TaskRecord:
         record = self._tasks.get(task_id)
-        if record is None or self._gone(record, now):
+        if record is None:
             raise KeyError(task_id)
         self._advance(record, now)
         return record
 
-    def pause(self, task_id: str, *, effect: bool = True) -> int:
-        """Stop an active task's workspace (the stop build's number); BuildActive while it is building.
-        Without ``effect`` the build is counted but nothing stops."""
+    def build(self, task_id: str) -> int:
+        """Count a workspace build of the task; its number."""
+        with self._lock:
+            record = self._record(task_id, self._clock())
+            record.build_number += 1
+            return record.build_number
+
+    def pause(self, task_id: str) -> int:
+        """Stop the task's workspace: a stop build (its number); the task is paused one lifecycle step later."""
         with self._lock:
             now = self._clock()
-            record = self._live(task_id, now)
-            status = self._phase(record, now)[0]
-            if status in ("pending", "initializing") or (record.paused_at is not None and status == "active"):
-                raise BuildActive(status)
+            record = self._record(task_id, now)
             record.build_number += 1
-            if record.paused_at is None and effect:
+            if record.paused_at is None:
                 record.paused_at, record.snapshot = now, None
             return record.build_number
 
-    def resume(self, task_id: str, *, effect: bool = True, paused_only: bool = True) -> int:
-        """Start a paused task's workspace again (the start build's number); NotPaused otherwise.
-        Without ``effect`` the build is counted but nothing starts."""
+    def resume(self, task_id: str) -> int:
+        """Start the task's workspace: a start build (its number); a paused task starts again from pending."""
         with self._lock:
             now = self._clock()
-            record, status = self._paused(task_id, now, paused_only)
+            record = self._record(task_id, now)
             record.build_number += 1
-            if status == "paused" and effect:
+            if self._phase(record, now)[0] == "paused":
                 record.paused_at, record.started_at = None, now
             return record.build_number
 
-    def _paused(self, task_id: str, now: float, paused_only: bool) -> tuple[_TaskRecord, str]:
-        """The live record and its status; NotPaused unless it is paused (when ``paused_only``). Under the lock."""
-        record = self._live(task_id, now)
-        status = self._phase(record, now)[0]
-        if status != "paused" and paused_only:
-            raise NotPaused(status)
-        return record, status
-
-    def update_input(self, task_id: str, text: str, *, paused_only: bool = True, save: bool = True) -> None:
-        """Replace a paused task's prompt; NotPaused otherwise."""
+    def update_input(self, task_id: str, text: str) -> None:
+        """Replace the task's prompt."""
         with self._lock:
-            record, _ = self._paused(task_id, self._clock(), paused_only)
-            if save:
-                record.initial_prompt = text
+            self._record(task_id, self._clock()).initial_prompt = text
 
-    def _active_record(self, task_id: str, now: float, *, include_deleted: bool = False) -> _TaskRecord:
-        record = self._tasks.get(task_id)
-        if record is None or (self._gone(record, now) and not include_deleted):
-            raise KeyError(task_id)
-        self._advance(record, now)
+    def _active_record(self, task_id: str, now: float) -> _TaskRecord:
+        record = self._record(task_id, now)
         status = self._phase(record, now)[0]
         if status != "active":
             raise TaskNotActive(status)
         return record
 
-    def send(
-        self,
-        task_id: str,
-        text: str,
-        *,
-        record_input: bool = True,
-        logged_text: str | None = None,
-        reply: bool = True,
-        include_deleted: bool = False,
-    ) -> None:
+    def send(self, task_id: str, text: str) -> LogEntry:
+        """Give the agent an input (its log entry); it replies ``reply_delay`` seconds later."""
         with self._lock:
             now = self._clock()
-            record = self._active_record(task_id, now, include_deleted=include_deleted)
-            if record_input:
-                self._append(record, text if logged_text is None else logged_text, "input", now)
-            if reply:
-                record.pending.append(_PendingReply(now + self._reply_delay, agent_reply(text)))
+            record = self._active_record(task_id, now)
+            self._append(record, text, "input", now)
+            record.pending.append(_PendingReply(now + self._reply_delay, agent_reply(text)))
+            return record.logs[-1]
 
-    def logs(self, task_id: str, *, include_deleted: bool = False, lag: float = 0.0) -> list[LogEntry]:
-        """The log of an active task; with ``lag``, only the entries at least that old."""
+    def logs(self, task_id: str) -> list[LogEntry]:
+        """The log of an active task."""
         with self._lock:
-            now = self._clock()
-            entries = self._active_record(task_id, now, include_deleted=include_deleted).logs
-            return [entry for entry in entries if entry.time + lag <= now]
+            return list(self._active_record(task_id, self._clock()).logs)

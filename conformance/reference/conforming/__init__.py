@@ -1,0 +1,1 @@
+"""What a conforming Coder server of one release does, and nothing else (see app.py)."""
