@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from conformance.contracts.contract import Contract, contract_for
 from conformance.contracts.profiles import EXPERIMENTAL, LEGACY
 from conformance.fuzz.tolerance import invalid_status_values, tolerated
 
@@ -22,6 +23,10 @@ class _Probe:
 
     def __init__(self, status: tuple[int, str | None] = (200, "active")) -> None:
         self.status = status
+
+    @property
+    def contract(self) -> Contract:
+        return contract_for(self.profile.name)
 
     def task_status(self, task_id: str) -> tuple[int, str | None]:
         return self.status

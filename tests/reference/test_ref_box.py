@@ -18,7 +18,8 @@ import pytest
 from ref_support import Api, error_message, poll
 from test_ref_serve import _serve, _wait_for_config
 
-from conformance.reference import ReferenceServer, serve
+from conformance import serve
+from conformance.reference import ReferenceServer
 
 # Windows of 2 s start at even unix seconds, as at Go's multiples of 2 s since year 1 (62135596800 s is even).
 WINDOW = 2.0
