@@ -48,7 +48,12 @@ from conformance.fuzz.schema import (
     requirements_for,
 )
 from conformance.runner.http.client import ApiClient, TransportError
-from conformance.runner.http.transport import NotSentRequest, RateLimitedRequest, UnusableResponse
+from conformance.runner.http.requests_session import (
+    NotSentRequest,
+    RateLimitedRequest,
+    TransportSession,
+    UnusableResponse,
+)
 from conformance.runner.process.polling import poll_until
 from conformance.runner.records.evidence import DISCARD, EvidenceLog, Exchange
 from conformance.runner.tasks import cleanup, expect
@@ -147,7 +152,7 @@ class FuzzRun:
         self.run = run
         self.settings = FuzzSettings.from_run(run)
         # Sends through the run's transport: the same timeouts, body cap, TLS, pacing and 429 retries as the checks.
-        self.http = run.transport.requests_session()
+        self.http = TransportSession(run.transport)
         self.guard = AuthGuard(self.settings.token)
         self.auth_confirmed = AuthConfirmations()
         self.stats: list[TierStats] = []
@@ -520,7 +525,7 @@ def through_run_transport(fuzz: FuzzRun) -> Iterator[None]:
     """Schemathesis's follow-up probes (sent on sessions of its own) use the run's transport too, so every fuzz request
     has the configured timeouts, body cap, TLS settings, pace, 429 handling and read-only gate, and passes the ledger
     (the patch and why: patches/schemathesis_sessions.py)."""
-    with schemathesis_sessions.follow_ups_through(fuzz.run.transport.requests_session):
+    with schemathesis_sessions.follow_ups_through(lambda: TransportSession(fuzz.run.transport)):
         yield
 
 

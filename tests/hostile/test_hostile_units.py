@@ -30,10 +30,10 @@ from hostile_support import (
 )
 
 from conformance.runner.http.client import ApiClient, RateLimited, TransportError
+from conformance.runner.http.requests_session import RateLimitedRequest, TransportSession
 from conformance.runner.http.transport import (
     MAX_RETRY_WAIT,
     HttpTransport,
-    RateLimitedRequest,
     RateLimiter,
     StillRateLimited,
     retry_after,
@@ -157,7 +157,7 @@ def test_redirect_is_returned_not_followed() -> None:
             as proxy:
         response = _client(proxy.url).list_tasks()
         assert response.status_code == 308
-        session = HttpTransport(FAST).requests_session()
+        session = TransportSession(HttpTransport(FAST))
         answer = session.get(proxy.url + "/api/tasks", headers={"Coder-Session-Token": TOKEN}, allow_redirects=True)
         assert answer.status_code == 308
     assert canary.requests == []
@@ -171,7 +171,7 @@ def test_429_retried_then_given_up() -> None:
             client.list_tasks()
         assert (transport.stats.retried_429, transport.stats.gave_up_429) == (1, 1)
         with pytest.raises(RateLimitedRequest):
-            transport.requests_session().get(proxy.url + "/api/tasks")
+            TransportSession(transport).get(proxy.url + "/api/tasks")
     assert len(proxy.requests) == 4
 
 
@@ -181,7 +181,7 @@ def test_requests_adapter_keeps_the_answer() -> None:
     with HostileProxy(rules=[(always, json_answer(gzip.compress(body), extra=[("Content-Encoding", "gzip"),
                                                                              ("X-Multi", "a"), ("X-Multi", "b")]))]) \
             as proxy:
-        response = HttpTransport(FAST).requests_session().get(proxy.url + "/api/tasks")
+        response = TransportSession(HttpTransport(FAST)).get(proxy.url + "/api/tasks")
     assert response.status_code == 200 and response.content == body and response.json()["count"] == 0
     assert response.raw.headers.getlist("X-Multi") == ["a", "b"]
     assert response.headers["content-type"] == "application/json"
@@ -190,10 +190,10 @@ def test_requests_adapter_keeps_the_answer() -> None:
 def test_requests_adapter_errors_are_requests_exceptions() -> None:
     with HostileProxy(rules=[(always, hang())]) as proxy, \
             pytest.raises(requests.exceptions.Timeout, match=r"no response within 1 s"):
-        HttpTransport(FAST).requests_session().get(proxy.url + "/api/tasks")
+        TransportSession(HttpTransport(FAST)).get(proxy.url + "/api/tasks")
     with HostileProxy(rules=[(always, raw(b"junk\r\n\r\n"))]) as proxy, \
             pytest.raises(requests.ConnectionError, match="malformed HTTP response"):
-        HttpTransport(FAST).requests_session().get(proxy.url + "/api/tasks")
+        TransportSession(HttpTransport(FAST)).get(proxy.url + "/api/tasks")
 
 
 # --- settings ----------------------------------------------------------------------------------------------------

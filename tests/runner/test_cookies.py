@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from conformance.reference import ReferenceServer
-from conformance.runner.http.transport import HttpTransport, TransportSession
+from conformance.runner.http.requests_session import TransportSession
+from conformance.runner.http.transport import HttpTransport
 from conformance.runner.settings.http import HttpSettings
 
 

@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
+from conformance.runner.http.requests_session import TransportSession
 from conformance.runner.http.transport import HttpTransport, NoResponse
 from conformance.runner.settings.http import HttpSettings
 
@@ -77,7 +78,7 @@ def test_httpx_answer_has_the_servers_headers_and_the_decoded_body() -> None:
 
 def test_requests_answer_keeps_the_raw_headers_for_schemathesis() -> None:
     with _server() as url:
-        session = HttpTransport(HttpSettings()).requests_session()
+        session = TransportSession(HttpTransport(HttpSettings()))
         got = session.get(url + "/x")
         head = session.head(url + "/x")  # a Content-Length and no body: not an incomplete read
     assert got.content == BODY and got.raw.headers.getlist("Content-Encoding") == ["gzip"]

@@ -1,7 +1,7 @@
 """How every request of a run reaches the target: bounded in time and size, paced, TLS as configured.
 
 One `HttpTransport` per run carries all the suite's traffic: the checks' `ApiClient`s (httpx), the preflight, the
-final sweep, and the fuzz tiers (Schemathesis sends through `requests_session()`, a requests.Session whose adapter
+final sweep, and the fuzz tiers (Schemathesis sends through a `requests_session.TransportSession`, whose adapter
 sends with this transport). So every request gets the same guarantees against a broken or hostile server:
 
 - time: a connect timeout, a read timeout (longest wait for the next bytes) and a total timeout per request, the
@@ -22,11 +22,9 @@ Reasons are not redacted here: callers redact before recording or printing anyth
 from __future__ import annotations
 
 import contextlib
-import io
 import ssl
 import threading
 import time
-import urllib.request
 import weakref
 import zlib
 from collections.abc import Callable, Iterator
@@ -35,13 +33,9 @@ from email.utils import parsedate_to_datetime
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any, Protocol
 
-import httpcore
 import httpx
-import requests
-import requests.adapters
-from requests.structures import CaseInsensitiveDict
-from urllib3 import HTTPHeaderDict, HTTPResponse
 
+from conformance.runner.http import deadlines
 from conformance.runner.http.pacing import MAX_WAIT, RatePacer
 from conformance.runner.process.interrupts import interrupts
 from conformance.runner.records.bodies import ACCEPT_ENCODING, MAX_JSON_DEPTH, BodyTooLarge, Decoder, json_too_deep
@@ -54,7 +48,6 @@ BACKOFF_BASE = 0.5  # pause before the first retry of a 429 without Retry-After;
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "QUERY"})
 _PAUSE_STEP = 0.5  # seconds: how soon a wait notices that the run's cleanup began
 _READ_CHUNK = 64 * 1024
-_FIRST_BYTES = 48
 
 
 class NoResponse(Exception):
@@ -118,205 +111,6 @@ def ssl_context(settings: HttpSettings) -> ssl.SSLContext:
     return ctx
 
 
-# --- the total deadline, enforced at the socket ---------------------------------------------------------------
-
-
-class _RequestState(threading.local):
-    deadline: float | None = None
-    bound_by_total: bool = False  # the last socket operation was limited by the total deadline, not its own
-    received: int = 0  # bytes read from the connection for this request
-    first_bytes: bytes = b""  # the first of them, to say what a server sent that was not HTTP
-
-
-_state = _RequestState()
-
-
-class _TotalTimeout(Exception):
-    pass
-
-
-def _bounded(timeout: float | None) -> float | None:
-    deadline = _state.deadline
-    if deadline is None:
-        _state.bound_by_total = False
-        return timeout
-    left = deadline - time.monotonic()
-    if left <= 0:
-        _state.bound_by_total = True
-        raise httpcore.ReadTimeout("the total timeout passed")
-    _state.bound_by_total = timeout is None or left < timeout
-    return left if _state.bound_by_total else timeout
-
-
-class _DeadlineStream(httpcore.NetworkStream):
-    """A httpcore network stream whose every read, write and TLS handshake ends by the request's deadline."""
-
-    def __init__(self, inner: httpcore.NetworkStream) -> None:
-        self._inner = inner
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        data: bytes = self._inner.read(max_bytes, _bounded(timeout))
-        if len(_state.first_bytes) < _FIRST_BYTES:
-            _state.first_bytes += data[: _FIRST_BYTES - len(_state.first_bytes)]
-        _state.received += len(data)
-        return data
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, _bounded(timeout))
-
-    def close(self) -> None:
-        self._inner.close()
-
-    def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
-                  timeout: float | None = None) -> _DeadlineStream:
-        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, _bounded(timeout)))
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._inner.get_extra_info(info)
-
-
-class _DeadlineBackend(httpcore.NetworkBackend):
-    """httpcore's network backend with `_DeadlineStream`s for connections, and connects that end by the deadline."""
-
-    def __init__(self, inner: httpcore.NetworkBackend) -> None:
-        self._inner = inner
-
-    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
-                    socket_options: Any = None) -> _DeadlineStream:
-        return _DeadlineStream(self._inner.connect_tcp(host, port, _bounded(timeout), local_address,
-                                                       socket_options))
-
-    def connect_unix_socket(self, path: str, timeout: float | None = None,
-                            socket_options: Any = None) -> _DeadlineStream:
-        return _DeadlineStream(self._inner.connect_unix_socket(path, _bounded(timeout), socket_options))
-
-    def sleep(self, seconds: float) -> None:
-        self._inner.sleep(seconds)
-
-
-# httpcore's exceptions as httpx's (the most specific class first wins: the lookup walks the exception's MRO)
-_HTTPX_ERRORS: dict[type[Exception], type[httpx.TransportError]] = {
-    httpcore.ConnectTimeout: httpx.ConnectTimeout,
-    httpcore.ReadTimeout: httpx.ReadTimeout,
-    httpcore.WriteTimeout: httpx.WriteTimeout,
-    httpcore.PoolTimeout: httpx.PoolTimeout,
-    httpcore.TimeoutException: httpx.TimeoutException,
-    httpcore.ConnectError: httpx.ConnectError,
-    httpcore.ReadError: httpx.ReadError,
-    httpcore.WriteError: httpx.WriteError,
-    httpcore.NetworkError: httpx.NetworkError,
-    httpcore.ProxyError: httpx.ProxyError,
-    httpcore.UnsupportedProtocol: httpx.UnsupportedProtocol,
-    httpcore.LocalProtocolError: httpx.LocalProtocolError,
-    httpcore.RemoteProtocolError: httpx.RemoteProtocolError,
-    httpcore.ProtocolError: httpx.ProtocolError,
-}
-
-
-@contextlib.contextmanager
-def _as_httpx_errors(request: httpx.Request) -> Iterator[None]:
-    try:
-        yield
-    except Exception as exc:
-        mapped = next((_HTTPX_ERRORS[kind] for kind in type(exc).__mro__ if kind in _HTTPX_ERRORS), None)
-        if mapped is None:
-            raise
-        raise mapped(str(exc), request=request) from exc
-
-
-class _ResponseBody(httpx.SyncByteStream):
-    """An httpcore response's body as httpx reads it (httpcore's exceptions as httpx's)."""
-
-    def __init__(self, response: httpcore.Response, request: httpx.Request) -> None:
-        self.response = response
-        self.request = request
-
-    def __iter__(self) -> Iterator[bytes]:
-        with _as_httpx_errors(self.request):
-            yield from self.response.iter_stream()
-
-    def close(self) -> None:
-        with _as_httpx_errors(self.request):
-            self.response.close()
-
-
-# httpx's defaults for a client's connections (httpx.Limits())
-_MAX_CONNECTIONS = 100
-_MAX_KEEPALIVE = 20
-_KEEPALIVE_EXPIRY = 5.0
-
-
-class DeadlineTransport(httpx.BaseTransport):
-    """The run's httpx transport: httpcore connection pools (HTTP/1.1, httpx's default limits) whose network backend
-    ends every connect, read, write and TLS handshake by the request's total deadline. A proxy that the
-    environment names (http_proxy, https_proxy, all_proxy, no_proxy: what httpx's own transport would use) is
-    used through httpcore's HTTPProxy (or SOCKSProxy for socks5:// when socksio is installed), with the same
-    deadlines."""
-
-    def __init__(self, ssl_context: ssl.SSLContext, trust_env: bool = True) -> None:
-        self.ssl_context = ssl_context
-        self.backend = _DeadlineBackend(httpcore.SyncBackend())
-        self.proxies = _environment_proxies() if trust_env else {}
-        self._direct = httpcore.ConnectionPool(**self._pool_options())
-        self._proxied: dict[str, Any] = {}
-        self._lock = threading.Lock()
-
-    def _pool_options(self) -> dict[str, Any]:
-        return {"ssl_context": self.ssl_context, "max_connections": _MAX_CONNECTIONS,
-                "max_keepalive_connections": _MAX_KEEPALIVE, "keepalive_expiry": _KEEPALIVE_EXPIRY,
-                "http1": True, "http2": False, "retries": 0, "network_backend": self.backend}
-
-    def _pool(self, url: httpx.URL) -> Any:
-        proxy = self.proxies.get(url.scheme) or self.proxies.get("all")
-        if not proxy or urllib.request.proxy_bypass(url.host):
-            return self._direct
-        with self._lock:
-            pool = self._proxied.get(proxy)
-            if pool is None:
-                pool = self._proxied[proxy] = _proxy_pool(proxy, self._pool_options())
-            return pool
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        assert isinstance(request.stream, httpx.SyncByteStream)
-        url = request.url
-        outgoing = httpcore.Request(method=request.method,
-                                    url=httpcore.URL(scheme=url.raw_scheme, host=url.raw_host, port=url.port,
-                                                     target=url.raw_path),
-                                    headers=request.headers.raw, content=request.stream, extensions=request.extensions)
-        with _as_httpx_errors(request):
-            response = self._pool(url).handle_request(outgoing)
-        return httpx.Response(response.status, headers=response.headers, stream=_ResponseBody(response, request),
-                              extensions=response.extensions)
-
-    def close(self) -> None:
-        with self._lock:
-            pools = [self._direct, *self._proxied.values()]
-            self._proxied.clear()
-        for pool in pools:
-            pool.close()
-
-
-def _environment_proxies() -> dict[str, str]:
-    """The proxies the environment names, by URL scheme ("all" for any), as httpx's own transport reads them."""
-    proxies: dict[str, str] = {}
-    for scheme, url in urllib.request.getproxies().items():
-        if scheme in ("http", "https", "all") and url:
-            proxies[scheme] = url if "://" in url else f"http://{url}"
-    return proxies
-
-
-def _proxy_pool(proxy: str, options: dict[str, Any]) -> Any:
-    """An httpcore pool through `proxy` (its user:password, if any, as the proxy's credentials)."""
-    url = httpx.URL(proxy)
-    auth = (url.username, url.password) if url.username or url.password else None
-    target = httpcore.URL(scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=b"/")
-    if url.scheme in ("http", "https"):
-        return httpcore.HTTPProxy(proxy_url=target, proxy_auth=auth, **options)
-    if url.scheme in ("socks5", "socks5h"):
-        return httpcore.SOCKSProxy(proxy_url=target, proxy_auth=auth, **options)
-    raise ValueError(f"proxy {url.scheme}:// is not supported (http, https or socks5)")
-
-
 def read_body(response: httpx.Response, max_bytes: int, deadline: float) -> bytes:
     """Read a streamed response's body: decoded, at most max_bytes, by the deadline."""
     decoder = Decoder(response.headers.get("content-encoding", ""))
@@ -325,7 +119,7 @@ def read_body(response: httpx.Response, max_bytes: int, deadline: float) -> byte
     try:
         for raw in response.iter_raw(_READ_CHUNK):
             if time.monotonic() > deadline:
-                raise _TotalTimeout
+                raise deadlines.TotalTimeout
             if decoder.stages:
                 data = decoder.feed(raw, max_bytes - size)
             else:
@@ -487,7 +281,7 @@ class HttpTransport:
         """An httpx client with this transport's timeouts and TLS; send through `send`, not its own methods."""
         s = self.settings
         client = httpx.Client(
-            transport=DeadlineTransport(self.ssl_context()),
+            transport=deadlines.DeadlineTransport(self.ssl_context()),
             timeout=httpx.Timeout(connect=s.connect_timeout, read=s.read_timeout, write=s.read_timeout,
                                   pool=s.connect_timeout),
             follow_redirects=False,
@@ -623,8 +417,8 @@ class HttpTransport:
             if total <= 0:
                 raise NoResponse("not sent: the time for the cleanup was up")
         deadline = time.monotonic() + total
-        _state.deadline, _state.bound_by_total = deadline, False
-        _state.received, _state.first_bytes = 0, b""
+        deadlines.state.deadline, deadlines.state.bound_by_total = deadline, False
+        deadlines.state.received, deadlines.state.first_bytes = 0, b""
         try:
             try:
                 response = client.send(request, stream=True, follow_redirects=False)
@@ -632,14 +426,14 @@ class HttpTransport:
                 raise NoResponse(self.describe(exc, deadline)) from None
             try:
                 body = read_body(response, self.settings.max_body_bytes, deadline)
-            except _TotalTimeout:
+            except deadlines.TotalTimeout:
                 raise NoResponse(self._total_message()) from None
             except httpx.HTTPError as exc:
                 raise NoResponse(self.describe(exc, deadline, reading_body=True)) from None
             finally:
                 response.close()
         finally:
-            _state.deadline = None
+            deadlines.state.deadline = None
         response = _with_body(response, body)
         if json_too_deep(body):
             raise UnusableAnswer(f"response body is JSON nested more than {MAX_JSON_DEPTH} levels deep; the suite "
@@ -655,7 +449,7 @@ class HttpTransport:
         s = self.settings
         text = str(exc).strip()
         if isinstance(exc, httpx.TimeoutException):
-            if _state.bound_by_total or time.monotonic() >= deadline:
+            if deadlines.state.bound_by_total or time.monotonic() >= deadline:
                 return self._total_message()
             if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
                 return f"could not connect within {s.connect_timeout:g} s (connect_timeout)"
@@ -674,9 +468,10 @@ class HttpTransport:
         if isinstance(exc, httpx.RemoteProtocolError):
             if "complete message body" in text or "incomplete" in text.lower():
                 return f"the response body was cut short ({text}); the Content-Length may be wrong"
-            if not reading_body and _state.received:
-                return (f"malformed HTTP response: the server sent {_state.received} byte(s) that are not an HTTP "
-                        f"response ({_state.first_bytes!r})")
+            if not reading_body and deadlines.state.received:
+                state = deadlines.state
+                return (f"malformed HTTP response: the server sent {state.received} byte(s) that are not an HTTP "
+                        f"response ({state.first_bytes!r})")
             if "without sending a response" in text or "Server disconnected" in text:
                 return "the server closed the connection without answering"
             return f"malformed HTTP response ({text})"
@@ -689,12 +484,6 @@ class HttpTransport:
             return f"the request could not be sent ({text})"
         return f"{type(exc).__name__}: {text}"
 
-    def requests_session(self) -> requests.Session:
-        """A requests.Session that sends through this transport (for Schemathesis): never follows redirects,
-        ignores the environment (no ~/.netrc credentials or proxies added), raises requests exceptions (a
-        `RateLimitedRequest` when still rate limited) when there is no usable response."""
-        return TransportSession(self)
-
 
 def _ssl_reason(text: str) -> str:
     marker = "certificate verify failed:"
@@ -703,108 +492,3 @@ def _ssl_reason(text: str) -> str:
     return text
 
 
-# --- requests (Schemathesis) on top of the transport --------------------------------------------------------
-
-
-class RateLimitedRequest(requests.RequestException):
-    """requests' face of StillRateLimited: the fuzz tiers skip the case (a 429 is not a contract failure)."""
-
-
-class NotSentRequest(requests.RequestException):
-    """requests' face of NotSent: the run's gate kept the request back (read-only mode); the fuzz tiers count it."""
-
-
-class UnusableResponse(requests.RequestException):
-    """requests' face of UnusableAnswer: an answer whose body the suite does not take in (too large, too deep)."""
-
-    def __init__(self, reason: str, status: int, **kwargs: Any) -> None:
-        super().__init__(reason, **kwargs)
-        self.status = status
-
-
-class TransportAdapter(requests.adapters.HTTPAdapter):
-    """A requests adapter that sends with an HttpTransport (timeouts, body cap, TLS, pacing, 429 retries). An
-    HTTPAdapter for its `build_response` (the documented way for a subclass to make requests' responses); its own
-    connection pools are never used."""
-
-    def __init__(self, transport: HttpTransport) -> None:
-        super().__init__(max_retries=0)
-        self.transport = transport
-        self._client: httpx.Client | None = None
-
-    def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None,
-             verify: Any = True, cert: Any = None, proxies: Any = None) -> requests.Response:
-        if self._client is None:
-            self._client = self.transport.new_client()
-        body: Any = request.body
-        headers = [(k, v if isinstance(v, str) else v.decode("latin-1")) for k, v in request.headers.items()]
-        if isinstance(body, str):
-            body = body.encode("utf-8")
-        elif body is not None and not isinstance(body, bytes):  # a file or a generator: sent with a length
-            body = body.read() if hasattr(body, "read") else b"".join(
-                part.encode() if isinstance(part, str) else bytes(part) for part in body)
-            headers = [(k, v) for k, v in headers if k.lower() not in ("transfer-encoding", "content-length")]
-        if not any(k.lower() == "accept-encoding" for k, _ in headers) or request.headers.get(
-                "Accept-Encoding") == requests.utils.DEFAULT_ACCEPT_ENCODING:
-            headers = [(k, v) for k, v in headers if k.lower() != "accept-encoding"]
-            headers.append(("Accept-Encoding", ACCEPT_ENCODING))
-        assert request.method is not None and request.url is not None
-        outgoing = httpx.Request(request.method, request.url, headers=headers, content=body)
-        try:
-            response = self.transport.send(self._client, outgoing)
-        except NotSent as exc:
-            raise NotSentRequest(str(exc), request=request) from None
-        except StillRateLimited as exc:
-            raise RateLimitedRequest(str(exc), request=request) from None
-        except UnusableAnswer as exc:
-            raise UnusableResponse(exc.reason, exc.response.status_code, request=request) from None
-        except NoResponse as exc:
-            kind = requests.exceptions.ReadTimeout if "within" in exc.reason else requests.ConnectionError
-            raise kind(exc.reason, request=request) from None
-        return self._build(request, response)
-
-    def _build(self, request: requests.PreparedRequest, response: httpx.Response) -> requests.Response:
-        """requests' response for an answer whose body the transport read and decoded: `raw` (what Schemathesis reads
-        the headers and HTTP version from) has every header as the server sent it; requests reads the body from it
-        while it has no Content-Encoding to undo (the body is decoded already)."""
-        headers, plain = HTTPHeaderDict(), HTTPHeaderDict()
-        for name, value in response.headers.multi_items():
-            headers.add(name, value)
-            if name.lower() != "content-encoding":
-                plain.add(name, value)
-        raw = HTTPResponse(body=io.BytesIO(response.content), headers=plain, status=response.status_code,
-                           version=10 if response.http_version == "HTTP/1.0" else 11,
-                           reason=response.reason_phrase, preload_content=False, decode_content=False,
-                           enforce_content_length=False, request_url=str(request.url))
-        out = self.build_response(request, raw)
-        out.content  # noqa: B018 - read now, from memory, while nothing in the headers says to decode it
-        raw.headers = headers
-        out.headers = CaseInsensitiveDict(headers)
-        out.elapsed = response.elapsed
-        return out
-
-    def close(self) -> None:
-        super().close()
-        if self._client is not None:
-            self._client.close()
-            self._client = None
-
-
-class TransportSession(requests.Session):
-    """requests.Session over an HttpTransport; redirects are never followed, the environment is not consulted."""
-
-    def __init__(self, transport: HttpTransport) -> None:
-        super().__init__()
-        self.trust_env = False
-        self.max_redirects = 0
-        self.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))  # sends only the cases' own cookies
-        adapter = TransportAdapter(transport)
-        self.mount("http://", adapter)
-        self.mount("https://", adapter)
-
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        kwargs["allow_redirects"] = False
-        return super().send(request, **kwargs)
-
-    def get_redirect_target(self, resp: requests.Response) -> str | None:
-        return None
