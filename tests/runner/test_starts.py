@@ -6,6 +6,7 @@ import threading
 import time
 
 import httpx
+import pytest
 
 from conformance.runner.records.evidence import EvidenceLog
 from conformance.runner.tasks import starts
@@ -69,3 +70,14 @@ def test_a_create_without_an_answer_is_handed_over_with_its_reason() -> None:
     started = book.take("primary", "shared")
     assert started is not None and started.response is None and "connection failed" in str(started.error)
     assert book.close() == []
+
+
+def test_a_second_declaration_under_a_known_name_is_refused_when_it_loads() -> None:
+    import conformance.checks.test_pause  # noqa: F401 - declares "paused"
+
+    def paused() -> None: ...
+
+    with pytest.raises(ValueError, match="paused declares an up-front task .'other'. and another"):
+        starts.up_front("second", "other")(paused)
+    assert starts.ORDERS["paused"] == Order("primary", "pause")  # the first declaration stands
+    assert starts.up_front("primary", "pause")(paused) is paused  # the same declaration again is no conflict

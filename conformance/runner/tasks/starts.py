@@ -50,7 +50,14 @@ def up_front(role: str, label: str, watch: Watch | None = None) -> Callable[[F],
     `role`, which it creates with `label`: the run creates it up front (and runs `watch` after the create)."""
 
     def mark(func: F) -> F:
-        ORDERS[func.__name__] = Order(role, label, watch)
+        # pytest names a check's fixtures by name only (no public way from an item to its fixtures' functions), so
+        # the declarations are keyed by name: a second fixture or check of the same name declaring another task
+        # would take the first one's place unseen; it is refused when its module loads instead.
+        order, known = Order(role, label, watch), ORDERS.get(func.__name__)
+        if known is not None and known != order:
+            raise ValueError(f"{func.__name__} declares an up-front task ({label!r}) and another fixture or check of "
+                             f"that name already declares one ({known.label!r}): give one of them another name")
+        ORDERS[func.__name__] = order
         return func
 
     return mark
