@@ -17,8 +17,9 @@ import pytest
 
 from conformance.runner.http.client import RateLimited, TransportError
 from conformance.runner.http.transport import NotSent
+from conformance.runner.outcomes.verdict import waiver_subject
 from conformance.runner.records.evidence import EvidenceLog, EvidenceSink, Exchange, Shared
-from conformance.runner.records.outcome import BLOCKED, FAILED, PASSED, SKIPPED, CheckOutcome, check_id, failure_status
+from conformance.runner.records.outcome import BLOCKED, PASSED, SKIPPED, CheckOutcome, check_id, failure_status
 from conformance.runner.records.redact import Redactor
 from conformance.runner.tasks.expect import Blocked, CheckFailure
 
@@ -96,10 +97,8 @@ class Recorder:
         phase = self._phase(item, call, report, log, redactor)
         redact_report(report, redactor, phase.details or phase.message)
         own = requirement_ids(item)
-        # the run result's rule (result._waived): a failure's requirements are those it names, a blocked check's all
-        # of its own
-        waived = (self._waived(tuple(r for r in phase.broken if r in own) or own) if phase.status == FAILED else
-                  self._waived(own) if phase.status == BLOCKED else None)
+        subject = waiver_subject(phase.status, phase.broken, own)  # the run result's rule (verdict.check_status)
+        waived = self._waived(subject) if subject else None
         if waived is not None:
             # A known failure an unexpired waiver covers: for pytest neither a failure nor an error, and it says why.
             report.outcome = "skipped"

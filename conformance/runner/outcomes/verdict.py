@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from conformance.contracts.requirements import Requirement
-from conformance.runner.records.outcome import BLOCKED, FAILED, PASSED, SKIPPED, CheckOutcome
+from conformance.runner.records.outcome import BLOCKED, FAILED, PASSED, SKIPPED, CheckOutcome, counted_against
 from conformance.runner.settings.exitcodes import EXIT_FAIL, EXIT_PASS, EXIT_SIGNAL_BASE, EXIT_UNREACHABLE
 from conformance.runner.settings.waivers import Waiver, WaiverReport, judge, live
 
@@ -48,9 +48,17 @@ def check_status(outcome: CheckOutcome, levels: Mapping[str, str], strict: bool,
         broken = [levels[r] for r in outcome.breaks if r in levels]
         if broken and not any(counts_for_verdict(level, strict) for level in broken):
             status = WARNING
-    if status in WAIVABLE and _all_covered(outcome.breaks if status != BLOCKED else outcome.requirements, waived):
+    if status in WAIVABLE and _all_covered(waiver_subject(status, outcome.broken, outcome.requirements), waived):
         return WAIVED
     return status
+
+
+def waiver_subject(status: str, broken: tuple[str, ...], own: tuple[str, ...]) -> tuple[str, ...]:
+    """The requirements whose waivers decide whether a check of this status is waived: those a failure (or warning)
+    counts against, every one of a blocked check's own; none for another status."""
+    if status in (FAILED, WARNING):
+        return counted_against(broken, own)
+    return own if status == BLOCKED else ()
 
 
 def _all_covered(ids: Collection[str], waived: Collection[str]) -> bool:

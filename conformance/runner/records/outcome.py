@@ -52,9 +52,13 @@ class CheckOutcome:
 
     @property
     def breaks(self) -> tuple[str, ...]:
-        """The requirements a failure counts against: those it names among its own, else all of its own."""
-        named = tuple(r for r in self.broken if r in self.requirements)
-        return named or self.requirements
+        """The requirements a failure counts against (counted_against)."""
+        return counted_against(self.broken, self.requirements)
+
+
+def counted_against(broken: tuple[str, ...], own: tuple[str, ...]) -> tuple[str, ...]:
+    """The requirements a failure counts against: those it names among the check's own, else all of its own."""
+    return tuple(r for r in broken if r in own) or own
 
 
 @dataclass
