@@ -180,9 +180,13 @@ def run_suite(args: argparse.Namespace) -> int:
 
 def print_requirements(as_json: bool, profile: str | None = None) -> int:
     from conformance.contracts.requirements import catalogue
-    from conformance.runner.collected import checks_by_requirement
+    from conformance.runner.collected import CollectionError, checks_by_requirement
 
-    checks = checks_by_requirement(pytest_arguments([]))
+    try:
+        checks = checks_by_requirement(pytest_arguments([]))
+    except CollectionError as exc:
+        say(f"requirements: {exc}")
+        return EXIT_USAGE
     rows: list[dict[str, Any]] = [
         {"id": r.id, "level": r.level, "area": r.area, "endpoint": r.endpoint, "title": r.title, "source": r.source,
          "profiles": list(r.profiles), "feature": r.feature, "checks": checks.get(r.id, [])}

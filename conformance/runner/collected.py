@@ -6,7 +6,9 @@ the list and a run's results.json never disagree on what a check is called."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import os
+from collections.abc import Iterator, Sequence
 
 import pytest
 
@@ -27,6 +29,18 @@ class _Collected:
         self.items = list(session.items)
 
 
+@contextlib.contextmanager
+def _without_addopts() -> Iterator[None]:
+    """The user's PYTEST_ADDOPTS (-v, --check, ...) name options of the plugins this collection leaves out; it is
+    only for runs: put aside while the checks are listed, and back after."""
+    saved = os.environ.pop("PYTEST_ADDOPTS", None)
+    try:
+        yield
+    finally:
+        if saved is not None:
+            os.environ["PYTEST_ADDOPTS"] = saved
+
+
 class CollectionError(RuntimeError):
     """pytest could not collect the package's checks; the message has its exit code."""
 
@@ -35,8 +49,9 @@ def checks_by_requirement(pytest_args: Sequence[str]) -> dict[str, list[str]]:
     """Requirement id -> the ids of the checks that verify it, in collection order. `pytest_args` is the command
     line a run gives pytest (cli.pytest_arguments); the suite's own plugin is left out, since nothing is run."""
     collected = _Collected()
-    code = pytest.main([*pytest_args, "--collect-only", "-p", "no:tasks_conformance", "-p", "no:terminal"],
-                       plugins=[collected])
+    with _without_addopts():
+        code = pytest.main([*pytest_args, "--collect-only", "-p", "no:tasks_conformance", "-p", "no:terminal"],
+                           plugins=[collected])
     if code != pytest.ExitCode.OK or not collected.items:
         raise CollectionError(f"pytest could not collect the checks (exit {int(code)})")
     out: dict[str, list[str]] = {}

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
 from conformance.cli import pytest_arguments
 from conformance.contracts.requirements import catalogue
 from conformance.runner.collected import checks_by_requirement
@@ -23,3 +30,19 @@ def test_catalogue_is_large_enough_and_well_formed() -> None:
     for r in reqs.values():
         assert r.title and "\n" not in r.title and len(r.title) <= 200, r.id
         assert r.source, r.id
+
+
+def test_requirements_lists_the_checks_whatever_pytest_addopts_holds() -> None:
+    """PYTEST_ADDOPTS is for runs (-v, --check ...): listing the requirements neither trips on it nor loses it."""
+    env = {**os.environ, "PYTEST_ADDOPTS": "-v -rA --check NO-SUCH-CHECK"}
+    proc = subprocess.run([sys.executable, "-m", "conformance.cli", "requirements", "--json"], capture_output=True,
+                          text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = {row["id"]: row for row in json.loads(proc.stdout)}
+    assert rows["LIST-COUNT"]["checks"] == checks_by_requirement(pytest_arguments([]))["LIST-COUNT"]
+
+
+def test_listing_the_checks_gives_pytest_addopts_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-v --check NO-SUCH-CHECK")
+    assert checks_by_requirement(pytest_arguments([]))["LIST-COUNT"]
+    assert os.environ["PYTEST_ADDOPTS"] == "-v --check NO-SUCH-CHECK"
