@@ -168,7 +168,9 @@ class DeadlineTransport(httpx.BaseTransport):
 
     def _pool(self, url: httpx.URL) -> Any:
         proxy = self.proxies.get(url.scheme) or self.proxies.get("all")
-        if not proxy or urllib.request.proxy_bypass(url.host):
+        # the environment's no_proxy only, as httpx reads it (not macOS's or Windows's system settings); the function
+        # is in CPython's urllib.request but not in typeshed's stubs
+        if not proxy or urllib.request.proxy_bypass_environment(url.host):  # type: ignore[attr-defined]
             return self._direct
         with self._lock:
             pool = self._proxied.get(proxy)
@@ -199,7 +201,7 @@ class DeadlineTransport(httpx.BaseTransport):
 def _environment_proxies() -> dict[str, str]:
     """The proxies the environment names, by URL scheme ("all" for any), as httpx's own transport reads them."""
     proxies: dict[str, str] = {}
-    for scheme, url in urllib.request.getproxies().items():
+    for scheme, url in urllib.request.getproxies_environment().items():
         if scheme in ("http", "https", "all") and url:
             proxies[scheme] = url if "://" in url else f"http://{url}"
     return proxies
