@@ -55,9 +55,6 @@ class Seams:
         if not (self.answers or self.decisions or self.tasks):
             raise ValueError("a switch changes nothing")
 
-    def decision_names(self) -> tuple[str, ...]:
-        return tuple(decision.__name__ for decision in self.decisions)
-
 
 class _Overridden:
     """Decisions where some methods answer otherwise; the rest are asked below."""
