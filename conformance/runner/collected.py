@@ -22,9 +22,6 @@ class _Collected:
     def __init__(self) -> None:
         self.items: list[pytest.Item] = []
 
-    def pytest_configure(self, config: pytest.Config) -> None:
-        config.addinivalue_line("markers", "requirement(*ids): the requirement ids a conformance check verifies")
-
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.items = list(session.items)
 
