@@ -310,7 +310,7 @@ class RunSettings:
         check=_check_positive)
     read_only: bool = setting(
         bool, False,
-        'run only the checks that create nothing')
+        "run only the checks that create nothing")
     strict: bool = setting(
         bool, False,
         "fail the verdict on SHOULD requirements too",
@@ -342,14 +342,14 @@ class RunSettings:
         check=lambda v: _check_file(v), convert=_path)
     seed: int | None = setting(
         int, None,
-        'seed for generated names and fuzzing (default: random)')
+        "seed for generated names and fuzzing (default: random)")
     fuzz_budget: int = setting(
         int, 20,
         "fuzzing: generated examples per operation (0 turns fuzzing off)",
         check=_check_non_negative)
     fuzz_seed: int | None = setting(
         int, None,
-        'fuzzing seed (default: --seed, else fixed 0 for repeatable runs)')
+        "fuzzing seed (default: --seed, else fixed 0 for repeatable runs)")
     fuzz_time_limit: float = setting(
         float, 60.0,
         "fuzzing: wall-clock cap in seconds for all fuzz tiers together",
