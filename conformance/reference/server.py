@@ -11,13 +11,17 @@ from types import TracebackType
 from typing import Any
 
 import uvicorn
+from starlette.requests import Request
+from starlette.types import Scope
 
 from .box import Box, no_box_stats, wanted
 from .conforming.app import ReferenceApp
+from .conforming.auth import SOURCES, authenticate, extract_token_source
 from .conforming.generation import Generation, generation
-from .conforming.identities import Identities
+from .conforming.identities import Identities, User
 from .conforming.store import TaskStore
 from .faults import ActiveFaults
+from .mock.recording import RecordedRequest, Recorder
 from .seams import install
 from .variations import ActiveVariations, variations_from_env
 
@@ -85,6 +89,7 @@ class ReferenceServer:
         )
         self._box = (Box(self.app, latency=latency, rate_limit=rate_limit, rate_window=rate_window, rate_key=rate_key)
                      if wanted(latency, rate_limit, rate_window, rate_key) else None)
+        self._recorder = Recorder(self._box if self._box is not None else self.app, identify=self._username)
         self._compose()
         self._requested_port = port
         self._port: int | None = None
@@ -109,7 +114,7 @@ class ReferenceServer:
             raise RuntimeError("the reference server is already started")
         sock = self._bind()
         config = uvicorn.Config(
-            self._box if self._box is not None else self.app,
+            self._recorder,
             log_level="warning",
             log_config=None,
             access_log=False,
@@ -237,6 +242,17 @@ class ReferenceServer:
         """The box's counters (box.py ``Box.stats``): answers, 429s, and per (user or IP, path) its requests and
         highest sliding-window rate; ``{"installed": False, ...}`` without latency and rate limit."""
         return self._box.stats() if self._box is not None else no_box_stats()
+
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received so far and what it was answered, oldest first (mock/recording.py); the values
+        of secret headers are masked, and a session token is known only by the username it names."""
+        return self._recorder.requests()
+
+    def _username(self, scope: Scope) -> str | None:
+        request = Request(scope)
+        token, _ = extract_token_source(request.headers, request.query_params.multi_items(), SOURCES)
+        user = authenticate(token, self.identities) if token else None
+        return user.username if isinstance(user, User) else None
 
     @property
     def unexpected_errors(self) -> list[str]:
