@@ -42,6 +42,8 @@ Conformance suite for the Coder AI Tasks API.
   tasks-conformance requirements    print the requirement catalogue (--profile P: one generation's)
   tasks-conformance diff OLD NEW    compare two results.json files
   tasks-conformance audit FILE...   judge recorded traffic (HAR, VCR cassettes) against the contracts
+  tasks-conformance changes FROM TO what changes in the contract between two releases (v2.29.19 v2.34.5)
+  tasks-conformance matrix RUN...   one page and table across several runs (results.json or report dirs)
 """
 
 
@@ -99,6 +101,26 @@ def build_parser(with_serve_arguments: bool = True) -> argparse.ArgumentParser:
     diff.add_argument("old", type=Path, help="the earlier results.json")
     diff.add_argument("new", type=Path, help="the later results.json")
     diff.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+    changes = sub.add_parser("changes", help="what changes in the contract between two Coder releases",
+                             description="Every difference in the contract a server of TO promises compared with "
+                             "FROM, grouped by operation, with the requirements involved and the pull request that "
+                             "brought each (a downgrade lists the reverse). Releases: v2.29.19, 2.34 (its .0), or a "
+                             "generation (legacy, experimental, stable: the newest release of its line). Exit 0; "
+                             "2: a release the suite does not know.")
+    changes.add_argument("old", metavar="FROM", help="the release the server runs now")
+    changes.add_argument("new", metavar="TO", help="the release it moves to")
+    shape = changes.add_mutually_exclusive_group()
+    shape.add_argument("--json", action="store_true", help="print JSON instead of text")
+    shape.add_argument("--markdown", action="store_true", help="print a markdown table (for an upgrade ticket)")
+
+    matrix = sub.add_parser("matrix", help="one page and table across several runs (results.json or report dirs)",
+                            description="One column per run (target, release, profile, date, verdict), one row "
+                            "per requirement, the rows that differ between runs first. Writes matrix.html (one "
+                            "self-contained page), matrix.md and matrix.json into --out. Exit 0; 2: a run cannot be "
+                            "read.")
+    matrix.add_argument("runs", nargs="+", type=Path, metavar="RUN", help="a results.json, or a report directory")
+    matrix.add_argument("--out", type=Path, default=Path("matrix"), help="directory to write into (default: matrix)")
     return parser
 
 
@@ -120,6 +142,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return audit_command.run(args)
     if args.command == "diff":
         return diff_results(args.old, args.new, as_json=args.json)
+    if args.command == "changes":
+        return print_changes(args.old, args.new, shape="json" if args.json else "markdown" if args.markdown else "text")
+    if args.command == "matrix":
+        return write_matrix(args.runs, args.out)
     parser.print_help()
     return EXIT_USAGE
 
@@ -231,6 +257,36 @@ def diff_results(old: Path, new: Path, as_json: bool = False) -> int:
             for row in rows:
                 print(f"  {title:10} {row.line()}")
     return EXIT_FAIL if comparison.fails else EXIT_PASS
+
+
+def print_changes(old: str, new: str, shape: str = "text") -> int:
+    from conformance.contracts import changes
+
+    try:
+        delta = changes.changes(changes.release(old), changes.release(new))
+    except changes.ReleaseError as exc:
+        say(f"changes: {exc}")
+        return EXIT_USAGE
+    if shape == "json":
+        print(json.dumps(delta.as_dict(), indent=2))
+    else:
+        sys.stdout.write(changes.markdown(delta) if shape == "markdown" else changes.text(delta))
+    return EXIT_PASS
+
+
+def write_matrix(runs: Sequence[Path], out: Path) -> int:
+    from conformance.report import matrix
+    from conformance.runner.records.results_file import ResultsFileError
+
+    try:
+        columns = matrix.load(runs)
+        written = matrix.write(columns, out)
+    except (ResultsFileError, OSError) as exc:
+        say(f"matrix: {exc}")
+        return EXIT_USAGE
+    for path in written:
+        print(f"matrix: {path}")
+    return EXIT_PASS
 
 
 def console_main() -> None:
