@@ -44,6 +44,8 @@ class Release:
 
     @property
     def shown(self) -> str:
+        if self.label in PROFILES:
+            return f"{self.label} (the newest of {PROFILES[self.label].releases})"
         version = shown(self.version)
         return version if self.label in (version, version[1:]) else f"{self.label} ({version})"
 

@@ -104,3 +104,21 @@ def test_text_and_markdown_show_every_difference() -> None:
     assert table.count("\n| `") == len(delta.differences)
     for d in delta.differences:
         assert d.before in shown and d.after in shown and d.since in table
+
+
+def test_the_command(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from conformance.cli import main
+
+    assert main(["changes", "v2.34.0", "v2.37.0"]) == 0
+    assert "the Tasks API is gone" in capsys.readouterr().out
+    assert main(["changes", "v2.29.0", "v2.34.0", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["direction"] == "upgrade" and "pauseTask" in data["operations"]
+    assert main(["changes", "v2.34.0", "v2.29.0", "--markdown"]) == 0
+    assert "(downgrade)" in capsys.readouterr().out
+    assert main(["changes", "v2.29.0", "v9.1"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and len(captured.err.strip().splitlines()) == 1
+    assert captured.err.startswith("tasks-conformance: changes: ")
