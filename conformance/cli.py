@@ -96,7 +96,9 @@ def build_parser(with_serve_arguments: bool = True) -> argparse.ArgumentParser:
     diff = sub.add_parser("diff", help="compare two results.json files: what regressed, was fixed, changed",
                           description="Compare two results.json files: requirements that regressed (newly failed), "
                           "are no longer verified (newly blocked MUSTs), were fixed or changed status; runs that "
-                          "judged different profiles or releases are compared with a note saying so. Exit 0: "
+                          "judged different profiles or releases are compared with a note saying so, and the "
+                          "changes of status the contract made between the two releases are listed apart "
+                          "(contract, with the difference behind each: see `changes`). Exit 0: "
                           "nothing regressed or became unverified; 1: something did; 2: a file cannot be read.")
     diff.add_argument("old", type=Path, help="the earlier results.json")
     diff.add_argument("new", type=Path, help="the later results.json")
@@ -233,7 +235,7 @@ def print_requirements(as_json: bool, profile: str | None = None) -> int:
 
 
 def diff_results(old: Path, new: Path, as_json: bool = False) -> int:
-    from conformance.runner.outcomes.compare import compare, different_terms
+    from conformance.runner.outcomes.compare import compare_runs, different_terms
     from conformance.runner.records.results_file import ResultsFileError, load_run
 
     try:
@@ -241,21 +243,25 @@ def diff_results(old: Path, new: Path, as_json: bool = False) -> int:
     except ResultsFileError as exc:
         say(f"diff: {exc}")
         return EXIT_USAGE
-    comparison = compare(before.statuses, after.statuses)
+    comparison = compare_runs(before, after)
     note = different_terms(before, after)
     if as_json:
-        print(json.dumps({**comparison.as_dict(), "note": note,
+        contract = [{**c.as_dict(), "why": comparison.why[c.id]} for c in comparison.contract]
+        print(json.dumps({**comparison.as_dict(), "contract": contract, "note": note,
                           "old": {"profile": before.profile, "server_version": before.server_version},
                           "new": {"profile": after.profile, "server_version": after.server_version}}, indent=2))
     else:
         print(f"{old} -> {new}: {len(comparison.regressed)} regressed, {len(comparison.unverified)} no longer "
-              f"verified, {len(comparison.fixed)} fixed, {len(comparison.changed)} changed status")
+              f"verified, {len(comparison.fixed)} fixed, {len(comparison.changed)} changed status"
+              + (f", {len(comparison.contract)} changed with the contract" if comparison.contract else ""))
         if note:
             print(f"note: {note}")
         for title, rows in (("regressed", comparison.regressed), ("unverified", comparison.unverified),
                             ("fixed", comparison.fixed), ("changed", comparison.changed)):
             for row in rows:
                 print(f"  {title:10} {row.line()}")
+        for row in comparison.contract:
+            print(f"  {'contract':10} {row.line()}: {comparison.why[row.id]}")
     return EXIT_FAIL if comparison.fails else EXIT_PASS
 
 
