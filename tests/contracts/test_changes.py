@@ -122,3 +122,12 @@ def test_the_command(capsys: pytest.CaptureFixture[str]) -> None:
     captured = capsys.readouterr()
     assert captured.out == "" and len(captured.err.strip().splitlines()) == 1
     assert captured.err.startswith("tasks-conformance: changes: ")
+
+
+def test_the_readme_example_is_what_the_command_prints() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    shown = readme.split("       tasks-conformance changes v2.29.19 v2.34.5\n", 1)[1].splitlines()[:3]
+    printed = text(_delta("v2.29.19", "v2.34.5")).splitlines()[:3]
+    assert [line.strip() for line in shown] == [line.strip() for line in printed]
