@@ -164,7 +164,7 @@ def page(columns: Sequence[Column], out: Path) -> str:
             f"<p>{differing} of {len(found)} requirements differ between the runs; they come first, marked at the "
             "left. A cell links to its run's evidence where the run's HTML report lies beside its results.json.</p>"
             + (f'<p class="tc-note">{esc(note)}</p>' if note else "")
-            + '<table class="tc-matrix tc-mx"><thead><tr><th>requirement</th><th>level</th>'
+            + '<table class="tc-matrix tc-mx" id="tc-runs"><thead><tr><th>requirement</th><th>level</th>'
             f"{heads}</tr></thead><tbody>{''.join(body)}</tbody></table></main></body></html>\n")
 
 
