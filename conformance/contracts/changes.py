@@ -190,6 +190,11 @@ def _generation(before: Profile, after: Profile) -> list[Difference]:
         out.append(Difference("listTasks", "behaviour", "a q that does not parse", before.invalid_query,
                               after.invalid_query, since, where))
     old_reqs, new_reqs = catalogue(before.name), catalogue(after.name)
+    for rid, requirement in new_reqs.items():
+        earlier = old_reqs.get(rid)
+        if earlier is not None and earlier.level != requirement.level:
+            out.append(Difference(requirement.endpoint.split(",")[0].strip(), "generation",
+                                  f"the level of {rid}", earlier.level, requirement.level, since, where, (rid,)))
     for title, ids, other in (("requirements only the later generation has", new_reqs, old_reqs),
                               ("requirements only the earlier generation has", old_reqs, new_reqs)):
         alone = tuple(rid for rid, r in ids.items() if rid not in other and r.feature is None)

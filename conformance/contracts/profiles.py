@@ -157,7 +157,7 @@ FEATURE_EFFECTS: dict[str, tuple[Effect, ...]] = {
                "route"),),
     "current-state-initializing": (
         Effect("getTask", "a task that is initializing", "current_state null",
-               "current_state filled in by the server (state working)", "field"),),
+               "current_state filled in by the server", "field"),),
     "display-name-limit": (
         Effect("createTask", "a display_name over 64 bytes", "201 (accepted)", "400 (refused, no task created)",
                "limit"),),

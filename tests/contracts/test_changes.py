@@ -131,3 +131,12 @@ def test_the_readme_example_is_what_the_command_prints() -> None:
     shown = readme.split("       tasks-conformance changes v2.29.19 v2.34.5\n", 1)[1].splitlines()[:3]
     printed = text(_delta("v2.29.19", "v2.34.5")).splitlines()[:3]
     assert [line.strip() for line in shown] == [line.strip() for line in printed]
+
+
+def test_a_level_that_changes_with_the_generation_is_listed() -> None:
+    delta = _delta("v2.28.0", "v2.29.0")
+    levels = {d.what: (d.before, d.after) for d in delta.differences if d.what.startswith("the level of ")}
+    expected = {f"the level of {rid}": (catalogue("experimental")[rid].level, r.level)
+                for rid, r in catalogue("stable").items()
+                if rid in catalogue("experimental") and catalogue("experimental")[rid].level != r.level}
+    assert levels == expected and levels
