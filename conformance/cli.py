@@ -42,6 +42,8 @@ Conformance suite for the Coder AI Tasks API.
   tasks-conformance requirements    print the requirement catalogue (--profile P: one generation's)
   tasks-conformance diff OLD NEW    compare two results.json files
   tasks-conformance audit FILE...   judge recorded traffic (HAR, VCR cassettes) against the contracts
+  tasks-conformance changes FROM TO what changes in the contract between two releases (v2.29.19 v2.34.5)
+  tasks-conformance matrix RUN...   one page and table across several runs (results.json or report dirs)
 """
 
 
@@ -94,11 +96,33 @@ def build_parser(with_serve_arguments: bool = True) -> argparse.ArgumentParser:
     diff = sub.add_parser("diff", help="compare two results.json files: what regressed, was fixed, changed",
                           description="Compare two results.json files: requirements that regressed (newly failed), "
                           "are no longer verified (newly blocked MUSTs), were fixed or changed status; runs that "
-                          "judged different profiles or releases are compared with a note saying so. Exit 0: "
+                          "judged different profiles or releases are compared with a note saying so, and the "
+                          "changes of status the contract made between the two releases are listed apart "
+                          "(contract, with the difference behind each: see `changes`). Exit 0: "
                           "nothing regressed or became unverified; 1: something did; 2: a file cannot be read.")
     diff.add_argument("old", type=Path, help="the earlier results.json")
     diff.add_argument("new", type=Path, help="the later results.json")
     diff.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+    changes = sub.add_parser("changes", help="what changes in the contract between two Coder releases",
+                             description="Every difference in the contract a server of TO promises compared with "
+                             "FROM, grouped by operation, with the requirements involved and the pull request that "
+                             "brought each (a downgrade lists the reverse). Releases: v2.29.19, 2.34 (its .0), or a "
+                             "generation (legacy, experimental, stable: the newest release of its line). Exit 0; "
+                             "2: a release the suite does not know.")
+    changes.add_argument("old", metavar="FROM", help="the release the server runs now")
+    changes.add_argument("new", metavar="TO", help="the release it moves to")
+    shape = changes.add_mutually_exclusive_group()
+    shape.add_argument("--json", action="store_true", help="print JSON instead of text")
+    shape.add_argument("--markdown", action="store_true", help="print a markdown table (for an upgrade ticket)")
+
+    matrix = sub.add_parser("matrix", help="one page and table across several runs (results.json or report dirs)",
+                            description="One column per run (target, release, profile, date, verdict), one row "
+                            "per requirement, the rows that differ between runs first. Writes matrix.html (one "
+                            "self-contained page), matrix.md and matrix.json into --out. Exit 0; 2: a run cannot be "
+                            "read.")
+    matrix.add_argument("runs", nargs="+", type=Path, metavar="RUN", help="a results.json, or a report directory")
+    matrix.add_argument("--out", type=Path, default=Path("matrix"), help="directory to write into (default: matrix)")
     return parser
 
 
@@ -120,6 +144,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return audit_command.run(args)
     if args.command == "diff":
         return diff_results(args.old, args.new, as_json=args.json)
+    if args.command == "changes":
+        return print_changes(args.old, args.new, shape="json" if args.json else "markdown" if args.markdown else "text")
+    if args.command == "matrix":
+        return write_matrix(args.runs, args.out)
     parser.print_help()
     return EXIT_USAGE
 
@@ -207,7 +235,7 @@ def print_requirements(as_json: bool, profile: str | None = None) -> int:
 
 
 def diff_results(old: Path, new: Path, as_json: bool = False) -> int:
-    from conformance.runner.outcomes.compare import compare, different_terms
+    from conformance.runner.outcomes.compare import compare_runs, different_terms
     from conformance.runner.records.results_file import ResultsFileError, load_run
 
     try:
@@ -215,22 +243,56 @@ def diff_results(old: Path, new: Path, as_json: bool = False) -> int:
     except ResultsFileError as exc:
         say(f"diff: {exc}")
         return EXIT_USAGE
-    comparison = compare(before.statuses, after.statuses)
+    comparison = compare_runs(before, after)
     note = different_terms(before, after)
     if as_json:
-        print(json.dumps({**comparison.as_dict(), "note": note,
+        contract = [{**c.as_dict(), "why": comparison.why[c.id]} for c in comparison.contract]
+        print(json.dumps({**comparison.as_dict(), "contract": contract, "note": note,
                           "old": {"profile": before.profile, "server_version": before.server_version},
                           "new": {"profile": after.profile, "server_version": after.server_version}}, indent=2))
     else:
         print(f"{old} -> {new}: {len(comparison.regressed)} regressed, {len(comparison.unverified)} no longer "
-              f"verified, {len(comparison.fixed)} fixed, {len(comparison.changed)} changed status")
+              f"verified, {len(comparison.fixed)} fixed, {len(comparison.changed)} changed status"
+              + (f", {len(comparison.contract)} changed with the contract" if comparison.contract else ""))
         if note:
             print(f"note: {note}")
         for title, rows in (("regressed", comparison.regressed), ("unverified", comparison.unverified),
                             ("fixed", comparison.fixed), ("changed", comparison.changed)):
             for row in rows:
                 print(f"  {title:10} {row.line()}")
+        for row in comparison.contract:
+            print(f"  {'contract':10} {row.line()}: {comparison.why[row.id]}")
     return EXIT_FAIL if comparison.fails else EXIT_PASS
+
+
+def print_changes(old: str, new: str, shape: str = "text") -> int:
+    from conformance.contracts import changes
+
+    try:
+        delta = changes.changes(changes.release(old), changes.release(new))
+    except changes.ReleaseError as exc:
+        say(f"changes: {exc}")
+        return EXIT_USAGE
+    if shape == "json":
+        print(json.dumps(delta.as_dict(), indent=2))
+    else:
+        sys.stdout.write(changes.markdown(delta) if shape == "markdown" else changes.text(delta))
+    return EXIT_PASS
+
+
+def write_matrix(runs: Sequence[Path], out: Path) -> int:
+    from conformance.report import matrix
+    from conformance.runner.records.results_file import ResultsFileError
+
+    try:
+        columns = matrix.load(runs)
+        written = matrix.write(columns, out)
+    except (ResultsFileError, OSError) as exc:
+        say(f"matrix: {exc}")
+        return EXIT_USAGE
+    for path in written:
+        print(f"matrix: {path}")
+    return EXIT_PASS
 
 
 def console_main() -> None:

@@ -130,6 +130,58 @@ ALL_STATUSES = tuple(dict.fromkeys(s for p in PROFILES.values() for s in p.statu
 OPERATION_FEATURES = {"updateTaskInput": "input-update", "pauseTask": "pause-resume", "resumeTask": "pause-resume"}
 
 
+# What a feature changes on the wire, beside what it brings (its title): for `tasks-conformance changes`, which lists,
+# for two releases, every feature one has and the other lacks, with these answers before and from its release on.
+# The release and the pull request are the feature's own (the Feature above); a feature without an entry here is
+# listed by its title and its requirements. Every effect is observed on the reference at both sides of its boundary
+# (tests/contracts/test_changes_on_the_wire.py).
+@dataclass(frozen=True)
+class Effect:
+    """One answer that changes with a feature: what `operation` answers in `situation` before and after it."""
+
+    operation: str  # the operationId of the OpenAPI documents
+    situation: str
+    before: str  # the answer of a release without the feature
+    after: str  # the answer of a release with it
+    kind: str  # "route" (appears), "status" (another status code), "field", "limit", "behaviour"
+    requirements: tuple[str, ...] = ()  # catalogue ids that check it, besides those that name the feature
+
+
+EFFECT_KINDS = ("route", "status", "field", "limit", "behaviour")
+FEATURE_EFFECTS: dict[str, tuple[Effect, ...]] = {
+    "display-name": (
+        Effect("createTask", "a display_name in the create body", "no display_name field on the task",
+               "the task's display_name (generated from the input when none is given)", "field"),),
+    "input-update": (
+        Effect("updateTaskInput", "PATCH .../input", "404 Route not found.", "204 for a paused task, 409 otherwise",
+               "route"),),
+    "current-state-initializing": (
+        Effect("getTask", "a task that is initializing", "current_state null",
+               "current_state filled in by the server", "field"),),
+    "display-name-limit": (
+        Effect("createTask", "a display_name over 64 bytes", "201 (accepted)", "400 (refused, no task created)",
+               "limit"),),
+    "input-update-blank-400": (
+        Effect("updateTaskInput", "a blank input for a paused task", "204 (accepted)", "400", "status",
+               ("INPUT-UPDATE-BLANK-400",)),),
+    "logs-snapshot": (
+        Effect("getTaskLogs", "a paused, pending or initializing task", "400",
+               "200 with the stored snapshot (snapshot: true)", "behaviour",
+               ("LOGS-NOT-ACTIVE", "LOGS-SNAPSHOT-PAUSED")),),
+    "send-409": (
+        Effect("sendTaskInput", "a pending, initializing or paused task", "400", "409", "status",
+               ("SEND-NOT-ACTIVE", "SEND-PAUSED-409")),),
+    "pause-resume": (
+        Effect("pauseTask", "POST .../pause", "404 Route not found.", "202 with the stop build", "route"),
+        Effect("resumeTask", "POST .../resume", "404 Route not found.", "202 with the start build", "route")),
+    "busy-409": (
+        Effect("sendTaskInput", "an agent that is not ready to accept input", "502", "409", "status",
+               ("SEND-STATUS-204",)),),
+}
+FLAG_GATED_SOURCE = "coder/coder#28008"  # the Tasks API behind CODER_ENABLE_AI_TASKS (FLAG_GATED_FROM)
+REMOVED_SOURCE = "coder/coder#28789"  # the Tasks API removed (REMOVED_IN)
+
+
 def with_status(status: str) -> tuple[str, ...]:
     """The profiles whose tasks may have this status."""
     return tuple(p.name for p in PROFILES.values() if status in p.statuses)

@@ -19,6 +19,7 @@ from importlib import resources
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from conformance.report.spared import spared
 from conformance.runner.outcomes.result import Cause, CheckResult, RunResult, message_shape
 from conformance.runner.outcomes.verdict import LEVELS, STATUS_ORDER, WARNING, RequirementResult, counts, json_status
 from conformance.runner.records.evidence import Exchange, pretty
@@ -124,6 +125,9 @@ def _header(result: RunResult) -> str:
     ]
     dl = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in rows)
     notes = [*facts.notes, *result.waivers.notes()]
+    release_note = spared(result)
+    if release_note:
+        notes.append(release_note)
     if facts.cleanup is not None:  # every task the run left, caused or may have made, named
         notes += [f"cleanup: {text}" for text, _ in facts.cleanup.sentences()]
     notes_html = "".join(f"<li>{esc(n)}</li>" for n in notes)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass
 
+from conformance.report.spared import spared
 from conformance.runner.outcomes.result import RunResult
 from conformance.runner.outcomes.verdict import (
     BLOCKED,
@@ -89,6 +90,9 @@ def summary(result: RunResult, width: int = 120) -> list[Line]:
     if facts.traffic:
         out.append(Line(f"traffic: {facts.traffic}"))
     out += [Line(f"note: {note}", ("yellow",)) for note in facts.notes]
+    release_note = spared(result)
+    if release_note:
+        out.append(Line(f"release: {release_note}"))
     out.append(verdict_line(result))
     return out
 

@@ -173,3 +173,42 @@ def test_report_needs_nothing_from_the_network(which: str, request: pytest.Fixtu
     assert not re.search(r"<img[^>]+src=[\"'](?!data:|[\"'])", page, re.I)
     assert "@import" not in page and "@font-face" not in page
     assert not re.search(r"url\(\s*['\"]?(https?:)?//", page, re.I)
+
+
+def test_the_matrix_of_several_runs_renders_offline_and_links_each_cell(browser: Any, tmp_path: Path) -> None:
+    """`tasks-conformance matrix`'s page: no request, no script, fits a laptop, the differing row first and marked,
+    a cell's link opens its run's report at the requirement."""
+    import json
+
+    from conformance.report import matrix
+
+    runs = []
+    for name, status in (("old", "skipped"), ("new", "passed")):
+        run = tmp_path / name
+        run.mkdir()
+        rows = [{"id": "GEN-CONTENT-TYPE", "level": "MUST", "status": "passed"},
+                {"id": "PAUSE-202", "level": "MUST", "status": status,
+                 "note": "not in v2.29.0: pause arrived in v2.32" if status == "skipped" else None}]
+        (run / "results.json").write_text(json.dumps({"target": {"profile": "stable", "server_version": name},
+                                                       "verdict": "pass", "requirements": rows}))
+        (run / "conformance.html").write_text('<html><body><p id="req-PAUSE-202">PAUSE-202</p></body></html>')
+        runs.append(run)
+    written = matrix.write(matrix.load(runs), tmp_path / "out")
+    page = browser.new_page()
+    requests: list[str] = []
+    page.on("request", lambda req: None if req.url.startswith(("file:", "data:", "about:"))
+            else requests.append(req.url))
+    try:
+        page.goto(written[0].as_uri(), wait_until="load")
+        assert page.locator("script").count() == 0
+        rows = page.locator("#tc-runs tbody tr")
+        assert rows.count() == 2 and rows.first.get_attribute("class") == "tc-differs"
+        assert "PAUSE-202" in rows.first.inner_text() and "pause arrived in v2.32" in rows.first.inner_text()
+        assert page.evaluate("document.documentElement.scrollWidth") <= LAPTOP["width"]
+        page.screenshot(path=str(tmp_path / "matrix.png"))
+        rows.first.locator("a").first.click()
+        page.wait_for_load_state("load")
+        assert page.url.endswith("/old/conformance.html#req-PAUSE-202")
+        assert requests == []
+    finally:
+        page.close()

@@ -24,6 +24,7 @@ from conformance.reference import ReferenceServer
 
 REPO = Path(conformance.__file__).resolve().parent.parent
 WORKFLOW = REPO / "examples" / "github-actions" / "conformance.yml"
+RELEASES_WORKFLOW = REPO / "examples" / "github-actions" / "releases.yml"
 DOCKERFILE = REPO / "examples" / "docker" / "Dockerfile"
 BIN = Path(sys.executable).parent
 SMALL = "-- -k 'test_auth_before_not_found or test_list_count'"  # keeps the self-test short
@@ -37,18 +38,21 @@ def _install(target: Path) -> dict[str, str]:
 
 
 def _expression(text: str, values: dict[str, str]) -> str:
-    return re.sub(r"\$\{\{\s*([\w.]+)\s*\}\}", lambda m: values.get(m.group(1), ""), text)
+    """GitHub's `${{ name }}` and `${{ name || 'default' }}`: an unset name is empty."""
+    return re.sub(r"\$\{\{\s*([\w.]+)(?:\s*\|\|\s*'([^']*)')?\s*\}\}",
+                  lambda m: values.get(m.group(1)) or m.group(2) or "", text)
 
 
 def _run_workflow(tmp_path: Path, secrets: dict[str, str], suite_args: str = SMALL,
-                  source: str | None = str(REPO)) -> list[dict[str, Any]]:
+                  source: str | None = str(REPO), workflow_file: Path = WORKFLOW,
+                  job: str = "conformance") -> list[dict[str, Any]]:
     """The workflow's steps as GitHub runs them, with `secrets` (and `vars`) as its expressions' values; the suite
     installed from `source` (the repository variable TASKS_CONFORMANCE_SOURCE: here this repository), or from
     nothing when None (the variable not set)."""
     if source is not None:
         secrets = {**secrets, "vars.TASKS_CONFORMANCE_SOURCE": source}
-    workflow = yaml.safe_load(WORKFLOW.read_text())
-    steps = workflow["jobs"]["conformance"]["steps"]
+    workflow = yaml.safe_load(workflow_file.read_text())
+    steps = workflow["jobs"][job]["steps"]
     workspace, target = tmp_path / "workspace", tmp_path / "site"
     workspace.mkdir()
     output, summary = tmp_path / "github_output", tmp_path / "step_summary"
@@ -197,3 +201,21 @@ def test_the_dockerfile_builds_and_its_image_runs_the_suite(tmp_path: Path) -> N
     imported = subprocess.run([sys.executable, "-c", "import conformance; print(conformance.__file__)"],
                               env={**base, "PYTHONPATH": str(site)}, capture_output=True, text=True, cwd=tmp_path)
     assert imported.stdout.startswith(str(site)), imported.stdout
+
+
+def test_the_releases_workflow_runs_two_releases_and_publishes_their_matrix(tmp_path: Path) -> None:
+    """The across-releases recipe with its default releases: both runs pass, the matrix and the contract's changes
+    land in the step summary, and the matrix's differing rows are the requirements `changes` names."""
+    from conformance.contracts.changes import changes, release
+
+    steps = _run_workflow(tmp_path, secrets={"vars.TASKS_CONFORMANCE_ARGS": "--fuzz-budget 0 -- -k test_list_count"},
+                          workflow_file=RELEASES_WORKFLOW, job="releases")
+    assert [s["code"] for s in steps] == [0, 0, 0, 0], steps
+    summary, workspace = steps[-1]["out"], steps[-1]["workspace"]
+    assert "## Conformance across 2 runs" in summary
+    assert "### Tasks API contract: v2.29.19 → v2.34.5 (upgrade)" in summary
+    matrix = json.loads((workspace / "reports" / "matrix" / "matrix.json").read_text())
+    assert [r["release"] for r in matrix["runs"]] == ["v2.29.19+reference", "v2.34.5+reference"]
+    differing = {r["id"] for r in matrix["rows"] if r["differs"]}
+    assert differing and differing <= changes(release("v2.29.19"), release("v2.34.5")).requirements
+    assert (workspace / "reports" / "matrix" / "matrix.html").is_file()

@@ -172,6 +172,14 @@ def test_diff_says_when_the_two_runs_judged_different_profiles_or_releases(tmp_p
                     cwd=tmp_path)
     note = json.loads(releases.stdout)["note"]
     assert note.startswith("the two runs judged different releases (v2.31.0") and "v2.34.0" in note, note
+    assert "`tasks-conformance changes v2.31.0 v2.34.0`" in note
+    # What v2.31.0 was spared and v2.34.0 passes is the contract's change, named with its difference, not the server's.
+    spared = {r["id"] for r in json.loads((tmp_path / "o" / "results.json").read_text())["requirements"]
+              if r["promised"] is False}
+    found = json.loads(releases.stdout)
+    assert spared and {c["id"] for c in found["contract"]} == spared, found["contract"]
+    assert all(c["old"] == "skipped" and c["new"] != "skipped" and "v2.32" in c["why"] for c in found["contract"])
+    assert found["fixed"] == found["changed"] == found["regressed"] == []
 
 
 def test_the_bundle_holds_every_report_the_redacted_config_and_a_manifest(tmp_path: Path) -> None:

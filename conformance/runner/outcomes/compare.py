@@ -7,7 +7,10 @@ could not be had) — it still stands against the run, but it is not called a re
 requirement that stood against the old run and no longer does; every other difference in status is a change.
 
 Two runs that judged the target by different profiles (or releases) are compared all the same, and said so: their
-requirement lists differ by generation, not by the server.
+requirement lists differ by generation, not by the server. `compare_runs` (`tasks-conformance diff`) sets apart, as
+`contract`, the changes of status the contract made between the two releases (contracts/changes.py: a requirement
+the earlier release was spared and the later one passes, or the reverse); a requirement the new run fails stays a
+regression whatever its release promised before.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
+from conformance.contracts.changes import Delta, Release, changes
+from conformance.contracts.profiles import parse_version, shown
 from conformance.runner.records.results_file import RunSummary, Status
 
 
@@ -40,6 +45,10 @@ class Comparison:
     unverified: list[Change] = field(default_factory=list)  # newly blocked (a MUST): not shown to hold any more
     fixed: list[Change] = field(default_factory=list)
     changed: list[Change] = field(default_factory=list)
+    # The changes the contract made between the two runs' releases (compare_runs): not a difference of the server.
+    # Not in as_dict, whose shape results.json's baseline holds.
+    contract: list[Change] = field(default_factory=list)
+    why: dict[str, str] = field(default_factory=dict)  # requirement id -> the contract difference behind it
 
     @property
     def fails(self) -> bool:
@@ -68,12 +77,41 @@ def compare(old: Mapping[str, Status], new: Mapping[str, Status]) -> Comparison:
     return out
 
 
+def release_delta(old: RunSummary, new: RunSummary) -> Delta | None:
+    """What the contract changes between the two runs' releases; None when either names no release, or the same."""
+    before, after = parse_version(old.server_version), parse_version(new.server_version)
+    if before is None or after is None or before == after:
+        return None
+    return changes(Release(shown(before), before), Release(shown(after), after))
+
+
+def compare_runs(old: RunSummary, new: RunSummary) -> Comparison:
+    """`compare`, with the changes of status that the contract made between the two releases set apart."""
+    out = compare(old.statuses, new.statuses)
+    delta = release_delta(old, new)
+    if delta is None:
+        return out
+    for difference in delta.differences:
+        for rid in difference.requirements:
+            out.why.setdefault(rid, f"{difference.operation}: {difference.what}: {difference.before} -> "
+                                    f"{difference.after} ({difference.since}, {difference.source})")
+    for name in ("fixed", "changed"):
+        rows: list[Change] = getattr(out, name)
+        out.contract += [c for c in rows if c.id in out.why]
+        rows[:] = [c for c in rows if c.id not in out.why]
+    return out
+
+
 def different_terms(old: RunSummary, new: RunSummary) -> str | None:
     """A sentence when the two runs judged by different profiles or releases, else None."""
     if old.profile != new.profile:
         return (f"the two runs judged different profiles ({old.profile or 'unknown'} and {new.profile or 'unknown'}): "
                 "requirements that only one profile has show as absent in the other")
     if old.server_version != new.server_version:
+        delta = release_delta(old, new)
+        listed = (f"; `tasks-conformance changes {delta.old.label} {delta.new.label}` lists the contract's changes"
+                  if delta is not None else "")
         return (f"the two runs judged different releases ({old.server_version or 'not reported'} and "
-                f"{new.server_version or 'not reported'}): a requirement may differ because the contract did")
+                f"{new.server_version or 'not reported'}): a requirement may differ because the contract did"
+                + listed)
     return None

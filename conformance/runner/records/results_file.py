@@ -24,6 +24,7 @@ class ResultsFileError(ValueError):
 class Status:
     status: str  # as in results.json: passed, failed, warning, blocked, waived, skipped, not_run
     level: str
+    note: str | None = None  # why it was skipped or not run, as the run said (`matrix`)
 
     @property
     def against(self) -> bool:
@@ -38,6 +39,8 @@ class RunSummary:
     profile: str | None = None
     server_version: str | None = None
     target: str | None = None
+    started_at: str | None = None
+    verdict: str | None = None
 
 
 def load_statuses(path: Path) -> dict[str, Status]:
@@ -54,7 +57,7 @@ def load_run(path: Path) -> RunSummary:
     statuses = statuses_of(data, str(path))
     target = data.get("target") if isinstance(data.get("target"), dict) else {}
     return RunSummary(statuses, _text(target.get("profile")), _text(target.get("server_version")),
-                      _text(target.get("url")))
+                      _text(target.get("url")), _text(data.get("started_at")), _text(data.get("verdict")))
 
 
 def _text(value: Any) -> str | None:
@@ -80,4 +83,4 @@ def statuses_of(data: Any, where: str = "the results") -> dict[str, Status]:
         if problem:
             raise ResultsFileError(f"{where} is not a results.json of tasks-conformance: requirement {number} is "
                                    f"wrong ({problem})")
-    return {r["id"]: Status(r["status"], r["level"]) for r in rows}
+    return {r["id"]: Status(r["status"], r["level"], _text(r.get("note"))) for r in rows}
