@@ -67,7 +67,7 @@ def test_parser_accepts(q: str, expected: TaskFilter) -> None:
         ("status:running", "status", "running"),
         ("owner:alice owner:bob", "owner", "more than once"),
         ("alice owner:bob", "owner", "more than once"),
-        ("alice bob", "owner", "alice bob"),
+        ("alice bob", "owner", "alice bob"),  # bare terms are joined into one owner (searchquery processTokens)
     ],
 )
 def test_parser_rejects(q: str, field: str, fragment: str) -> None:

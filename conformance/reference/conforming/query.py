@@ -2,7 +2,8 @@
 list, which is Coder's workspace search (``Workspaces``, tests: search_test.go TestSearchWorkspace; below).
 
 - The whole query is lowercased; tokens split on spaces outside double quotes.
-- Tokens without ``:`` are bare words; they are joined by spaces into one ``owner`` value.
+- Tokens without ``:`` are bare words; they are joined by spaces into one ``owner`` value, quotes kept
+  (searchquery processTokens).
 - ``key:value`` tokens are filters (quotes around the value are dropped); keys: owner, organization, status.
 - Errors: a token starting or ending with ``:``, more than one ``:`` outside quotes, an unknown key, a key
   given twice, an unknown owner username, an unknown organization name, a status that is no task status.
@@ -166,11 +167,8 @@ def _terms(query: str, options: QueryOptions, refuses: Callable[[QueryRule], boo
                 continue
             raise QueryError([Validation("q", f"Query element {_quote(token)} cannot start or end with ':'")])
         colons = _count_outside_quotes(token, ":")
-        if colons == 0 and options.workspace_keys:
-            _workspace_term(token, values, options.bare_words, unquote)
-            continue
         if colons == 0:
-            bare.append(unquote(token))
+            bare.append(token)
             continue
         if colons > 1:
             if not refuses("multi-colon"):
@@ -178,7 +176,9 @@ def _terms(query: str, options: QueryOptions, refuses: Callable[[QueryRule], boo
             raise QueryError([Validation("q", f"Query element {_quote(token)} can only contain 1 ':'")])
         key, value = (unquote(part) for part in _split_outside_quotes(token, ":"))
         values.setdefault(key.lower() if options.lowercase else key, []).append(value)
-    if bare and options.bare_words:
+    if bare and options.workspace_keys:
+        _workspace_term(" ".join(bare), values, options.bare_words, unquote)
+    elif bare and options.bare_words:
         values.setdefault(options.bare_words, []).append(" ".join(bare))
     return values
 
