@@ -198,3 +198,62 @@ def test_TestSearchTasks_ExtraParam(coder: Any) -> None:
     response = coder("stable", "v2.34.0").list_tasks("owner:alice invalid:param")
     assert response.status_code == 400 and error_message(response) == "Invalid task search query."
     assert response.json()["validations"] == [{"field": "invalid", "detail": '"invalid" is not a valid query param'}]
+
+
+# -- the late stable copy of coderd/aitasks_test.go (commit 0163b866...) -----------------------------------------
+
+
+def test_TestTasks_UpdateInput_TaskStatusPending(coder: Any) -> None:
+    """coderd/aitasks_test.go TestTasks/UpdateInput/TaskStatusPending (late stable copy): with the provisioner closed
+    the task "stays in Pending" (coder/coder#21886, v2.31), and an input update is 409 "Unable to update"."""
+    api = coder("stable", "v2.34.0", 30.0)
+    task = api.create(input="")
+    assert api.task(task["id"])["status"] == "pending"
+    response = api.update_input(task["id"], "Valid prompt")
+    assert response.status_code == 409 and error_message(response) == NOT_PAUSED
+    assert api.task(task["id"])["initial_prompt"] == ""
+
+
+def test_TestTasks_Logs_NoSnapshotReturnsEmpty(coder: Any) -> None:
+    """coderd/aitasks_test.go TestTasks/Logs/NoSnapshotReturnsEmpty (late stable copy): a pending task with no stored
+    snapshot answers snapshot true, no snapshot_at, no logs."""
+    api = coder("stable", "v2.34.0", 30.0)
+    task = api.create(input="")
+    response = api.get(f"/tasks/me/{task['id']}/logs")
+    assert response.status_code == 200 and response.json() == {"logs": [], "snapshot": True}
+
+
+def test_TestPauseTask_OK(coder: Any) -> None:
+    """coderd/aitasks_test.go TestPauseTask/OK (late stable copy): the pause's build is a stop of the task's
+    workspace, numbered one past its latest build."""
+    api = coder("stable", "v2.34.0")
+    task = api.create_active(input="")
+    response = api.pause(task["id"])
+    assert response.status_code == 202
+    build = response.json()["workspace_build"]
+    assert build["transition"] == "stop" and build["workspace_id"] == task["workspace_id"]
+    assert build["build_number"] == task["workspace_build_number"] + 1
+
+
+def test_TestPauseTask_Job_already_in_progress(coder: Any) -> None:
+    """coderd/aitasks_test.go TestPauseTask "Job already in progress" (late stable copy): a pause while the start
+    build runs is 409; TestPauseTask "Task not found": 404."""
+    api = coder("stable", "v2.34.0", 30.0)
+    task = api.create(input="")
+    assert api.pause(task["id"]).status_code == 409
+    missing = api.pause("00000000-0000-4000-8000-000000000001")
+    assert missing.status_code == 404
+
+
+# -- coderd/httpmw/taskparam_test.go TestTaskParam (commit 1c700a6fd57dcca9f2679ecba0cfe2c3839e2410) ----------------
+
+
+def test_TestTaskParam_by_name(coder: Any) -> None:
+    """coderd/httpmw/taskparam_test.go TestTaskParam: FoundByTaskName, CaseInsensitiveTaskName, NotFoundWhenNoMatch,
+    NotFound (a uuid no task has)."""
+    api = coder("stable", "v2.34.0")
+    task = api.create(name=unique("byname"))
+    assert api.task(task["name"])["id"] == task["id"]
+    assert api.task(task["name"].upper())["id"] == task["id"]
+    assert api.get("/tasks/me/nonexistent-name").status_code == 404
+    assert api.get("/tasks/me/00000000-0000-4000-8000-000000000001").status_code == 404
