@@ -96,10 +96,18 @@ _STABLE_FEATURES = (
             "PATCH .../input"),
     Feature("current-state-initializing", (2, 29, 0), "coder/coder#20692 (coderd/aitasks.go deriveTaskCurrentState)",
             "current_state filled in while a task initializes"),
-    Feature("display-name-limit", (2, 31, 0), "coderd/aitasks.go tasksCreate (in the copy of Feb 2026)",
+    # Both came with the feature itself: the first stable copy of coderd/aitasks_test.go (before pause and log
+    # snapshots) already asserts 400 "Display name must be 64 characters or less." (TestTasksCreate/CustomNames) and
+    # 400 "Task input is required." for an empty update (TestTasks/UpdateInput/EmptyPrompt).
+    Feature("display-name-limit", (2, 29, 0), "coder/coder#20856 (coderd/aitasks.go tasksCreate)",
             "display_name over 64 bytes refused"),
+    Feature("input-update-empty-400", (2, 29, 0), "coder/coder#20811 (coderd/aitasks.go taskUpdateInput)",
+            "an empty input update refused"),
+    # Whitespace-only input refused too (strings.TrimSpace): in the copy of Feb 2026; Coder's tests send only "".
     Feature("input-update-blank-400", (2, 31, 0), "coderd/aitasks.go taskUpdateInput (in the copy of Feb 2026)",
-            "a blank input update refused"),
+            "a blank (whitespace-only) input update refused"),
+    Feature("queued-pending", (2, 31, 0), "coder/coder#21886 (the tasks_with_status view)",
+            "a task whose build no provisioner has picked up yet is pending (initializing before)"),
     Feature("logs-snapshot", (2, 31, 0), "coder/coder#21771 (coderd/aitasks.go taskLogs)",
             "logs of a paused or starting task are a stored snapshot; error/unknown 409"),
     Feature("send-409", (2, 31, 0), "coder/coder#21887 (coderd/aitasks.go taskSend)",

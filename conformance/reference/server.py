@@ -80,7 +80,8 @@ class ReferenceServer:
         self._variations = ActiveVariations(variations_from_env(os.environ) if variations is None else variations)
         self._lifecycle_delay = lifecycle_delay
         self._store = TaskStore(lifecycle_delay=lifecycle_delay, reply_delay=reply_delay,
-                                task_is_workspace=self.generation.legacy)
+                                task_is_workspace=self.generation.legacy,
+                                queued_status=self.generation.queued_status)
         self.app = ReferenceApp(
             identities=self.identities,
             store=self._store,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -72,3 +73,22 @@ def switch_servers() -> Iterator[Servers]:
     servers = Servers(lifecycle_delay=0.05, reply_delay=0)
     yield servers
     servers.stop()
+
+
+@pytest.fixture(scope="module")
+def release_api() -> Iterator[Any]:
+    """Servers of a generation at a release (None: the generation's default), the agent answering at once, with a
+    lifecycle step of ``step`` seconds; each started when first asked, one per (profile, version, step)."""
+    started: dict[tuple[str, str | None, float], tuple[ReferenceServer, Api]] = {}
+
+    def get(profile: str, version: str | None = None, step: float = 0.05) -> Api:
+        if (profile, version, step) not in started:
+            server = ReferenceServer(profile=profile, version=version, lifecycle_delay=step, reply_delay=0).start()
+            started[(profile, version, step)] = (server, Api(server))
+        return started[(profile, version, step)][1]
+
+    yield get
+    for server, client in started.values():
+        client.close()
+        server.stop()
+        assert server.unexpected_errors == [], server.unexpected_errors

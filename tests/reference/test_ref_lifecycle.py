@@ -9,53 +9,55 @@ from ref_support import RFC3339, UUID_RE, Api, error_message, poll
 from conformance.reference.conforming.store import TaskNotActive, TaskStore
 
 
-def test_task_goes_pending_initializing_active(slow_api: Api) -> None:
+def test_task_goes_queued_initializing_active(slow_api: Api) -> None:
+    """The slow server answers as v2.28: a task whose build no provisioner has picked up yet is already
+    `initializing` (coder/coder#21886 made it `pending` in v2.31), and nothing fills in current_state while it
+    initializes (coder/coder#20692 came in v2.29)."""
     created = slow_api.create(input="Investigate the outage")
-    assert created["status"] == "pending"
-    seen: dict[str, dict[str, Any]] = {"pending": created}
+    assert (created["status"], created["workspace_status"]) == ("initializing", "pending")
+    seen: dict[tuple[str, str], dict[str, Any]] = {("initializing", "pending"): created}
 
     def fetch() -> dict[str, Any]:
         task = slow_api.task(created["id"])
-        seen.setdefault(task["status"], task)
+        seen.setdefault((task["status"], task["workspace_status"]), task)
         return task
 
     poll(fetch, lambda t: t["status"] == "active", timeout=10)
-    assert list(seen) == ["pending", "initializing", "active"]
+    assert list(seen) == [("initializing", "pending"), ("initializing", "running"), ("active", "running")]
 
-    pending, initializing, active = seen["pending"], seen["initializing"], seen["active"]
-    assert UUID_RE.match(pending["workspace_id"])
-    assert pending["workspace_status"] == "pending" and pending["workspace_build_number"] == 1
+    queued, initializing, active = seen.values()
+    assert UUID_RE.match(queued["workspace_id"])
+    assert queued["workspace_build_number"] == 1
     for key in (
         "workspace_agent_id",
         "workspace_agent_lifecycle",
         "workspace_agent_health",
         "workspace_app_id",
     ):
-        assert pending[key] is None, key
-    assert pending["current_state"] is None
+        assert queued[key] is None, key
+    assert queued["current_state"] is None
 
     assert UUID_RE.match(initializing["workspace_agent_id"])
     assert initializing["workspace_agent_lifecycle"] == "starting"
     assert initializing["workspace_app_id"] is None
-    assert initializing["current_state"]["state"] == "working"
+    assert initializing["current_state"] is None
 
-    assert active["workspace_status"] == "running"
     assert active["workspace_agent_lifecycle"] == "ready"
     assert active["workspace_agent_health"] == {"healthy": True, "reason": ""}
     assert UUID_RE.match(active["workspace_app_id"])
     assert active["workspace_agent_id"] == initializing["workspace_agent_id"]
-    assert active["workspace_id"] == pending["workspace_id"]
+    assert active["workspace_id"] == queued["workspace_id"]
     state = active["current_state"]
     assert set(state) == {"timestamp", "state", "message", "uri"} and RFC3339.match(state["timestamp"])
     assert state["state"] in {"working", "idle"}
 
-    assert pending["updated_at"] < initializing["updated_at"] < active["updated_at"]
-    assert pending["created_at"] == active["created_at"]
+    assert queued["updated_at"] < initializing["updated_at"] < active["updated_at"]
+    assert queued["created_at"] == active["created_at"]
 
 
 def test_send_and_logs_need_an_active_task(slow_api: Api) -> None:
     task = slow_api.create(input="")
-    assert task["status"] == "pending"
+    assert task["status"] == "initializing"
     send = slow_api.send(task["id"], "too early")
     logs = slow_api.get(f"/tasks/me/{task['id']}/logs")
     assert (send.status_code, logs.status_code) == (400, 400)
@@ -78,11 +80,12 @@ def test_agent_reply_arrives_later(slow_api: Api) -> None:
 
 def test_status_filter_follows_the_lifecycle(slow_api: Api) -> None:
     task = slow_api.create(input="")
-    assert task["id"] in slow_api.list_ids("status:pending")
+    assert task["id"] in slow_api.list_ids("status:initializing")  # v2.28: queued is initializing
+    assert task["id"] not in slow_api.list_ids("status:pending")
     assert task["id"] not in slow_api.list_ids("status:active")
     slow_api.wait_active(task["id"], timeout=10)
     assert task["id"] in slow_api.list_ids("status:active")
-    assert task["id"] not in slow_api.list_ids("status:pending")
+    assert task["id"] not in slow_api.list_ids("status:initializing")
 
 
 class _Clock:

@@ -119,7 +119,7 @@ PROBES: dict[str, Probe] = {
     "delayed-delete": Probe(_deleted_task_get_status, 404),
     "delete-while-building-409": Probe(lambda api: api.delete(f"/tasks/me/{api.create()['id']}").status_code, 202),
     "slow-startup": Probe(_becomes_active_quickly, True),
-    "instant-startup": Probe(lambda api: api.create()["status"], "pending"),
+    "instant-startup": Probe(lambda api: api.create()["status"], "initializing"),  # v2.28: queued is initializing
     "agent-busy-first": Probe(_first_send_status, 204),
     "app-initializing-first": Probe(_first_send_status, 204),
     "logs-lag": Probe(_sent_input_visible_at_once, True),

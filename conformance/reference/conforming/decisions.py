@@ -13,6 +13,7 @@ decision; it never asks another method of its own object.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from starlette.requests import Request
@@ -25,11 +26,38 @@ from .auth import SIGNED_OUT_MESSAGE, AuthFailure
 from .generation import Generation
 from .identities import Identities, Template, User, parse_uuid
 from .names import name_problem
-from .query import QueryOptions, QueryRule, TaskFilter, Validation, unquoted
+from .query import QueryOptions, QueryRule, TaskFilter, Validation, WorkspaceFilter, unquoted
 from .responses import NOT_FOUND_MESSAGE, ApiError
 from .routes import Routed
 from .store import TaskStore, TaskView
 from .wire import Wire
+
+AI_PROMPT_PARAMETER = "AI Prompt"  # the parameter a legacy task's prompt is (codersdk.AITaskPromptParameterName)
+
+
+def workspace_checks(task: TaskView, found: WorkspaceFilter) -> list[bool]:
+    """Whether a legacy task (a workspace) passes each of the workspace search's own filters: every task is on its
+    template's active version, is an AI task (tasksList forces has-ai-task), has no external agent, is not dormant;
+    its one parameter is the prompt ("AI Prompt"); last used: its latest change."""
+    checks: list[bool] = []
+    if found.ids:
+        checks.append(task.workspace_id in found.ids)
+    if found.has_agent is not None:
+        checks.append(found.has_agent == "connected" and task.workspace_agent_id is not None)
+    if found.dormant:
+        checks.append(False)
+    if found.outdated is not None:
+        checks.append(not found.outdated)
+    if found.has_external_agent is not None:
+        checks.append(not found.has_external_agent)
+    last_used = datetime.fromtimestamp(task.updated_at, UTC)
+    if found.last_used_after is not None:
+        checks.append(last_used > found.last_used_after)
+    if found.last_used_before is not None:
+        checks.append(last_used < found.last_used_before)
+    for name, value in found.params:
+        checks.append(name == AI_PROMPT_PARAMETER.lower() and value in (None, task.initial_prompt.lower()))
+    return checks
 
 
 class Core(Protocol):
@@ -139,11 +167,12 @@ class Decisions:
         return unquoted(text)
 
     def owner_id(self, value: str, caller: User, options: QueryOptions) -> str | None:
-        """The user id an owner filter names (None: no such user)."""
+        """The user id an owner filter names (None: no such user). The workspace search (legacy) matches a username
+        only: a uuid names no user there."""
         if value == "me":
             return caller.id
         if parse_uuid(value) is not None:
-            return parse_uuid(value)
+            return None if options.workspace_keys else parse_uuid(value)
         user = (self.identities.user_by_name(value) if options.lowercase else
                 next((u for u in self.identities.users.values() if u.username == value), None))
         return user.id if user is not None else None
@@ -174,6 +203,8 @@ class Decisions:
             checks.append(task_filter.name in task.name.lower())
         if task_filter.template is not None:
             checks.append(task.template.name.lower() == task_filter.template)
+        if task_filter.workspace is not None:
+            checks += workspace_checks(task, task_filter.workspace)
         return checks
 
     def matches(self, checks: list[bool]) -> bool:
@@ -284,8 +315,11 @@ class Decisions:
     # -- the stable generation's input, pause and resume ---------------------------------------------------------
 
     def input_text_refusal(self, text: str) -> ApiError | None:
-        """Refuse the input of an input update: a blank one, from the release that refuses it."""
-        if not text.strip() and self.generation.has("input-update-blank-400"):
+        """Refuse the input of an input update: an empty one (every release of the route), a whitespace-only one from
+        the release that trims it (coderd/aitasks.go taskUpdateInput)."""
+        gen = self.generation
+        empty = text == "" and gen.has("input-update-empty-400")
+        if empty or (not text.strip() and gen.has("input-update-blank-400")):
             return ApiError(400, "Task input is required.")
         return None
 

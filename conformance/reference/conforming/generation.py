@@ -100,6 +100,14 @@ class Generation:
             return SOURCES
         return tuple(source for source in SOURCES if source not in ("bearer", "access_token"))
 
+    @property
+    def queued_status(self) -> str:
+        """The status of a task whose workspace build no provisioner has picked up yet: the workspace's `pending` in
+        legacy; `initializing` in the tasks data model until coder/coder#21886 (v2.31) made it `pending` (the
+        tasks_with_status view; coderd/aitasks_test.go TestTasks/UpdateInput/TaskStatusInitializing of the first
+        stable copy: with no provisioner the task "stays in Initializing")."""
+        return "pending" if self.legacy or self.has("queued-pending") else "initializing"
+
     # -- the wire --------------------------------------------------------------------------------------------------
     def status_on_wire(self, status: str) -> str:
         return LEGACY_STATUS[status] if self.legacy else status

@@ -1,12 +1,18 @@
 """In-memory task store: tasks, their lifecycle and the simulated agent's log. Thread-safe (one lock).
 
 Time-dependent state is derived lazily from timestamps, so no background threads are needed:
-a task is ``pending`` for one lifecycle step (``lifecycle_delay`` seconds, or the ``step`` it was created with),
-``initializing`` for as long again, then ``active``.
+a task is queued for one lifecycle step (``lifecycle_delay`` seconds, or the ``step`` it was created with: its
+workspace build waits for a provisioner; the status of that step is the store's ``queued_status``, ``pending`` or,
+before coder/coder#21886, ``initializing``), ``initializing`` for as long again, then ``active``.
 Once active, the simulated agent receives the initial prompt; every input gets an ``output`` reply
 ``reply_delay`` seconds later. Log entries are materialized on access, in time order, with increasing ids.
 A pause stops the workspace: the task stays ``active`` for one lifecycle step, then is ``paused`` (the log at
-that moment is its stored snapshot); a resume starts it again from ``pending``.
+that moment is its stored snapshot); a resume starts it again from the queued step.
+``current_state`` is what the simulated agent last reported (its app status): nothing before it first runs, its
+state while active, and after a pause the last one it reported (coderd/aitasks.go deriveTaskCurrentState keeps the
+latest app status under a stop build; coderd/aitasks_test.go TestTasks/Get "the previous status still remains").
+A start build makes an older report stale, so a resumed task reports nothing until it is active again; what a
+release fills in while a task initializes is the wire's business (wire.py).
 A delete takes effect ``after`` the seconds its delete build takes (at once by default; the task stays visible until
 then); a deleted task stays in the store as a row marked deleted, as Coder keeps it in its database (``rows``).
 The store refuses nothing a handler decides: who may see a task, when a name is taken, when a pause or an input
@@ -70,7 +76,7 @@ class TaskView:
     workspace_agent_lifecycle: str | None
     workspace_agent_health: dict[str, object] | None
     workspace_app_id: str | None
-    current_state: CurrentState | None
+    current_state: CurrentState | None  # what the agent last reported (None: nothing, or stale)
     deleted: bool  # gone: the delete has taken effect
     seq: int
     deleting: bool = False  # a delete was accepted but has not taken effect yet
@@ -78,6 +84,10 @@ class TaskView:
     display_name: str = ""
     snapshot: tuple[LogEntry, ...] | None = None  # the log stored when the task was paused
     snapshot_at: float | None = None
+    build_at: float = 0.0  # when the workspace's latest start build was created (the create, or the last resume)
+
+
+QUEUED = "queued"  # the first lifecycle step: the workspace build waits for a provisioner
 
 
 @dataclass
@@ -126,6 +136,7 @@ class TaskStore:
         reply_delay: float,
         clock: Callable[[], float] = time.time,
         task_is_workspace: bool = False,
+        queued_status: str = "pending",
     ) -> None:
         if lifecycle_delay < 0 or reply_delay < 0:
             raise ValueError("lifecycle_delay and reply_delay must be >= 0")
@@ -136,6 +147,7 @@ class TaskStore:
         self._reply_delay = reply_delay
         self._clock = clock
         self._task_is_workspace = task_is_workspace  # legacy: a task is its workspace (one id)
+        self._queued_status = queued_status  # the status of a task in the queued step (generation.queued_status)
 
     @property
     def lifecycle_delay(self) -> float:
@@ -145,7 +157,7 @@ class TaskStore:
     # -- lifecycle -----------------------------------------------------------------------------------
 
     def _phase(self, record: _TaskRecord, now: float) -> tuple[str, float]:
-        """(status, time the status was entered)."""
+        """(phase, time the phase was entered): a status, or QUEUED (``_status`` says its status)."""
         delay = record.delay
         if record.fixed_status is not None:
             return record.fixed_status, record.created_at
@@ -157,7 +169,24 @@ class TaskStore:
             return "active", record.started_at + 2 * delay
         if elapsed >= delay:
             return "initializing", record.started_at + delay
-        return "pending", record.started_at
+        return QUEUED, record.started_at
+
+    def _status(self, phase: str) -> str:
+        return self._queued_status if phase == QUEUED else phase
+
+    def _reported(self, record: _TaskRecord) -> CurrentState | None:
+        """What the simulated agent last reported: working while a reply is due, else idle; nothing before it ran.
+        Reports date from the agent's latest start at the earliest (a report of the previous run is stale)."""
+        if not record.booted:
+            return None
+        active_since = record.started_at + 2 * max(record.delay, 0.0)
+        if record.pending:
+            last_input = next((e for e in reversed(record.logs) if e.type == "input"), None)
+            at = last_input.time if last_input else active_since
+            return CurrentState(timestamp=max(at, active_since), state="working",
+                                message="Working on the latest input")
+        at = record.logs[-1].time if record.logs else active_since
+        return CurrentState(timestamp=max(at, active_since), state="idle", message="Waiting for input")
 
     def _append(self, record: _TaskRecord, content: str, kind: str, at: float) -> None:
         record.logs.append(LogEntry(id=len(record.logs), content=content, type=kind, time=at))
@@ -180,35 +209,28 @@ class TaskStore:
 
     def _view(self, record: _TaskRecord, now: float) -> TaskView:
         self._advance(record, now)
-        status, since = self._phase(record, now)
+        phase, since = self._phase(record, now)
+        status = self._status(phase)
         agent_id: str | None = None
         lifecycle: str | None = None
         health: dict[str, object] | None = None
         app_id: str | None = None
         state: CurrentState | None = None
         workspace_status = "pending"
-        if status == "initializing":
+        if phase == "initializing":
             workspace_status = "running"
             agent_id, lifecycle = record.agent_id, "starting"
             health = {"healthy": True, "reason": ""}
-            state = CurrentState(timestamp=since, state="working", message="Agent is starting")
-        elif status == "active":
+        elif phase == "active":
             workspace_status = "running"
             agent_id, lifecycle, app_id = record.agent_id, "ready", record.app_id
             health = {"healthy": True, "reason": ""}
-            if record.pending:
-                last_input = next((e for e in reversed(record.logs) if e.type == "input"), None)
-                at = last_input.time if last_input else since
-                state = CurrentState(timestamp=at, state="working", message="Working on the latest input")
-            else:
-                at = record.logs[-1].time if record.logs else since
-                state = CurrentState(timestamp=at, state="idle", message="Waiting for input")
-        elif status == "paused":
+            state = self._reported(record)
+        elif phase == "paused":  # the stop build keeps the last report
             workspace_status, lifecycle = "stopped", "off"
-            state = CurrentState(timestamp=since, state="idle", message="Paused")
-        elif status == "error":
+            state = self._reported(record)
+        elif phase == "error":
             workspace_status = "failed"
-            state = CurrentState(timestamp=since, state="failure", message="The workspace build failed")
         deleting = record.gone_at is not None and not self._gone(record, now)
         if status == "paused" and record.snapshot is None:
             record.snapshot = tuple(record.logs)
@@ -238,6 +260,7 @@ class TaskStore:
             display_name=record.display_name,
             snapshot=record.snapshot,
             snapshot_at=record.paused_at + record.delay if record.snapshot is not None and record.paused_at else None,
+            build_at=record.started_at,
         )
 
     @staticmethod
@@ -391,9 +414,9 @@ class TaskStore:
 
     def _active_record(self, task_id: str, now: float) -> _TaskRecord:
         record = self._record(task_id, now)
-        status = self._phase(record, now)[0]
-        if status != "active":
-            raise TaskNotActive(status)
+        phase = self._phase(record, now)[0]
+        if phase != "active":
+            raise TaskNotActive(self._status(phase))
         return record
 
     def send(self, task_id: str, text: str) -> LogEntry:

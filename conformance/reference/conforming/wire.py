@@ -141,15 +141,26 @@ class Wire:
             body["workspace_status"] = task.workspace_status
         if task.workspace_build_number:
             body["workspace_build_number"] = task.workspace_build_number
-        if (body["current_state"] is None and task.status in ("pending", "initializing")
-                and gen.has("current-state-initializing")):
-            body["current_state"] = {"timestamp": local_time(task.created_at), "state": "working",
-                                     "message": "Workspace is pending" if task.status == "pending" else
-                                     "Agent is starting", "uri": ""}
+        if state is None and task.status == "initializing" and gen.has("current-state-initializing"):
+            body["current_state"] = {"timestamp": local_time(task.build_at), "state": "working",
+                                     "message": initializing_message(task), "uri": ""}
         return body
 
     def log(self, entry: LogEntry) -> dict[str, Any]:
         return {"id": entry.id, "content": entry.content, "type": entry.type, "time": log_time(entry.time)}
+
+
+def initializing_message(task: TaskView) -> str:
+    """What Coder says of an initializing task the agent has reported nothing of (for the current build), from the
+    workspace's build status and the agent's lifecycle (coderd/aitasks.go deriveTaskCurrentState, coder/coder#20692;
+    only for `initializing`: a pending or failed task keeps null)."""
+    lifecycle = task.workspace_agent_lifecycle
+    if task.workspace_status in ("pending", "starting"):
+        return f"Workspace is {task.workspace_status}"
+    if lifecycle is None:
+        return "Initializing workspace"
+    return {"created": "Agent is connecting", "starting": "Agent is starting",
+            "ready": "Initializing workspace applications"}.get(lifecycle, "Initializing workspace agent")
 
 
 def _chunks(data: bytes) -> Iterator[bytes]:
