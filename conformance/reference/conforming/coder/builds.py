@@ -22,8 +22,8 @@ from ..generation import LEGACY_STATUS
 from ..query import Validation
 from ..responses import ApiError
 from ..store import TaskView
-from .common import Call, deleted, minimal_user, workspace_task
-from .templates import derived_id, job, version_name
+from .common import Call, deleted, derived_id, minimal_user, provisioner_job, workspace_task
+from .templates import version_name
 
 TRANSITIONS = ("start", "stop", "delete")
 BUILD_ACTIVE_MESSAGE = "A workspace build is already active."
@@ -85,8 +85,8 @@ def body(call: Call, task: TaskView) -> dict[str, Any]:
         "workspace_owner_avatar_url": owner["avatar_url"], "template_version_id": template.version.id,
         "template_version_name": version_name(template.version), "build_number": number,
         "transition": transition(task), "initiator_id": task.owner.id, "initiator_name": task.owner.username,
-        "job": job(call, derived_id(this_id, "job"), "workspace_build", _JOB_STATUS[status], task.updated_at,
-                   metadata),
+        "job": provisioner_job(call, derived_id(this_id, "job"), "workspace_build", status=_JOB_STATUS[status],
+                               at=task.updated_at, initiator=task.owner, metadata=metadata),
         "reason": "initiator", "resources": _resources(call, task, this_id), "status": status, "daily_cost": 0,
         "matched_provisioners": {"count": 1, "available": 1}, "template_version_preset_id": None,
         "has_ai_task": template.version.has_ai_task, "has_external_agent": False,

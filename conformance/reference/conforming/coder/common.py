@@ -9,6 +9,7 @@ you do not have access to this resource", as is a row the caller may not read: d
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -105,3 +106,25 @@ def _show_deleted(text: str) -> bool:
 def minimal_user(user: User) -> dict[str, Any]:
     """codersdk.MinimalUser (codersdk/users.go)."""
     return {"id": user.id, "username": user.username, "avatar_url": user.avatar_url}
+
+
+def derived_id(*parts: str) -> str:
+    """A stable uuid for something of the cast the identities do not name (a job, a resource, an agent's app)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "/".join(parts)))
+
+
+def provisioner_job(call: Call, job_id: str, kind: str, *, status: str, at: float, initiator: User,
+                    metadata: dict[str, Any]) -> dict[str, Any]:
+    """codersdk.ProvisionerJob (codersdk/provisionerdaemons.go): queued at ``at``, started and completed with it once
+    it is past pending."""
+    job: dict[str, Any] = {
+        "id": job_id, "created_at": call.time(at), "status": status, "file_id": derived_id(job_id, "file"),
+        "tags": {"owner": "", "scope": "organization"}, "queue_position": 0, "queue_size": 0,
+        "organization_id": call.core.identities.org.id, "initiator_id": initiator.id, "input": {}, "type": kind,
+        "metadata": metadata, "logs_overflowed": False,
+    }
+    if status != "pending":
+        job["started_at"] = call.time(at)
+    if status in ("succeeded", "failed", "canceled"):
+        job["completed_at"] = call.time(at)
+    return job

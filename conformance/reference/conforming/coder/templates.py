@@ -1,6 +1,6 @@
 """Coder's templates, template versions and presets, as clients of the Tasks API read them to choose what to create a
 task from (codersdk/templates.go ``Template``, codersdk/templateversions.go ``TemplateVersion``, codersdk/presets.go
-``Preset``, codersdk/provisionerdaemons.go ``ProvisionerJob``; coderd/templates.go, coderd/templateversions.go,
+``Preset``; coderd/templates.go, coderd/templateversions.go,
 coderd/presets.go; the routes in coderd/coderd.go).
 
 - GET /api/v2/templates and /api/v2/organizations/{organization}/templates: the templates (a JSON array);
@@ -15,20 +15,14 @@ Every template of the cast has one version, its active one, made by the owner wh
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from ..answers import Answer
 from ..identities import Template, TemplateVersion
-from .common import ESTABLISHED, Call, minimal_user, not_found, uuid_param
+from .common import ESTABLISHED, Call, derived_id, minimal_user, not_found, provisioner_job, uuid_param
 from .organizations import find as find_organization
 
 _WEEK_DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-
-
-def derived_id(*parts: str) -> str:
-    """A stable uuid for something of the cast the identities do not name (a job, a resource, an agent's app)."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, "/".join(parts)))
 
 
 def version_name(version: TemplateVersion) -> str:
@@ -55,30 +49,16 @@ def body(call: Call, template: Template) -> dict[str, Any]:
     }
 
 
-def job(call: Call, job_id: str, kind: str, status: str, at: float, metadata: dict[str, Any]) -> dict[str, Any]:
-    """codersdk.ProvisionerJob: queued at ``at``; started and completed with it once it is past pending."""
-    org = call.core.identities.org
-    done = status in ("succeeded", "failed", "canceled")
-    body: dict[str, Any] = {"id": job_id, "created_at": call.time(at), "status": status, "file_id": derived_id(job_id,
-                            "file"), "tags": {"owner": "", "scope": "organization"}, "queue_position": 0,
-                            "queue_size": 0, "organization_id": org.id, "initiator_id": call.core.identities.admin.id,
-                            "input": {}, "type": kind, "metadata": metadata, "logs_overflowed": False}
-    if status != "pending":
-        body["started_at"] = call.time(at)
-    if done:
-        body["completed_at"] = call.time(at)
-    return body
-
-
 def version_body(call: Call, template: Template) -> dict[str, Any]:
     """codersdk.TemplateVersion of the template's one version."""
     version = template.version
-    job_id = derived_id(version.id, "import")
+    owner = call.core.identities.admin
+    job = provisioner_job(call, derived_id(version.id, "import"), "template_version_import", status="succeeded",
+                          at=ESTABLISHED, initiator=owner, metadata={})
     return {
         "id": version.id, "template_id": template.id, "organization_id": template.organization_id,
         "created_at": call.time(ESTABLISHED), "updated_at": call.time(ESTABLISHED), "name": version_name(version),
-        "message": "", "job": job(call, job_id, "template_version_import", "succeeded", ESTABLISHED, {}),
-        "readme": "", "created_by": minimal_user(call.core.identities.admin), "archived": False, "warnings": [],
+        "message": "", "job": job, "readme": "", "created_by": minimal_user(owner), "archived": False, "warnings": [],
         "matched_provisioners": {"count": 1, "available": 1}, "has_ai_task": version.has_ai_task,
         "has_external_agent": False,
     }

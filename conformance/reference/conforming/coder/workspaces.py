@@ -23,8 +23,7 @@ from ..responses import ApiError
 from ..store import TaskView
 from .builds import body as build_body
 from .builds import workspace_status
-from .common import Call, sees_workspace, workspace_task
-from .templates import derived_id
+from .common import Call, derived_id, sees_workspace, workspace_task
 
 # The workspace search dialect of the legacy task list (its q is Coder's workspace search).
 SEARCH = QueryOptions(bare_words=LEGACY.bare_word, workspace_keys=True, statuses=WORKSPACE_STATUSES)
