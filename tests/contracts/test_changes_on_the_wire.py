@@ -116,7 +116,7 @@ def test_the_difference_is_on_the_wire(difference: Difference) -> None:
 
 
 def test_every_reported_kind_of_behaviour_is_probed() -> None:
-    assert {d.kind for d in DIFFERENCES} >= {"route", "status", "limit", "behaviour", "api"}
+    assert {d.kind for d in DIFFERENCES} >= {"route", "status", "behaviour", "api"}
     behaviours = [(d.feature, d.operation) for d in DIFFERENCES if d.kind != "api"]
     assert len(set(behaviours)) == len(behaviours)  # one probe, one difference
     assert [d.since for d in DIFFERENCES if d.kind == "api"] == [f"v{v[0]}.{v[1]}" for v in (FLAG_GATED_FROM,
