@@ -22,6 +22,7 @@ import os
 import sys
 import time
 import tomllib
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -50,29 +51,37 @@ async def _tools(agent: str) -> list[tuple[str, bool, str]]:
     from fastmcp import Client  # setup-fleet-mcp's own dependency
     from fleet_mcp.__main__ import mcp  # reads CODER_URL and CODER_SESSION_TOKEN when imported
 
-    calls: list[tuple[str, dict[str, Any]]] = [
-        ("list_agents", {}),
-        ("show_agent", {"agent_name": agent}),
-        ("list_agent_projects", {}),
-        ("list_agent_roles", {"project": "AI Tasks"}),
-        ("start_agent_task", {"agent_name": agent, "task_description": "Add a README"}),
-        ("show_agent_log", {"agent_name": agent, "page_size": 5}),
-        ("show_agent_task_history", {"agent_name": agent}),
-        ("restart_agent", {"agent_name": agent}),
-        ("create_agent", {"name": "sony", "project": "AI Tasks", "task": "Review the open pull requests"}),
-        ("delete_agent", {"agent_name": agent}),
+    def listed(key: str) -> Callable[[dict[str, Any]], bool]:
+        return lambda answer: bool(answer.get(key))
+
+    # Each tool, its arguments, and what its answer must show for the tool to have done its job.
+    calls: list[tuple[str, dict[str, Any], Callable[[dict[str, Any]], bool]]] = [
+        ("list_agents", {}, lambda a: any(agent_["name"] == agent for agent_ in a.get("agents", []))),
+        ("show_agent", {"agent_name": agent}, lambda a: a.get("agent", {}).get("status") == "idle"),
+        ("list_agent_projects", {}, lambda a: "projects" in a),  # only templates with AI and System Prompt params
+        ("list_agent_roles", {"project": "AI Tasks"}, listed("roles")),
+        ("start_agent_task", {"agent_name": agent, "task_description": "Add a README"}, lambda a: "message" in a),
+        ("show_agent_log", {"agent_name": agent, "page_size": 5},
+         lambda a: any(entry.get("content") == "Add a README" for entry in a.get("logs", []))),
+        ("show_agent_task_history", {"agent_name": agent}, lambda a: "tasks" in a),
+        ("restart_agent", {"agent_name": agent}, lambda a: "agent" in a or "message" in a),
+        ("create_agent", {"name": "sony", "project": "AI Tasks", "task": "Review the open pull requests"},
+         lambda a: "agent" in a),
+        ("delete_agent", {"agent_name": agent}, lambda a: "message" in a),
     ]
     results = []
     async with Client(mcp) as client:
-        for tool, arguments in calls:
+        for tool, arguments, done in calls:
             try:
                 answered = await client.call_tool(tool, arguments, raise_on_error=False)
             except Exception as error:  # noqa: BLE001 - every tool's outcome is reported, none stops the run
                 results.append((tool, False, f"{type(error).__name__}: {error}"))
                 continue
-            text = (json.dumps(answered.structured_content) if answered.structured_content is not None
+            structured = answered.structured_content
+            text = (json.dumps(structured) if structured is not None
                     else " ".join(getattr(part, "text", "") for part in answered.content))
-            results.append((tool, not answered.is_error, text))
+            passed = not answered.is_error and isinstance(structured, dict) and done(structured)
+            results.append((tool, passed, text))
     return results
 
 
