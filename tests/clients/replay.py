@@ -125,12 +125,12 @@ class Served:
 
 
 @contextmanager
-def serve(profile: str, version: str) -> Iterator[Served]:
+def serve(profile: str, version: str, lifecycle_delay: str = LIFECYCLE_DELAY) -> Iterator[Served]:
     """Start `tasks-conformance serve` for one release and wait for its config file (written whole)."""
     with tempfile.TemporaryDirectory(prefix="clients-") as tmp:
         config = Path(tmp) / "target.toml"
         command = [sys.executable, "-m", "conformance.cli", "serve", "--profile", profile, "--version", version,
-                   "--lifecycle-delay", LIFECYCLE_DELAY, "--reply-delay", REPLY_DELAY, "--write-config", str(config)]
+                   "--lifecycle-delay", lifecycle_delay, "--reply-delay", REPLY_DELAY, "--write-config", str(config)]
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         try:
             deadline = time.monotonic() + READY_TIMEOUT

@@ -33,6 +33,7 @@ from replay import (
 )
 
 GENERATION = ("stable", "v2.34.0")
+LIFECYCLE_DELAY = "0.3"  # long enough that "send to a starting task" reads it initializing
 TASKS = "/api/v2/tasks"
 
 # codersdk.Task as Go decodes it: uuid.UUID fields must parse, NullUUID may be null, time.Time is RFC 3339.
@@ -107,12 +108,11 @@ def test_coder_cli_task_send_to_starting_task(served: Served, member: Session) -
     task = created(member, served, "cli-send-1", flow)
     found = poll(lambda: by_identifier(member, "cli-send-1", flow), lambda t: t["status"] != "pending",
                  f"{flow}: past pending (the CLI refuses a pending task)")
-    if found["status"] == "initializing":
-        assert found["workspace_id"] is not None, f"{flow}: an initializing task without workspace_id"
-        path = f"/api/v2/workspaces/{found['workspace_id']}"
-        reads(answer(member.send("GET", path), (200,), flow), {"latest_build": shaped({"id": uuid})},
-              f"{flow}: GET {path}")
-        poll(lambda: by_id(member, task["id"], flow), lambda t: t["status"] == "active", f"{flow}: active")
+    assert found["status"] == "initializing", f"{flow}: read {found['status']}, not the initializing branch"
+    assert found["workspace_id"] is not None, f"{flow}: an initializing task without workspace_id"
+    path = f"/api/v2/workspaces/{found['workspace_id']}"
+    reads(answer(member.send("GET", path), (200,), flow), {"latest_build": shaped({"id": uuid})}, f"{flow}: GET {path}")
+    poll(lambda: by_id(member, task["id"], flow), lambda t: t["status"] == "active", f"{flow}: active")
     until_idle(member, task["id"], flow)
     answer(member.send("POST", f"{TASKS}/me/{task['id']}/send", body={"input": "Add tests too"}), (204,), flow)
 

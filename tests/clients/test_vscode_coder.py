@@ -36,6 +36,7 @@ from replay import (
 )
 
 GENERATION = ("stable", "v2.34.0")
+LIFECYCLE_DELAY = "0.3"  # long enough that "details while building" reads the workspace building
 BEFORE_PAUSE_ROUTES = ("stable", "v2.31.0")  # pause and resume under /api/v2 came with v2.32 (coder/coder#22544)
 TASKS = "/api/v2/tasks"
 
@@ -114,9 +115,10 @@ def test_vscode_coder_task_details_while_building(served: Served, member: Sessio
     flow = "vscode-coder details while building"
     task = create(member, served.template_version_id, "Details task", flow)
     details = read_task(member, task["id"], flow)
-    if details["workspace_status"] in ("pending", "starting") and details["workspace_id"]:
-        path = f"/api/v2/workspaces/{details['workspace_id']}"
-        reads(answer(member.send("GET", path), OK, flow), {"latest_build": shaped({"id": text})}, f"{flow}: GET {path}")
+    assert details["workspace_status"] in ("pending", "starting") and details["workspace_id"], (
+        f"{flow}: right after the create the workspace reads {details['workspace_status']!r}, not building")
+    path = f"/api/v2/workspaces/{details['workspace_id']}"
+    reads(answer(member.send("GET", path), OK, flow), {"latest_build": shaped({"id": text})}, f"{flow}: GET {path}")
     path = f"{TASKS}/me/{task['id']}/logs"
     logs = answer(member.send("GET", path), (*OK, 409), flow)
     if logs is not None and "logs" in logs:
