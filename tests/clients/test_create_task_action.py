@@ -38,13 +38,16 @@ def test_create_task_action_user_lookup_by_github_id(served: Served, member: Ses
     getCoderUserByGitHubId @6e0b47dc): GET /api/v2/users?q=github_com_user_id:<id> answers 200 with
     {users: [codersdk.User]}; every user has the id, username, email and organization_ids the action parses
     (none, or more than one, fails the action)."""
-    users = user_by_github_id(member, 4242, "create-task-action user lookup")
-    assert isinstance(users, list)
+    flow = "create-task-action user lookup"
+    users = user_by_github_id(member, 4242, flow)
+    assert users == [], f"{flow}: no user is linked to GitHub id 4242, yet the search answers {len(users)} (more " \
+        "than one makes the action fail with 'Multiple Coder users')"
 
 
 def test_create_task_action_creates_task_for_issue(served: Served, member: Session) -> None:
-    """create-task-action, flow "new issue: create its task" (src/action.ts run @234167d9): template by organization
-    and name, its active version's presets, the owner's task list (no task named gh-<issue>), then
+    """create-task-action, flow "new issue: create its task" with the coder-username input (src/action.ts run
+    @0a4d03dd; @234167d9 took the user from the GitHub id look-up above): template by organization and name, its
+    active version's presets, the owner's task list (no task named gh-<issue>), then
     POST /api/experimental/tasks/<owner> with name, template_version_id, the default preset and input; the answer
     parses as ExperimentalCoderSDKTask (its id makes the task URL)."""
     flow = "create-task-action create"

@@ -92,7 +92,9 @@ def test_xmtplabs_coder_action_user_lookup_by_github_id(served: Served, member: 
     """xmtplabs/coder-action, flow "map the GitHub user to a Coder user" (service.ts lookupUser @3d6952a):
     GET /api/v2/users?q=github_com_user_id:<id> answers 200 {users: [codersdk.User]} with id, username, email and
     organization_ids (exactly one user is needed)."""
-    assert isinstance(user_by_github_id(member, 4343, "xmtplabs user lookup"), list)
+    flow = "xmtplabs user lookup"
+    users = user_by_github_id(member, 4343, flow)
+    assert users == [], f"{flow}: no user is linked to GitHub id 4343, yet the search answers {len(users)}"
 
 
 def test_xmtplabs_coder_action_create_task_then_wait_idle(served: Served, member: Session) -> None:
