@@ -151,7 +151,7 @@ def test_authentication_runs_before_routing_and_lookup(api: Api, method: str, pa
 
 
 def test_paths_outside_the_prefix_are_404_without_auth(api: Api) -> None:
-    response = api.request("GET", "/api/v2/workspaces", as_=None, prefixed=False)
+    response = api.request("GET", "/api/v2/nothing-here", as_=None, prefixed=False)
     assert response.status_code == 404
     error_message(response)
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import logging
 import traceback
-import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -33,9 +32,11 @@ from starlette.types import Receive, Scope, Send
 
 from conformance.contracts.gotext import trim_space
 
+from . import coder
 from .answers import Answer
 from .auth import AuthFailure, authenticate, extract_token_source
 from .bodies import parse_object, string_field, uuid_field
+from .coder.builds import build_id
 from .decisions import Decisions
 from .generation import Generation
 from .identities import Identities, Template, User, parse_uuid
@@ -58,9 +59,6 @@ logger = logging.getLogger(__name__)
 _MAX_RECORDED_ERRORS = 100
 CREATE_FIELDS = frozenset({"input", "prompt", "name", "template_version_id", "template_version_preset_id",
                            "display_name"})  # the fields of a create body the server reads
-
-# Coder routes outside the Tasks API that the preflight reads
-_CODER_RESOURCES = ("organizations", "templateversions", "users")
 
 
 class _Endpoint:
@@ -177,9 +175,12 @@ class ReferenceApp:
         if segments == ["api", "v2", "buildinfo"] and request.method == "GET":
             info = self.decide.buildinfo()
             return Answer(200, info) if info is not None else self.not_routed()
-        if len(segments) == 4 and segments[:2] == ["api", "v2"] and segments[2] in _CODER_RESOURCES \
-                and request.method == "GET":
-            return self._coder_resource(request, segments[2], segments[3])
+        neighbour = coder.route(segments, request.method)
+        if neighbour is not None:  # Coder's routes around the Tasks API (coder/): authenticated first
+            answer, params = neighbour
+            caller = self._authenticate(request, None)
+            raw = await _body(request) if request.method == "POST" else b""
+            return answer(coder.Call(self, caller, params, request.query_params.multi_items(), raw))
         prefixes = self.decide.prefixes()
         prefix = next((p for p in prefixes if segments[:len(p.strip("/").split("/"))] == p.strip("/").split("/")),
                       None)
@@ -212,36 +213,6 @@ class ReferenceApp:
                    "sendTaskInput": self._send, "updateTaskInput": self._update_input, "pauseTask": self._pause,
                    "resumeTask": self._resume}[operation]
         return handler(task, raw)
-
-    def _coder_resource(self, request: Request, kind: str, ref: str) -> Answer:
-        """GET /api/v2/organizations/{name or id}, /api/v2/templateversions/{id} and /api/v2/users/{me, name or id}:
-        Coder's own routes, which the preflight asks to tell a mistyped setting from a server's error and tokens of one
-        user from tokens of several (coderd/httpmw/organizationparam.go accepts a name or a uuid;
-        coderd/httpmw/templateversionparam.go a uuid, 400 otherwise; coderd/httpmw/userparam.go "me", a username or
-        a uuid; unknown: 404)."""
-        caller = self._authenticate(request, None)
-        ids = self.identities
-        if kind == "users":
-            user = ids.resolve_user(ref, caller)
-            if user is None:
-                raise ApiError(404, NOT_FOUND_MESSAGE)
-            # `roles` holds the site-wide roles only (coderd/database/db2sdk: SlimRolesFromNames(user.RBACRoles)):
-            # an ordinary member's list is empty, the implied member role is not in it.
-            roles = [{"name": "owner", "display_name": "Owner"}] if user.is_owner else []
-            return Answer(200, {"id": user.id, "username": user.username, "avatar_url": user.avatar_url,
-                                   "roles": roles})
-        if kind == "organizations":
-            org = ids.org if parse_uuid(ref) == ids.org.id else ids.organization_by_name(ref)
-            if org is None:
-                raise ApiError(404, NOT_FOUND_MESSAGE)
-            return Answer(200, {"id": org.id, "name": org.name, "display_name": org.name})
-        if parse_uuid(ref) is None:
-            raise ApiError(400, "Invalid UUID.", detail=f'invalid UUID "{ref}"')
-        template = ids.template_version(parse_uuid(ref) or "")
-        if template is None:
-            raise ApiError(404, NOT_FOUND_MESSAGE)
-        return Answer(200, {"id": template.version.id, "template_id": template.id,
-                               "organization_id": template.organization_id, "name": template.version.id[:8]})
 
     def _authenticate(self, request: Request, route: Routed | None) -> User:
         sources = self.decide.token_sources(request)
@@ -413,7 +384,7 @@ class ReferenceApp:
         return Answer(204)
 
     def _build(self, task: TaskView, number: int, transition: str) -> dict[str, Any]:
-        return {"id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{task.id}/{number}")), "workspace_id": task.workspace_id,
+        return {"id": build_id(task.id, number), "workspace_id": task.workspace_id,
                 "build_number": number, "transition": transition, "status": "pending",
                 "created_at": self.wire.time(self.tasks.now())}
 
