@@ -156,7 +156,7 @@ def _workspace_term(token: str, values: dict[str, list[str]], key: str | None,
     values.setdefault(key, []).append(parts[-1])
 
 
-def _terms(query: str, options: QueryOptions, refuses: Callable[[QueryRule], bool],
+def query_terms(query: str, options: QueryOptions, refuses: Callable[[QueryRule], bool],
            unquote: Callable[[str], str]) -> dict[str, list[str]]:
     tokens = _split_outside_quotes(query, " ")
     values: dict[str, list[str]] = {}
@@ -218,7 +218,7 @@ def parse_task_query(
                                resolve_owner)
     if options.lowercase:
         query = query.lower()
-    values = _terms(query, options, refuses, unquote)
+    values = query_terms(query, options, refuses, unquote)
     errors: list[Validation] = []
 
     owner_id: str | None = None
@@ -285,7 +285,7 @@ def parse_workspace_query(
     id (None: unknown name); ``options.statuses`` are the values ``status:`` takes."""
     if options.lowercase:
         query = query.lower()
-    values = _terms(query, options, refuses, unquote)
+    values = query_terms(query, options, refuses, unquote)
     errors: list[Validation] = []
     status = _single(values, "status", errors) or None
     if status is not None and status not in options.statuses and refuses("status"):

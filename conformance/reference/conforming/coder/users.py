@@ -16,7 +16,7 @@ from typing import Any
 
 from ..answers import Answer
 from ..identities import User
-from ..query import QueryError, QueryOptions, Validation, _terms, every_rule, unquoted
+from ..query import QueryError, QueryOptions, Validation, every_rule, query_terms, unquoted
 from ..responses import ApiError
 from .common import ESTABLISHED, Call, minimal_user, not_found
 
@@ -58,7 +58,7 @@ def search(call: Call) -> Answer:
 
 def _checks(q: str, now: float) -> list[Callable[[User], bool]]:
     try:
-        values = _terms(q.lower(), _SEARCH, every_rule, unquoted)
+        values = query_terms(q.lower(), _SEARCH, every_rule, unquoted)
     except QueryError as error:
         raise ApiError(400, INVALID_QUERY, validations=error.validations) from None
     errors: list[Validation] = []
