@@ -140,7 +140,7 @@ class ReferenceServer:
         """Replace the enabled variations (ValueError on unknown names); takes effect for the next request
         (lifecycle variations for the next task created; preexisting tasks are added when switched on)."""
         self._variations.set(names)
-        self._compose()
+        self.control.based_on(variations=self._variations.names)
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
@@ -264,7 +264,7 @@ class ReferenceServer:
     def set_faults(self, names: Iterable[str]) -> None:
         """Replace the enabled faults (ValueError on unknown names); takes effect for the next request."""
         self._faults.set(names)
-        self._compose()
+        self.control.based_on(faults=self._faults.names)
 
     @property
     def faults(self) -> frozenset[str]:

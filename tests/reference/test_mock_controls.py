@@ -192,3 +192,13 @@ def test_requests_leave_out_control_requests(server: ReferenceServer, member: Cl
     member.list()
     server.control.add_task()
     assert [(r.method, r.operation) for r in server.control.requests()] == [("GET", "listTasks")]
+
+
+def test_a_switch_for_some_requests_keeps_the_faults_set_on_the_server(server: ReferenceServer, member: Client) -> None:
+    server.set_faults(["empty-list-null"])
+    server.control.switch(variations=["agent-busy-first"], requests=1)
+    server.set_variations([])  # the server's own variations: none; the one for a request stays on for it
+    assert server.variations == frozenset({"agent-busy-first"})
+    member.list()
+    member.list()
+    assert (server.faults, server.variations) == (frozenset({"empty-list-null"}), frozenset())

@@ -26,7 +26,7 @@ from conformance.reference.conforming.decisions import Decisions
 from conformance.reference.conforming.identities import Identities, User
 from conformance.reference.conforming.names import generate_name, name_problem
 from conformance.reference.conforming.responses import ApiError
-from conformance.reference.conforming.store import TaskView
+from conformance.reference.conforming.store import TaskView, agent_reply
 from conformance.reference.mock.recording import RecordedRequest
 from conformance.reference.seams import Seams
 
@@ -112,11 +112,8 @@ def _in_turn(replies: Sequence[str]) -> Callable[[str], str]:
 
     def answer(text: str) -> str:
         with lock:
-            return remaining.pop(0) if remaining else _DEFAULT_MARK
+            return remaining.pop(0) if remaining else agent_reply(text)
     return answer
-
-
-_DEFAULT_MARK = "\x00default"  # a scripted answer that says: answer as the agent does by default
 
 
 @dataclass
@@ -229,7 +226,7 @@ class Controls:
             self._task(task_id)
         answer = replies if callable(replies) else (None if replies is None else _in_turn(replies))
         store = self._server.app.store
-        store.script_replies(None if answer is None else _or_default(answer), task_id)
+        store.script_replies(None if answer is None else _checked(answer), task_id)
 
     def agent_busy(self, task_id: str, busy: bool = True) -> None:
         """The task's agent is busy: a send is refused (409 from v2.32, 502 before); the logs still answer."""
@@ -259,6 +256,16 @@ class Controls:
                 self._base_variations |= new_variations
             else:
                 self._temporary.append(_Temporary(new_faults, new_variations, requests))
+            self._apply()
+
+    def based_on(self, *, faults: Iterable[str] | None = None, variations: Iterable[str] | None = None) -> None:
+        """The faults or the variations on for good, as set on the server itself (``set_faults``,
+        ``set_variations``); those switched on for a number of requests stay on for them."""
+        with self._lock:
+            if faults is not None:
+                self._base_faults = frozenset(faults)
+            if variations is not None:
+                self._base_variations = frozenset(variations)
             self._apply()
 
     def count_request(self) -> None:
@@ -334,14 +341,12 @@ class Controls:
             raise UnknownTask(task_id)
 
 
-def _or_default(answer: Callable[[str], str]) -> Callable[[str], str]:
-    from conformance.reference.conforming.store import agent_reply
-
+def _checked(answer: Callable[[str], str]) -> Callable[[str], str]:
     def reply(text: str) -> str:
         given = answer(text)
         if not isinstance(given, str):
             raise TypeError(f"a scripted reply must be a string, got {type(given).__name__}")
-        return agent_reply(text) if given == _DEFAULT_MARK else given
+        return given
     return reply
 
 
