@@ -78,8 +78,8 @@ def test_tasks_with_status_logs_and_agent_state(server: ReferenceServer, member:
 
 def test_status_and_agent_state(server: ReferenceServer, member: Client) -> None:
     task_id = _task(server)
-    moved = control(server, "POST", f"/tasks/{task_id}/status", {"status": "initializing"})
-    assert moved.json() == {"id": task_id, "status": "initializing"}
+    moved = control(server, "POST", f"/tasks/{task_id.upper()}/status", {"status": "initializing"})
+    assert moved.json() == {"id": task_id.upper(), "status": "initializing"}
     assert member.task(task_id)["status"] == "initializing"
     control(server, "POST", f"/tasks/{task_id}/status", {"status": "active"})
     reported = control(server, "POST", f"/tasks/{task_id}/agent-state",

@@ -90,6 +90,8 @@ class ControlGate:
             return _error(404, str(error))
         except (ValueError, TypeError) as error:
             return _error(400, str(error))
+        except Exception as error:  # noqa: BLE001 - a bug of the mock: said, not a silent 500
+            return _error(500, f"the control failed: {type(error).__name__}: {error}")
 
 
 def _under_prefix(path: str) -> bool:

@@ -205,14 +205,14 @@ class Controls:
         a resume and a delete then work as for any task); ``pending``, ``initializing``, ``error`` and ``unknown``
         it keeps until set otherwise."""
         _check(status, TASK_STATUSES, "status")
-        self._task(task_id)
+        task_id = self._task(task_id)
         self._server.app.tasks.give_status(task_id, status)
 
     def set_agent_state(self, task_id: str, state: str, message: str = "", uri: str = "") -> None:
         """The task's agent reports ``state`` (working, idle, complete, failure) with a message and a URI: the
         task's ``current_state`` until the agent has something newer (an input, a reply)."""
         _check(state, AGENT_STATES, "agent state")
-        self._task(task_id)
+        task_id = self._task(task_id)
         self._server.app.tasks.report_state(task_id, state, message, uri)
 
     def script_replies(self, replies: Replies = None, *, task_id: str | None = None) -> None:
@@ -223,19 +223,19 @@ class Controls:
                 isinstance(replies, str | bytes) or not all(isinstance(r, str) for r in replies)):
             raise ValueError("replies must be None, a function of the input, or a sequence of strings")
         if task_id is not None:
-            self._task(task_id)
+            task_id = self._task(task_id)
         answer = replies if callable(replies) else (None if replies is None else _in_turn(replies))
         store = self._server.app.store
         store.script_replies(None if answer is None else _checked(answer), task_id)
 
     def agent_busy(self, task_id: str, busy: bool = True) -> None:
         """The task's agent is busy: a send is refused (409 from v2.32, 502 before); the logs still answer."""
-        self._task(task_id)
+        task_id = self._task(task_id)
         self._mark(self._busy, task_id, busy)
 
     def agent_unreachable(self, task_id: str, unreachable: bool = True) -> None:
         """The task's agent cannot be reached: a send and the logs answer 502."""
-        self._task(task_id)
+        task_id = self._task(task_id)
         self._mark(self._unreachable, task_id, unreachable)
 
     # -- switches -------------------------------------------------------------------------------------------------
@@ -336,9 +336,12 @@ class Controls:
             (marked.add if on else marked.discard)(task_id)
             self._server.recompose()
 
-    def _task(self, task_id: str) -> None:
-        if self._server.app.store.lookup(task_id, "", by_name=False) is None:
+    def _task(self, task_id: str) -> str:
+        """The id of a task the server holds, as it writes it (UnknownTask: none)."""
+        task = self._server.app.store.lookup(task_id, "", by_name=False)
+        if task is None:
             raise UnknownTask(task_id)
+        return task.id
 
 
 def _checked(answer: Callable[[str], str]) -> Callable[[str], str]:
