@@ -6,7 +6,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any
 
@@ -88,13 +88,13 @@ class ReferenceServer:
         self.api_prefix = _normalize_prefix(api_prefix) if api_prefix is not None else self.generation.profile.prefix
         self.seed = seed
         self.identities = Identities.create(Randomness(seed))
-        self._clock = SteppedClock() if seed is not None else None
+        self._clock: Callable[[], float] = SteppedClock() if seed is not None else time.time
         self._faults = ActiveFaults(faults)
         self._variations = ActiveVariations(variations_from_env(os.environ) if variations is None else variations)
         self._lifecycle_delay = lifecycle_delay
         self._store = TaskStore(lifecycle_delay=lifecycle_delay, reply_delay=reply_delay,
                                 task_is_workspace=self.generation.legacy, new_id=self.identities.randomness.uuid,
-                                **({"clock": self._clock} if self._clock is not None else {}))
+                                clock=self._clock)
         self.app = ReferenceApp(
             identities=self.identities,
             store=self._store,
@@ -132,7 +132,7 @@ class ReferenceServer:
         ids, tokens and shown times again."""
         self.identities.restart(tuple(users), tuple(templates))
         self._store.clear()
-        if self._clock is not None:
+        if isinstance(self._clock, SteppedClock):
             self._clock.restart()
         self._recorder.clear()
 
@@ -280,8 +280,9 @@ class ReferenceServer:
         return self._box.stats() if self._box is not None else no_box_stats()
 
     def requests(self) -> list[RecordedRequest]:
-        """Every request received so far and what it was answered, oldest first (mock/recording.py); the values
-        of secret headers are masked, and a session token is known only by the username it names."""
+        """Every request of a client received so far and what it was answered, oldest first (mock/recording.py);
+        the values of secret headers are masked, and a session token is known only by the username it names.
+        Requests to the control API (operation ``mock:<control>``) are left out."""
         return [request for request in self._recorder.requests() if not is_control(request.operation)]
 
     @property
