@@ -16,6 +16,8 @@ import tomli_w
 from conformance.contracts.profiles import PROFILE_NAMES, without_tasks_api
 from conformance.reference.box import RATE_KEYS, go_duration
 from conformance.reference.faults import ENV_VAR, list_faults, parse_fault_list
+from conformance.reference.mock.control_api import CONTROL_PREFIX
+from conformance.reference.mock.scenario import apply_scenario, read_scenario
 from conformance.reference.server import ReferenceServer
 from conformance.reference.variations import ENV_VAR as VARIATIONS_ENV_VAR
 from conformance.reference.variations import list_variations, parse_variation_list
@@ -103,6 +105,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--list-variations", action="store_true", help="print the named variations and exit")
     parser.add_argument(
+        "--seed", type=int, default=None, metavar="N",
+        help="the same users, tokens, ids, generated names and shown times on every start with this seed (and the "
+             "same requests)")
+    parser.add_argument(
+        "--control", action="store_true",
+        help=f"serve the control API under {CONTROL_PREFIX} (preload tasks, script the agent, read back the "
+             "requests: docs/mock-control-api.md)")
+    parser.add_argument(
+        "--scenario", type=Path, default=None, metavar="FILE",
+        help="start with the users, templates and tasks of this scenario file (TOML, or JSON for *.json; "
+             "docs/mock-control-api.md)")
+    parser.add_argument(
         "--write-config",
         type=Path,
         default=None,
@@ -183,7 +197,11 @@ def run(args: argparse.Namespace) -> int:
             latency=args.latency_ms / 1000,
             rate_limit=args.rate_limit,
             rate_key=args.rate_limit_key,
+            seed=args.seed,
+            control=args.control,
         )
+        if args.scenario is not None:
+            apply_scenario(server.control, read_scenario(args.scenario))
     except ValueError as error:
         print(f"tasks-conformance serve: error: {error}", file=sys.stderr)
         return 2
@@ -231,8 +249,10 @@ def run(args: argparse.Namespace) -> int:
                 server.stop()
                 return 2
             print(f"Wrote target config to {args.write_config}", flush=True)
-        print(f"Ready: {server.url} answers" + (f"; {args.write_config} is written" if args.write_config else "")
-              + ". Press Ctrl-C to stop.", flush=True)
+        if args.control:
+            print(f"Control API: {server.url}{CONTROL_PREFIX}", flush=True)
+        # The one line a script waits for: the server answers, and its config file (if any) is whole.
+        print(f"Ready: {server.url}" + (f" (config: {args.write_config})" if args.write_config else ""), flush=True)
         while not stop.wait(0.2):
             pass
         server.stop()

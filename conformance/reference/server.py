@@ -6,7 +6,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any
 
@@ -17,10 +17,13 @@ from starlette.types import Scope
 from .box import Box, no_box_stats, wanted
 from .conforming.app import ReferenceApp
 from .conforming.auth import SOURCES, authenticate, extract_token_source
+from .conforming.clock import SteppedClock
 from .conforming.generation import Generation, generation
-from .conforming.identities import Identities, User
+from .conforming.identities import Identities, Randomness, User
 from .conforming.store import TaskStore
 from .faults import ActiveFaults
+from .mock.control_api import ControlGate, is_control
+from .mock.controls import Controls, MockUser, TemplateVersions, Users
 from .mock.recording import RecordedRequest, Recorder
 from .seams import install
 from .variations import ActiveVariations, variations_from_env
@@ -52,6 +55,12 @@ class ReferenceServer:
     answer) and ``rate_limit`` (Coder's limit of requests per ``rate_window`` seconds per user and path, or per
     client IP and path with ``rate_key="ip"`` as before coder/coder#22049; 0: none) make it answer like a
     deployment (box.py); without them the app is served as it is.
+
+    For a client's tests (docs/mock-control-api.md): ``seed`` makes every start the same (users, tokens, ids,
+    generated names, and the times shown: conforming/clock.py ``SteppedClock``, a wall clock that starts at
+    2025-01-01T00:00:00Z and advances one second per reading of the store, while the lifecycle runs on real time);
+    ``control`` also serves the controls (``control``, mock/controls.py) over HTTP under ``/__tasks_mock__/v1``
+    (mock/control_api.py); without it that prefix is a route Coder does not have.
     """
 
     def __init__(
@@ -71,17 +80,22 @@ class ReferenceServer:
         rate_limit: int = 0,
         rate_window: float = 60.0,
         rate_key: str = "user",
+        seed: int | None = None,
+        control: bool = False,
     ) -> None:
         self.host = host
         self.generation: Generation = generation(profile, version, ai_tasks_flag=ai_tasks_flag)
         self.api_prefix = _normalize_prefix(api_prefix) if api_prefix is not None else self.generation.profile.prefix
-        self.identities = Identities.create()
+        self.seed = seed
+        self.identities = Identities.create(Randomness(seed))
+        self._clock: Callable[[], float] = SteppedClock() if seed is not None else time.time
         self._faults = ActiveFaults(faults)
         self._variations = ActiveVariations(variations_from_env(os.environ) if variations is None else variations)
         self._lifecycle_delay = lifecycle_delay
         self._store = TaskStore(lifecycle_delay=lifecycle_delay, reply_delay=reply_delay,
                                 task_is_workspace=self.generation.legacy,
-                                queued_status=self.generation.queued_status)
+                                queued_status=self.generation.queued_status,
+                                new_id=self.identities.randomness.uuid, clock=self._clock)
         self.app = ReferenceApp(
             identities=self.identities,
             store=self._store,
@@ -90,7 +104,10 @@ class ReferenceServer:
         )
         self._box = (Box(self.app, latency=latency, rate_limit=rate_limit, rate_window=rate_window, rate_key=rate_key)
                      if wanted(latency, rate_limit, rate_window, rate_key) else None)
-        self._recorder = Recorder(self._box if self._box is not None else self.app, identify=self._username)
+        self.start_switches = (self._faults.names, self._variations.names)
+        self.control = Controls(self)
+        served = self._box if self._box is not None else self.app
+        self._recorder = Recorder(ControlGate(served, self, enabled=control), identify=self._username)
         self._compose()
         self._requested_port = port
         self._port: int | None = None
@@ -99,13 +116,32 @@ class ReferenceServer:
 
     def _compose(self) -> None:
         """The conforming app with the seams of the faults and then the variations switched on."""
-        install(self.app, [*self._faults.seams(), *self._variations.seams()])
+        install(self.app, [*self._faults.seams(), *self._variations.seams(), *self.control.seams()])
+
+    def recompose(self) -> None:
+        """Put the seams in again (a control changed what it answers)."""
+        self._compose()
+
+    def set_switches(self, faults: Iterable[str], variations: Iterable[str]) -> None:
+        """Replace the enabled faults and variations at once (ValueError on unknown names)."""
+        self._faults.set(faults)
+        self._variations.set(variations)
+        self._compose()
+
+    def restart(self, users: Iterable[str], templates: Iterable[str]) -> None:
+        """Back to the start: only these users and templates, no task, no recorded request; with a seed, the same
+        ids, tokens and shown times again."""
+        self.identities.restart(tuple(users), tuple(templates))
+        self._store.clear()
+        if isinstance(self._clock, SteppedClock):
+            self._clock.restart()
+        self._recorder.clear()
 
     def set_variations(self, names: Iterable[str]) -> None:
         """Replace the enabled variations (ValueError on unknown names); takes effect for the next request
         (lifecycle variations for the next task created; preexisting tasks are added when switched on)."""
         self._variations.set(names)
-        self._compose()
+        self.control.based_on(variations=self._variations.names)
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
@@ -229,7 +265,7 @@ class ReferenceServer:
     def set_faults(self, names: Iterable[str]) -> None:
         """Replace the enabled faults (ValueError on unknown names); takes effect for the next request."""
         self._faults.set(names)
-        self._compose()
+        self.control.based_on(faults=self._faults.names)
 
     @property
     def faults(self) -> frozenset[str]:
@@ -245,9 +281,22 @@ class ReferenceServer:
         return self._box.stats() if self._box is not None else no_box_stats()
 
     def requests(self) -> list[RecordedRequest]:
-        """Every request received so far and what it was answered, oldest first (mock/recording.py); the values
-        of secret headers are masked, and a session token is known only by the username it names."""
-        return self._recorder.requests()
+        """Every request of a client received so far and what it was answered, oldest first (mock/recording.py);
+        the values of secret headers are masked, and a session token is known only by the username it names.
+        Requests to the control API (operation ``mock:<control>``) are left out."""
+        return [request for request in self._recorder.requests() if not is_control(request.operation)]
+
+    @property
+    def users(self) -> Users:
+        """The member, the second member and the owner every server starts with (name, id, token)."""
+        ids = self.identities
+        return Users(member=MockUser.of(ids.alice), second_member=MockUser.of(ids.bob), owner=MockUser.of(ids.admin))
+
+    @property
+    def template_versions(self) -> TemplateVersions:
+        """The ids of the template version with an AI task and of the one without."""
+        ids = self.identities
+        return TemplateVersions(ai=ids.ai_template.version.id, plain=ids.plain_template.version.id)
 
     def _username(self, scope: Scope) -> str | None:
         request = Request(scope)

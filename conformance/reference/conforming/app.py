@@ -304,7 +304,8 @@ class ReferenceApp:
             if refusal is not None:
                 raise refusal
         if not name:
-            name = generate_name(prompt, lambda candidate: decide.name_taken(owner, candidate))
+            name = generate_name(prompt, lambda candidate: decide.name_taken(owner, candidate),
+                                 self.identities.randomness.choice)
         display_name = decide.display_name(display_name, prompt, name)
         refusal = decide.insert_refusal(prompt, display_name)
         if refusal is not None:

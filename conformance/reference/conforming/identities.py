@@ -1,25 +1,58 @@
-"""The fixed cast of one reference server instance: its organization, users, session tokens and templates.
+"""The cast of one reference server instance: its organization, users, session tokens and templates.
 
-Everything random (uuids, token secrets) is generated once per instance with ``secrets``/``uuid4``.
+Everything random (uuids, token secrets, the suffix of a generated task name) is drawn from the instance's
+``Randomness``: ``secrets`` by default; a ``random.Random`` of a given seed draws the same values, in the same
+order, on every start (``mark`` and ``rewind`` go back to a point of that sequence).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import random
 import re
 import secrets
 import string
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 TOKEN_ID_LENGTH = 10
 TOKEN_SECRET_LENGTH = 22
 _ALPHANUMERIC = string.ascii_letters + string.digits
 
 
-def _random_alphanumeric(length: int) -> str:
-    return "".join(secrets.choice(_ALPHANUMERIC) for _ in range(length))
+class Randomness:
+    """Where the instance's random values come from: ``secrets`` (``seed`` None) or ``random.Random(seed)``."""
+
+    def __init__(self, seed: int | None = None) -> None:
+        self.seed = seed
+        self._random = random.Random(seed) if seed is not None else None
+        self._marked: Any = None
+
+    def choice(self, options: Sequence[T]) -> T:
+        return self._random.choice(options) if self._random is not None else secrets.choice(options)
+
+    def alphanumeric(self, length: int) -> str:
+        return "".join(self.choice(_ALPHANUMERIC) for _ in range(length))
+
+    def uuid(self) -> str:
+        """A version-4 uuid."""
+        if self._random is None:
+            return str(uuid.uuid4())
+        return str(uuid.UUID(int=self._random.getrandbits(128), version=4))
+
+    def mark(self) -> None:
+        """Remember this point of the sequence (seeded only)."""
+        self._marked = self._random.getstate() if self._random is not None else None
+
+    def rewind(self) -> None:
+        """Draw again from the marked point (seeded only)."""
+        if self._random is not None and self._marked is not None:
+            self._random.setstate(self._marked)
 
 
 def _hash_secret(secret: str) -> bytes:
@@ -47,8 +80,9 @@ class SessionToken:
         return hmac.compare_digest(_hash_secret(candidate), _hash_secret(self.secret))
 
     @classmethod
-    def generate(cls) -> SessionToken:
-        return cls(_random_alphanumeric(TOKEN_ID_LENGTH), _random_alphanumeric(TOKEN_SECRET_LENGTH))
+    def generate(cls, randomness: Randomness | None = None) -> SessionToken:
+        randomness = randomness if randomness is not None else Randomness()
+        return cls(randomness.alphanumeric(TOKEN_ID_LENGTH), randomness.alphanumeric(TOKEN_SECRET_LENGTH))
 
 
 @dataclass(frozen=True)
@@ -77,48 +111,58 @@ class Template:
     version: TemplateVersion
 
 
-def _new_uuid() -> str:
-    return str(uuid.uuid4())
-
-
 @dataclass(frozen=True)
 class Identities:
-    """The organization, the three users (admin owner, members alice and bob) and the two templates."""
+    """The organization, the three users (admin owner, members alice and bob) and the two templates; more users
+    and templates may join (``add_user``, ``add_template``) and leave again (``restart``)."""
 
     org: Organization
     users: dict[str, User]
     templates: dict[str, Template]
+    randomness: Randomness = field(default_factory=Randomness, repr=False, compare=False)
 
     @classmethod
-    def create(cls) -> Identities:
-        org = Organization(id=_new_uuid(), name="coder")
-        users = {
-            name: User(
-                id=_new_uuid(), username=name, is_owner=(name == "admin"), token=SessionToken.generate()
-            )
-            for name in ("admin", "alice", "bob")
-        }
-        ai_version = TemplateVersion(id=_new_uuid(), has_ai_task=True, preset_ids=(_new_uuid(),))
-        plain_version = TemplateVersion(id=_new_uuid(), has_ai_task=False)
-        templates = {
-            "ai-tasks": Template(
-                id=_new_uuid(),
-                name="ai-tasks",
-                display_name="AI Tasks",
-                icon="/icon/tasks.svg",
-                organization_id=org.id,
-                version=ai_version,
-            ),
-            "plain": Template(
-                id=_new_uuid(),
-                name="plain",
-                display_name="Plain Workspace",
-                icon="/icon/code.svg",
-                organization_id=org.id,
-                version=plain_version,
-            ),
-        }
-        return cls(org=org, users=users, templates=templates)
+    def create(cls, randomness: Randomness | None = None) -> Identities:
+        randomness = randomness if randomness is not None else Randomness()
+        org = Organization(id=randomness.uuid(), name="coder")
+        cast = cls(org=org, users={}, templates={}, randomness=randomness)
+        for name in ("admin", "alice", "bob"):
+            cast.add_user(name, is_owner=(name == "admin"))
+        cast.add_template("ai-tasks", display_name="AI Tasks", icon="/icon/tasks.svg", has_ai_task=True)
+        cast.add_template("plain", display_name="Plain Workspace", icon="/icon/code.svg", has_ai_task=False)
+        randomness.mark()
+        return cast
+
+    def add_user(self, username: str, *, is_owner: bool = False) -> User:
+        """A new user of the organization, with a session token (ValueError: the username is taken)."""
+        if self.user_by_name(username) is not None:
+            raise ValueError(f"a user named {username!r} exists")
+        user = User(id=self.randomness.uuid(), username=username.lower(), is_owner=is_owner,
+                    token=SessionToken.generate(self.randomness))
+        self.users[user.username] = user
+        return user
+
+    def add_template(self, name: str, *, has_ai_task: bool, display_name: str = "", icon: str = "") -> Template:
+        """A new template of the organization with one version (an AI task's with one preset); ValueError: the name
+        is taken."""
+        if name in self.templates:
+            raise ValueError(f"a template named {name!r} exists")
+        version_id = self.randomness.uuid()
+        presets = (self.randomness.uuid(),) if has_ai_task else ()
+        template = Template(id=self.randomness.uuid(), name=name, display_name=display_name or name,
+                            icon=icon or "/icon/code.svg", organization_id=self.org.id,
+                            version=TemplateVersion(id=version_id, has_ai_task=has_ai_task, preset_ids=presets))
+        self.templates[name] = template
+        return template
+
+    def restart(self, users: Sequence[str], templates: Sequence[str]) -> None:
+        """Keep only these users and templates, and draw random values again from the point marked after the
+        cast was made."""
+        for name in set(self.users) - set(users):
+            del self.users[name]
+        for name in set(self.templates) - set(templates):
+            del self.templates[name]
+        self.randomness.rewind()
 
     @property
     def admin(self) -> User:

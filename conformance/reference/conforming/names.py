@@ -29,8 +29,10 @@ def _slug_words(prompt: str) -> list[str]:
     return re.findall(r"[a-z0-9]+", prompt.lower().encode("ascii", "ignore").decode("ascii"))
 
 
-def generate_name(prompt: str, is_taken: Callable[[str], bool]) -> str:
-    """A valid name from the prompt's first words plus a short random suffix, not taken by the owner."""
+def generate_name(prompt: str, is_taken: Callable[[str], bool],
+                  choice: Callable[[str], str] = secrets.choice) -> str:
+    """A valid name from the prompt's first words plus a short random suffix (each character drawn by ``choice``),
+    not taken by the owner."""
     budget = MAX_NAME_LENGTH - _SUFFIX_LENGTH - 1
     stem = ""
     for word in _slug_words(prompt):
@@ -42,7 +44,7 @@ def generate_name(prompt: str, is_taken: Callable[[str], bool]) -> str:
         stem = candidate
     stem = stem or "task"
     while True:
-        suffix = "".join(secrets.choice(_SUFFIX_ALPHABET) for _ in range(_SUFFIX_LENGTH))
+        suffix = "".join(choice(_SUFFIX_ALPHABET) for _ in range(_SUFFIX_LENGTH))
         name = f"{stem}-{suffix}"
         if name_problem(name) is None and not is_taken(name):
             return name

@@ -15,6 +15,10 @@ A start build makes an older report stale, so a resumed task reports nothing unt
 release fills in while a task initializes is the wire's business (wire.py).
 A delete takes effect ``after`` the seconds its delete build takes (at once by default; the task stays visible until
 then); a deleted task stays in the store as a row marked deleted, as Coder keeps it in its database (``rows``).
+Ids come from ``new_id`` and times from ``clock`` (clock.py: the real wall clock, or one that shows fixed steps).
+Some facts of a task can also be given rather than simulated (``give_status``, ``report_state``, ``preload``,
+``script_replies``): a status the task stays in, a state its agent reported, a log it already has, what its agent
+answers; every route sees them as it sees simulated ones.
 The store refuses nothing a handler decides: who may see a task, when a name is taken, when a pause or an input
 update is refused are the app's decisions (decisions.py); send and logs need a running agent (TaskNotActive).
 """
@@ -24,7 +28,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from .identities import Template, User, parse_uuid
@@ -121,6 +125,7 @@ class _TaskRecord:
     booted: bool = False
     logs: list[LogEntry] = field(default_factory=list)
     pending: list[_PendingReply] = field(default_factory=list)
+    reported: CurrentState | None = None  # the state its agent last reported, when given (``report_state``)
 
 
 def agent_reply(text: str) -> str:
@@ -135,6 +140,7 @@ class TaskStore:
         lifecycle_delay: float,
         reply_delay: float,
         clock: Callable[[], float] = time.time,
+        new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
         task_is_workspace: bool = False,
         queued_status: str = "pending",
     ) -> None:
@@ -146,6 +152,8 @@ class TaskStore:
         self._lifecycle_delay = lifecycle_delay
         self._reply_delay = reply_delay
         self._clock = clock
+        self._new_id = new_id
+        self._replies: dict[str | None, Callable[[str], str]] = {}  # by task id; None: every task
         self._task_is_workspace = task_is_workspace  # legacy: a task is its workspace (one id)
         self._queued_status = queued_status  # the status of a task in the queued step (generation.queued_status)
 
@@ -201,7 +209,7 @@ class TaskStore:
             if record.initial_prompt:
                 self._append(record, record.initial_prompt, "input", since)
                 record.pending.append(
-                    _PendingReply(since + self._reply_delay, agent_reply(record.initial_prompt))
+                    _PendingReply(since + self._reply_delay, self._reply(record, record.initial_prompt))
                 )
         while record.pending and record.pending[0].due <= now:
             reply = record.pending.pop(0)
@@ -231,6 +239,10 @@ class TaskStore:
             state = self._reported(record)
         elif phase == "error":
             workspace_status = "failed"
+        reported = record.reported  # a state given for its agent (report_state): it counts as the agent's report
+        if reported is not None and reported.timestamp >= record.started_at \
+                and (state is None or reported.timestamp >= state.timestamp):
+            state = reported  # newer than what the simulation shows, and not stale (after the latest start build)
         deleting = record.gone_at is not None and not self._gone(record, now)
         if status == "paused" and record.snapshot is None:
             record.snapshot = tuple(record.logs)
@@ -311,7 +323,7 @@ class TaskStore:
         with self._lock:
             now = self._clock()
             self._seq += 1
-            task_id = str(uuid.uuid4())
+            task_id = self._new_id()
             record = _TaskRecord(
                 id=task_id,
                 seq=self._seq,
@@ -321,9 +333,9 @@ class TaskStore:
                 template=template,
                 preset_id=preset_id,
                 initial_prompt=prompt,
-                workspace_id=task_id if self._task_is_workspace else str(uuid.uuid4()),
-                agent_id=str(uuid.uuid4()),
-                app_id=str(uuid.uuid4()),
+                workspace_id=task_id if self._task_is_workspace else self._new_id(),
+                agent_id=self._new_id(),
+                app_id=self._new_id(),
                 created_at=now - age,
                 delay=delay,
                 fixed_status=fixed_status,
@@ -425,10 +437,71 @@ class TaskStore:
             now = self._clock()
             record = self._active_record(task_id, now)
             self._append(record, text, "input", now)
-            record.pending.append(_PendingReply(now + self._reply_delay, agent_reply(text)))
+            record.pending.append(_PendingReply(now + self._reply_delay, self._reply(record, text)))
             return record.logs[-1]
 
     def logs(self, task_id: str) -> list[LogEntry]:
         """The log of an active task."""
         with self._lock:
             return list(self._active_record(task_id, self._clock()).logs)
+
+    # -- facts given rather than simulated -----------------------------------------------------------------------
+
+    def _reply(self, record: _TaskRecord, text: str) -> str:
+        answer = self._replies.get(record.id) or self._replies.get(None) or agent_reply
+        return answer(text)
+
+    def script_replies(self, answer: Callable[[str], str] | None, task_id: str | None = None) -> None:
+        """What the agent of one task (``task_id``) or of every task answers to an input from now on; None: as
+        before (that task's answers follow every task's, and every task's ``agent_reply``)."""
+        with self._lock:
+            if task_id is not None:
+                self._record(task_id, self._clock())
+            if answer is None:
+                self._replies.pop(task_id, None)
+            else:
+                self._replies[task_id] = answer
+
+    def give_status(self, task_id: str, status: str) -> TaskView:
+        """Put the task in ``status`` now. ``active`` and ``paused`` are lifecycle states it leaves as any task does
+        (a pause, a resume); any other status it keeps until given another. A paused task's log is its snapshot."""
+        with self._lock:
+            now = self._clock()
+            record = self._record(task_id, now)
+            record.fixed_status = None
+            if status != "active":
+                record.pending = []  # a stopped or failed agent answers nothing more
+            if status == "active":
+                record.paused_at, record.started_at = None, now - 2 * record.delay
+            elif status == "paused":
+                record.paused_at, record.snapshot = now - record.delay, None
+            else:
+                record.fixed_status, record.paused_at = status, None
+            return self._view(record, now)
+
+    def report_state(self, task_id: str, state: str, message: str = "", uri: str = "") -> TaskView:
+        """The task's agent reports a state now: it is the task's current state until the simulated agent has
+        something newer (an input, a reply)."""
+        with self._lock:
+            now = self._clock()
+            record = self._record(task_id, now)
+            record.reported = CurrentState(timestamp=now, state=state, message=message, uri=uri)
+            return self._view(record, now)
+
+    def preload(self, task_id: str, entries: Iterable[tuple[str, str]]) -> TaskView:
+        """Give a task the log it already has (``(type, content)`` pairs, ``input`` or ``output``) in place of the
+        one it has: its agent has started, and the initial prompt is not sent again."""
+        with self._lock:
+            now = self._clock()
+            record = self._record(task_id, now)
+            record.booted, record.logs, record.pending = True, [], []
+            for kind, content in entries:
+                self._append(record, content, kind, now)
+            return self._view(record, now)
+
+    def clear(self) -> None:
+        """No tasks and no given answers, as when the store was made."""
+        with self._lock:
+            self._tasks.clear()
+            self._replies.clear()
+            self._seq = 0

@@ -15,6 +15,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from .clock import shown
 from .generation import LEGACY_FIELDS, Generation
 from .responses import TEXT_CONTENT_TYPE
 from .store import LogEntry, TaskView
@@ -44,11 +45,12 @@ def _trimmed(moment: datetime, fraction_digits: int) -> str:
 
 
 def local_time(timestamp: float) -> str:
-    return _trimmed(datetime.fromtimestamp(timestamp, tz=DATABASE_OFFSET), 6)
+    return _trimmed(datetime.fromtimestamp(shown(timestamp), tz=DATABASE_OFFSET), 6)
 
 
 def log_time(timestamp: float) -> str:
     """UTC, nanoseconds (the last three digits made up from the entry's moment)."""
+    timestamp = shown(timestamp)
     moment = datetime.fromtimestamp(timestamp, tz=UTC)
     nanos = f"{moment.microsecond:06d}{int(timestamp * 1e9) % 1000:03d}".rstrip("0")
     return moment.strftime("%Y-%m-%dT%H:%M:%S") + (f".{nanos}" if nanos else "") + "Z"
