@@ -182,6 +182,15 @@ class TaskStore:
     def _status(self, phase: str) -> str:
         return self._queued_status if phase == QUEUED else phase
 
+    @staticmethod
+    def _given_report_holds(record: _TaskRecord) -> bool:
+        """Whether a state given for the task's agent (``report_state``) is its latest report: given after the
+        latest start build (an older one is stale), and the simulated agent has logged nothing since."""
+        reported = record.reported
+        if reported is None or reported.timestamp < record.started_at:
+            return False
+        return not record.pending and all(entry.time <= reported.timestamp for entry in record.logs)
+
     def _reported(self, record: _TaskRecord) -> CurrentState | None:
         """What the simulated agent last reported: working while a reply is due, else idle; nothing before it ran.
         Reports date from the agent's latest start at the earliest (a report of the previous run is stale)."""
@@ -239,10 +248,8 @@ class TaskStore:
             state = self._reported(record)
         elif phase == "error":
             workspace_status = "failed"
-        reported = record.reported  # a state given for its agent (report_state): it counts as the agent's report
-        if reported is not None and reported.timestamp >= record.started_at \
-                and (state is None or reported.timestamp >= state.timestamp):
-            state = reported  # newer than what the simulation shows, and not stale (after the latest start build)
+        if self._given_report_holds(record):
+            state = record.reported
         deleting = record.gone_at is not None and not self._gone(record, now)
         if status == "paused" and record.snapshot is None:
             record.snapshot = tuple(record.logs)
