@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterable
@@ -21,7 +22,9 @@ from .conforming.generation import Generation, generation
 from .conforming.identities import Identities, User
 from .conforming.store import TaskStore
 from .faults import ActiveFaults
+from .mock.judge import Finding, Judge, summary
 from .mock.recording import RecordedRequest, Recorder
+from .mock.settling import Settling
 from .seams import install
 from .variations import ActiveVariations, variations_from_env
 
@@ -51,7 +54,9 @@ class ReferenceServer:
     which is how a suite run turns variations on for its embedded server. ``latency`` (seconds added to every
     answer) and ``rate_limit`` (Coder's limit of requests per ``rate_window`` seconds per user and path, or per
     client IP and path with ``rate_key="ip"`` as before coder/coder#22049; 0: none) make it answer like a
-    deployment (box.py); without them the app is served as it is.
+    deployment (box.py); without them the app is served as it is. ``findings()`` judges the requests received as a
+    real server of the release would (mock/judge.py); ``stop()`` prints their summary to stderr unless
+    ``report_findings=False`` (the suite's own runs, which provoke refusals on purpose).
     """
 
     def __init__(
@@ -71,6 +76,7 @@ class ReferenceServer:
         rate_limit: int = 0,
         rate_window: float = 60.0,
         rate_key: str = "user",
+        report_findings: bool = True,
     ) -> None:
         self.host = host
         self.generation: Generation = generation(profile, version, ai_tasks_flag=ai_tasks_flag)
@@ -90,6 +96,10 @@ class ReferenceServer:
         self._box = (Box(self.app, latency=latency, rate_limit=rate_limit, rate_window=rate_window, rate_key=rate_key)
                      if wanted(latency, rate_limit, rate_window, rate_key) else None)
         self._recorder = Recorder(self._box if self._box is not None else self.app, identify=self._username)
+        self._settling = Settling(self._recorder)
+        self._judge = Judge(self.generation, self._recorder, self._settling, served_prefixes=self.app.served_prefixes,
+                            rows=lambda: self.app.store.rows(), enforces_rate_limit=rate_limit > 0)
+        self._report_findings = report_findings
         self._compose()
         self._requested_port = port
         self._port: int | None = None
@@ -114,7 +124,7 @@ class ReferenceServer:
             raise RuntimeError("the reference server is already started")
         sock = self._bind()
         config = uvicorn.Config(
-            self._recorder,
+            self._judge.created,
             log_level="warning",
             log_config=None,
             access_log=False,
@@ -177,6 +187,9 @@ class ReferenceServer:
             server.force_exit = True
             thread.join(_STOP_TIMEOUT)
         self._server = self._thread = None
+        told = self.findings_summary() if self._report_findings else ""
+        if told:
+            print(told, file=sys.stderr, flush=True)
 
     def __enter__(self) -> ReferenceServer:
         return self.start()
@@ -245,8 +258,20 @@ class ReferenceServer:
 
     def requests(self) -> list[RecordedRequest]:
         """Every request received so far and what it was answered, oldest first (mock/recording.py); the values
-        of secret headers are masked, and a session token is known only by the username it names."""
+        of secret headers are masked, and a session token is known only by the username it names. A request whose
+        answer the caller already has is in it (mock/settling.py)."""
+        self._settling.wait()
         return self._recorder.requests()
+
+    def findings(self) -> list[Finding]:
+        """What a real Coder of the served release would not do or accept of the requests received so far, one
+        finding each, in the order of the requests (mock/judge.py): routes the release lacks, bodies and queries its
+        contract refuses, rates its rate limit refuses, Retry-After not waited for, tasks created and not deleted."""
+        return self._judge.findings()
+
+    def findings_summary(self) -> str:
+        """The findings in a few lines, for a person; empty when there are none. ``stop()`` prints it to stderr."""
+        return summary(self.findings(), self.generation)
 
     def _username(self, scope: Scope) -> str | None:
         request = Request(scope)
