@@ -3,9 +3,15 @@ request and the contract's words; a well-behaved client's flow in every profile 
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import time
+import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,6 +20,7 @@ from ref_support import Api, poll, unique
 
 from conformance.reference import ReferenceServer
 from conformance.reference.mock.judge import Finding
+from conformance.reference.mock.judge_leftovers import Created, left_behind
 from conformance.reference.mock.judge_rates import retry_after_findings
 from conformance.reference.mock.recording import RecordedRequest
 
@@ -291,6 +298,17 @@ def test_a_task_the_test_preloaded_is_not_the_clients_to_delete() -> None:
         assert api.server.findings() == []
 
 
+def test_a_create_whose_record_was_cleared_is_forgotten_with_it() -> None:
+    with judged("stable") as api:
+        task = api.create()
+        (create,) = api.server.requests()
+        rows = api.server.app.store.rows()
+        created = [Created(task["id"], create)]
+        assert [f.request_seq for f in left_behind(created, [create], rows, "/api/v2")] == [create.seq]
+        assert left_behind(created, [], rows, "/api/v2") == []  # the records were cleared (a reset)
+        api.delete(f"/tasks/me/{task['id']}")
+
+
 # -- the summary, and stop -------------------------------------------------------------------------------------------
 
 def test_stop_prints_the_summary_to_stderr_without_tokens(capsys: pytest.CaptureFixture[str]) -> None:
@@ -332,3 +350,26 @@ def test_a_request_whose_answer_the_client_has_is_recorded_and_judged_at_once() 
             api.get("/api/v2/tasks", prefixed=False)
             assert len(api.server.requests()) == count
         assert len(api.server.findings()) == 200
+
+
+def test_serve_prints_the_summary_when_it_stops(tmp_path: Path) -> None:
+    config = tmp_path / "mock.toml"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TASKS_CONFORMANCE_")}
+    proc = subprocess.Popen([sys.executable, "-m", "conformance.serve", "--profile", "experimental",
+                             "--write-config", str(config)], env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        poll(lambda: config.exists(), bool, timeout=20, interval=0.05)
+        target = tomllib.loads(config.read_text())["target"]
+        answer = httpx.get(f"{target['url']}/api/v2/tasks", headers={"Coder-Session-Token": target["token"]})
+        assert answer.status_code == 404
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    assert proc.returncode == 0, err
+    assert "Reference server stopped." in out
+    assert err.startswith("tasks mock: 1 client finding(s): what a real Coder experimental v2.28.0"), err
+    assert "#1 GET /api/v2/tasks [route]" in err and target["token"] not in out + err

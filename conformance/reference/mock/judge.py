@@ -76,12 +76,8 @@ class Judge:
         if not self._enforces_rate_limit:
             out += rate_findings(records, self._wall_start_ns)
         out += retry_after_findings(records)
-        out += left_behind(self.created.created(), self._rows(), self.generation.profile.prefix)
+        out += left_behind(self.created.created(), records, self._rows(), self.generation.profile.prefix)
         return sorted(out, key=lambda f: (f.request_seq if f.request_seq is not None else 0, KINDS.index(f.kind)))
-
-    def reset(self) -> None:
-        """Forget the tasks created so far (the records and the store are reset by their owners)."""
-        self.created.clear()
 
 
 def summary(findings: list[Finding], generation: Generation) -> str:

@@ -6,7 +6,8 @@ create's record. The link needs no shared key: the recorder appends the record w
 middleware takes the recorder's last record right after, with no await in between, so on the server's one event
 loop no other request's record can come between.
 When findings are asked for, a created task the store still holds, not deleted and no delete pending, is one left
-behind (a preloaded task is the test's, not the client's: it was not created through the API).
+behind (a preloaded task is the test's, not the client's: it was not created through the API); a create whose record
+is gone (the records were cleared: a reset) is forgotten with it.
 """
 
 from __future__ import annotations
@@ -84,26 +85,25 @@ class CreatedTasks:
         with self._lock:
             return list(self._created)
 
-    def clear(self) -> None:
-        with self._lock:
-            self._created.clear()
 
 
 def _creating(scope: Scope) -> bool:
     return (scope.get("state") or {}).get("operation") == "createTask"
 
 
-def left_behind(created: Iterable[Created], rows: Iterable[TaskView], prefix: str) -> list[Finding]:
-    """A finding per created task still there: not deleted, no delete pending."""
+def left_behind(created: Iterable[Created], records: Iterable[RecordedRequest], rows: Iterable[TaskView],
+                prefix: str) -> list[Finding]:
+    """A finding per created task still there (not deleted, no delete pending) whose create is among the records
+    (a create whose record was cleared, by a reset, is forgotten with it)."""
     alive = {row.id: row for row in rows if not row.deleted and not row.deleting}
+    recorded = {record.seq for record in records}
     out = []
     for task in created:
-        row = alive.get(task.task_id)
-        if row is None:
+        row, record = alive.get(task.task_id), task.record
+        if row is None or record is None or record.seq not in recorded:
             continue
-        record = task.record
         out.append(Finding(
             "left-behind", f"task {row.name!r} ({row.id}) of {row.owner.username}, created by this request, was "
             f"never deleted: a real Coder keeps it and its workspace", DELETE_CONTRACT.format(prefix=prefix),
-            record.seq if record else None, record.method if record else "POST", record.path if record else ""))
+            record.seq, record.method, record.path))
     return out
