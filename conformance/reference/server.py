@@ -187,7 +187,7 @@ class ReferenceServer:
             server.force_exit = True
             thread.join(_STOP_TIMEOUT)
         self._server = self._thread = None
-        told = self.findings_summary() if self._report_findings else ""
+        told = summary(self._judge.findings(settle=False), self.generation) if self._report_findings else ""
         if told:
             print(told, file=sys.stderr, flush=True)
 

@@ -309,6 +309,24 @@ def test_a_create_whose_record_was_cleared_is_forgotten_with_it() -> None:
         api.delete(f"/tasks/me/{task['id']}")
 
 
+def test_a_task_the_client_deleted_is_not_left_behind_even_where_the_server_kept_it() -> None:
+    with judged("stable") as api:
+        task = api.create()
+        (create,) = api.server.requests()
+        rows = api.server.app.store.rows()  # still there: as a server made to ignore deletes keeps it
+        created = [Created(task["id"], create)]
+
+        def delete(ref: str, status: int) -> RecordedRequest:
+            return RecordedRequest(seq=2, at=1.0, method="DELETE", path=f"/api/v2/tasks/me/{ref}", query="",
+                                   headers=(), body=b"", user="alice", operation="deleteTask", status=status,
+                                   response_headers=(), duration=0.01)
+
+        for ref in (task["id"], task["name"].upper()):
+            assert left_behind(created, [create, delete(ref, 202)], rows, "/api/v2") == []
+        assert len(left_behind(created, [create, delete(task["id"], 409)], rows, "/api/v2")) == 1  # refused
+        api.delete(f"/tasks/me/{task['id']}")
+
+
 # -- the summary, and stop -------------------------------------------------------------------------------------------
 
 def test_stop_prints_the_summary_to_stderr_without_tokens(capsys: pytest.CaptureFixture[str]) -> None:

@@ -56,9 +56,11 @@ class Judge:
         self._enforces_rate_limit = enforces_rate_limit
         self._wall_start_ns = time.time_ns()  # made right after the recorder: its records' `at` count from here
 
-    def findings(self) -> list[Finding]:
-        """Every finding so far, in the order of the requests they are about."""
-        self.settling.wait()
+    def findings(self, *, settle: bool = True) -> list[Finding]:
+        """Every finding so far, in the order of the requests they are about; first (``settle``) waiting for the
+        records of the answers already sent (no use once the server has stopped)."""
+        if settle:
+            self.settling.wait()
         records = self.recorder.requests()
         out: list[Finding] = []
         for record in records:

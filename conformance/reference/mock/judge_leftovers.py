@@ -5,7 +5,8 @@ nothing after it: it reads the id out of the body of each create the server answ
 create's record. The link needs no shared key: the recorder appends the record when the app returns, and the
 middleware takes the recorder's last record right after, with no await in between, so on the server's one event
 loop no other request's record can come between.
-When findings are asked for, a created task the store still holds, not deleted and no delete pending, is one left
+When findings are asked for, a created task the store still holds, not deleted and no delete pending, and that
+no accepted delete (2xx) named by its id or name (a server made to ignore deletes, by a fault, keeps it), is one left
 behind (a preloaded task is the test's, not the client's: it was not created through the API); a create whose record
 is gone (the records were cleared: a reset) is forgotten with it.
 """
@@ -16,6 +17,7 @@ import json
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from urllib.parse import unquote
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -96,11 +98,14 @@ def left_behind(created: Iterable[Created], records: Iterable[RecordedRequest], 
     """A finding per created task still there (not deleted, no delete pending) whose create is among the records
     (a create whose record was cleared, by a reset, is forgotten with it)."""
     alive = {row.id: row for row in rows if not row.deleted and not row.deleting}
+    records = list(records)
     recorded = {record.seq for record in records}
+    deleted = {unquote(record.path.rstrip("/").rsplit("/", 1)[-1]).lower() for record in records
+               if record.method == "DELETE" and 200 <= record.status < 300}  # the ids and names deletes named
     out = []
     for task in created:
         row, record = alive.get(task.task_id), task.record
-        if row is None or record is None or record.seq not in recorded:
+        if row is None or record is None or record.seq not in recorded or {row.id, row.name.lower()} & deleted:
             continue
         out.append(Finding(
             "left-behind", f"task {row.name!r} ({row.id}) of {row.owner.username}, created by this request, was "
