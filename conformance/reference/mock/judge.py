@@ -78,7 +78,7 @@ class Judge:
         if not self._enforces_rate_limit:
             out += rate_findings(records, self._wall_start_ns)
         out += retry_after_findings(records)
-        out += left_behind(self.created.created(), records, self._rows(), self.generation.profile.prefix)
+        out += left_behind(self.created.created(), records, self._rows, self.generation.profile.prefix)
         return sorted(out, key=lambda f: (f.request_seq if f.request_seq is not None else 0, KINDS.index(f.kind)))
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
@@ -93,19 +93,24 @@ def _creating(scope: Scope) -> bool:
     return (scope.get("state") or {}).get("operation") == "createTask"
 
 
-def left_behind(created: Iterable[Created], records: Iterable[RecordedRequest], rows: Iterable[TaskView],
-                prefix: str) -> list[Finding]:
+def left_behind(created: Iterable[Created], records: Iterable[RecordedRequest],
+                rows: Callable[[], Iterable[TaskView]], prefix: str) -> list[Finding]:
     """A finding per created task still there (not deleted, no delete pending) whose create is among the records
-    (a create whose record was cleared, by a reset, is forgotten with it)."""
-    alive = {row.id: row for row in rows if not row.deleted and not row.deleting}
+    (a create whose record was cleared, by a reset, is forgotten with it). The store is read (``rows``) only when
+    the records leave a created task undeleted: reading it moves the time a seeded server shows (conforming/clock)."""
     records = list(records)
     recorded = {record.seq for record in records}
     deleted = {unquote(record.path.rstrip("/").rsplit("/", 1)[-1]).lower() for record in records
                if record.method == "DELETE" and 200 <= record.status < 300}  # the ids and names deletes named
+    undeleted = [task for task in created if task.record is not None and task.record.seq in recorded
+                 and task.task_id.lower() not in deleted]
+    if not undeleted:
+        return []
+    alive = {row.id: row for row in rows() if not row.deleted and not row.deleting}
     out = []
-    for task in created:
+    for task in undeleted:
         row, record = alive.get(task.task_id), task.record
-        if row is None or record is None or record.seq not in recorded or {row.id, row.name.lower()} & deleted:
+        if row is None or record is None or row.name.lower() in deleted:
             continue
         out.append(Finding(
             "left-behind", f"task {row.name!r} ({row.id}) of {row.owner.username}, created by this request, was "
