@@ -14,6 +14,7 @@ A list's `q` is judged by what the conforming server answered: Coder's search gr
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -60,9 +61,9 @@ def body_findings(placed: Placed, generation: Generation) -> list[Finding]:
     if not isinstance(body, dict):
         return [found("the body is not a JSON object: Coder answers 400 \"Request body must be valid JSON.\"",
                       f"{where}: {_words(schema.get('description', 'a JSON object'))}")]
-    out = [found(f"{error}: the contract does not allow it", f"{where}: {_words(schema.get('description', ''))}")
-           for error in _schema_errors(contract, schema_name, body, placed.operation, generation)]
     properties = schema.get("properties", {})
+    out = [found(f"{error}: the contract does not allow it", f"{where}: {_words(_described(schema, error))}")
+           for error in _schema_errors(contract, schema_name, body, placed.operation, generation)]
     out += [found(f"field {key!r} is not one of {schema_name}'s in Coder {generation.describe()}: the server ignores "
                   "it", f"{where}: {_words(schema.get('description', ''))}")
             for key in body if key not in properties]
@@ -73,6 +74,16 @@ def body_findings(placed: Placed, generation: Generation) -> list[Finding]:
                          "\"Display name must be 64 characters or less.\"",
                          feature_words(arrival(generation.profile, "display-name-limit"))))
     return out
+
+
+def _described(schema: dict[str, Any], error: str) -> str:
+    """The words of the field a violation is about (``at /name: ...``, or a required one named in quotes), else of
+    the whole schema."""
+    field = re.match(r"at /([^/:]+)", error) or re.match(r'at /: "([^"]+)" is a required property', error)
+    described = schema.get("properties", {}).get(field.group(1), {}) if field else {}
+    if "description" not in described:
+        return str(schema.get("description", ""))
+    return f"{field.group(1) if field else ''}: {described['description']}"
 
 
 def _schema_errors(contract: Contract, schema_name: str, body: dict[str, Any], operation: str,
