@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -24,7 +25,9 @@ from .conforming.store import TaskStore
 from .faults import ActiveFaults
 from .mock.control_api import ControlGate, is_control
 from .mock.controls import Controls, MockUser, TemplateVersions, Users
+from .mock.judge import Finding, Judge, summary
 from .mock.recording import RecordedRequest, Recorder
+from .mock.settling import Settling
 from .seams import install
 from .variations import ActiveVariations, variations_from_env
 
@@ -61,6 +64,9 @@ class ReferenceServer:
     2025-01-01T00:00:00Z and advances one second per reading of the store, while the lifecycle runs on real time);
     ``control`` also serves the controls (``control``, mock/controls.py) over HTTP under ``/__tasks_mock__/v1``
     (mock/control_api.py); without it that prefix is a route Coder does not have.
+    ``findings()`` judges the requests received as a real server of the release would (mock/judge.py); ``stop()``
+    prints their summary to stderr unless ``report_findings=False`` (the suite's own runs, which provoke refusals on
+    purpose).
     """
 
     def __init__(
@@ -82,6 +88,7 @@ class ReferenceServer:
         rate_key: str = "user",
         seed: int | None = None,
         control: bool = False,
+        report_findings: bool = True,
     ) -> None:
         self.host = host
         self.generation: Generation = generation(profile, version, ai_tasks_flag=ai_tasks_flag)
@@ -108,6 +115,10 @@ class ReferenceServer:
         self.control = Controls(self)
         served = self._box if self._box is not None else self.app
         self._recorder = Recorder(ControlGate(served, self, enabled=control), identify=self._username)
+        self._settling = Settling(self._recorder)
+        self._judge = Judge(self.generation, self._recorder, self._settling, served_prefixes=self.app.served_prefixes,
+                            rows=lambda: self.app.store.rows(), enforces_rate_limit=rate_limit > 0)
+        self._report_findings = report_findings
         self._compose()
         self._requested_port = port
         self._port: int | None = None
@@ -151,7 +162,7 @@ class ReferenceServer:
             raise RuntimeError("the reference server is already started")
         sock = self._bind()
         config = uvicorn.Config(
-            self._recorder,
+            self._judge.created,
             log_level="warning",
             log_config=None,
             access_log=False,
@@ -214,6 +225,9 @@ class ReferenceServer:
             server.force_exit = True
             thread.join(_STOP_TIMEOUT)
         self._server = self._thread = None
+        told = summary(self._judge.findings(settle=False), self.generation) if self._report_findings else ""
+        if told:
+            print(told, file=sys.stderr, flush=True)
 
     def __enter__(self) -> ReferenceServer:
         return self.start()
@@ -283,7 +297,9 @@ class ReferenceServer:
     def requests(self) -> list[RecordedRequest]:
         """Every request of a client received so far and what it was answered, oldest first (mock/recording.py);
         the values of secret headers are masked, and a session token is known only by the username it names.
-        Requests to the control API (operation ``mock:<control>``) are left out."""
+        Requests to the control API (operation ``mock:<control>``) are left out.
+        A request whose answer the caller already has is in it (mock/settling.py)."""
+        self._settling.wait()
         return [request for request in self._recorder.requests() if not is_control(request.operation)]
 
     @property
@@ -297,6 +313,16 @@ class ReferenceServer:
         """The ids of the template version with an AI task and of the one without."""
         ids = self.identities
         return TemplateVersions(ai=ids.ai_template.version.id, plain=ids.plain_template.version.id)
+
+    def findings(self) -> list[Finding]:
+        """What a real Coder of the served release would not do or accept of the requests received so far, one
+        finding each, in the order of the requests (mock/judge.py): routes the release lacks, bodies and queries its
+        contract refuses, rates its rate limit refuses, Retry-After not waited for, tasks created and not deleted."""
+        return self._judge.findings()
+
+    def findings_summary(self) -> str:
+        """The findings in a few lines, for a person; empty when there are none. ``stop()`` prints it to stderr."""
+        return summary(self.findings(), self.generation)
 
     def _username(self, scope: Scope) -> str | None:
         request = Request(scope)

@@ -9,13 +9,16 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 
@@ -26,6 +29,7 @@ REPO = Path(conformance.__file__).resolve().parent.parent
 WORKFLOW = REPO / "examples" / "github-actions" / "conformance.yml"
 RELEASES_WORKFLOW = REPO / "examples" / "github-actions" / "releases.yml"
 DOCKERFILE = REPO / "examples" / "docker" / "Dockerfile"
+MOCK_DOCKERFILE = REPO / "examples" / "docker" / "Dockerfile.mock"
 BIN = Path(sys.executable).parent
 SMALL = "-- -k 'test_auth_before_not_found or test_list_count'"  # keeps the self-test short
 
@@ -151,28 +155,44 @@ def test_the_summary_of_a_run_that_could_not_check_the_deployment_says_why(tmp_p
         assert token not in outputs and all(token not in s["out"] for s in steps)
 
 
-def test_the_dockerfile_builds_and_its_image_runs_the_suite(tmp_path: Path) -> None:
+@dataclass
+class _Image:
+    """A Dockerfile's image, built by replaying its instructions (see ``_build``)."""
+
+    root: Path  # stands for the image's /
+    site: Path  # where pip installed the package
+    workdir: Path  # the last WORKDIR
+    env: dict[str, str]  # the environment its commands run with
+    entrypoint: list[str] = field(default_factory=list)
+    command: list[str] = field(default_factory=list)
+    exposed: list[str] = field(default_factory=list)
+
+    def argv(self, *extra: str) -> list[str]:
+        """The ENTRYPOINT with the CMD (paths under /work made the image's), then ``extra``."""
+        return [str(self.site / "bin" / self.entrypoint[0]), *self.entrypoint[1:],
+                *[str(self.root / a.lstrip("/")) if a.startswith("/work") else a for a in self.command], *extra]
+
+
+def _build(dockerfile: Path, tmp_path: Path) -> _Image:
     """Each instruction replayed in a directory standing for the image's root: COPY from the build context (the
-    repository), RUN with bash in the WORKDIR (pip installs into the image's site directory), then the ENTRYPOINT
-    with its CMD. COPY of a directory keeps the symbolic links in it as links, as Docker's does (moby/moby#39810):
-    one pointing out of the copied directory dangles in the image, and setuptools leaves a dangling data file out of
-    the package without a word."""
+    repository), RUN with bash in the WORKDIR (pip installs into the image's site directory), ENTRYPOINT and CMD
+    kept. COPY of a directory keeps the symbolic links in it as links, as Docker's does (moby/moby#39810): one
+    pointing out of the copied directory dangles in the image, and setuptools leaves a dangling data file out of the
+    package without a word."""
     root, site = tmp_path / "image", tmp_path / "image" / "site"
-    workdir = root
-    entrypoint: list[str] = []
-    command: list[str] = []
     base = {k: v for k, v in os.environ.items() if not k.startswith("TASKS_CONFORMANCE_")}
-    lines = [line for line in DOCKERFILE.read_text().splitlines() if line.strip() and not line.startswith("#")]
+    image = _Image(root, site, root, {**base, **_install(site)})
+    lines = [line for line in dockerfile.read_text().splitlines() if line.strip() and not line.startswith("#")]
     assert lines[0].startswith("FROM python:3.11")
     for line in lines[1:]:
         instruction, _, rest = line.partition(" ")
         if instruction == "WORKDIR":
-            workdir = root / rest.strip().lstrip("/")
-            workdir.mkdir(parents=True, exist_ok=True)
+            image.workdir = root / rest.strip().lstrip("/")
+            image.workdir.mkdir(parents=True, exist_ok=True)
         elif instruction == "COPY":
             *sources, dest = shlex.split(rest)
             for source in sources:
-                into = workdir / dest if not dest.startswith("/") else root / dest.lstrip("/")
+                into = image.workdir / dest if not dest.startswith("/") else root / dest.lstrip("/")
                 if (REPO / source).is_dir():
                     shutil.copytree(REPO / source, into, symlinks=True, dirs_exist_ok=True,
                                     ignore=shutil.ignore_patterns("__pycache__"))
@@ -180,19 +200,25 @@ def test_the_dockerfile_builds_and_its_image_runs_the_suite(tmp_path: Path) -> N
                     into.mkdir(parents=True, exist_ok=True)
                     shutil.copy2(REPO / source, into / Path(source).name)
         elif instruction == "RUN":
-            proc = subprocess.run(["bash", "-c", rest], cwd=workdir, env={**base, **_install(site)},
-                                  capture_output=True, text=True, timeout=600)
+            proc = subprocess.run(["bash", "-c", rest], cwd=image.workdir, env=image.env, capture_output=True,
+                                  text=True, timeout=600)
             assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
         elif instruction == "ENTRYPOINT":
-            entrypoint = json.loads(rest)
+            image.entrypoint = json.loads(rest)
         elif instruction == "CMD":
-            command = json.loads(rest)
+            image.command = json.loads(rest)
+        elif instruction == "EXPOSE":
+            image.exposed += rest.split()
         else:
             pytest.fail(f"the self-test does not know the instruction {instruction}")
-    argv = [str(site / "bin" / entrypoint[0]), *entrypoint[1:],
-            *[str(root / a.lstrip("/")) if a.startswith("/work") else a for a in command],
-            "--", "-k", "test_auth_before_not_found"]
-    proc = subprocess.run(argv, cwd=workdir, env={**base, **_install(site)}, capture_output=True,
+    return image
+
+
+def test_the_dockerfile_builds_and_its_image_runs_the_suite(tmp_path: Path) -> None:
+    image = _build(DOCKERFILE, tmp_path)
+    root, site, workdir, base = image.root, image.site, image.workdir, image.env
+    argv = image.argv("--", "-k", "test_auth_before_not_found")
+    proc = subprocess.run(argv, cwd=workdir, env=base, capture_output=True,
                           text=True, timeout=300, stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert json.loads((root / "work" / "reports" / "results.json").read_text())["verdict"] == "pass"
@@ -219,3 +245,32 @@ def test_the_releases_workflow_runs_two_releases_and_publishes_their_matrix(tmp_
     differing = {r["id"] for r in matrix["rows"] if r["differs"]}
     assert differing and differing <= changes(release("v2.29.19"), release("v2.34.5")).requirements
     assert (workspace / "reports" / "matrix" / "matrix.html").is_file()
+
+
+def test_the_mock_dockerfile_builds_and_its_image_serves_the_mock(tmp_path: Path) -> None:
+    """The image of Dockerfile.mock: `serve` on every interface at port 3000 with the control API, seed 1 unless told
+    otherwise. Run here on 127.0.0.1 and a free port (a self-test listens nowhere else), it answers the Tasks API with
+    the tokens its control API hands out, and stops cleanly on SIGTERM (what `docker stop` sends)."""
+    image = _build(MOCK_DOCKERFILE, tmp_path)
+    assert image.entrypoint == ["tasks-conformance", "serve", "--host", "0.0.0.0", "--port", "3000", "--control"]
+    assert image.command == ["--seed", "1"] and image.exposed == ["3000"]
+    argv = image.argv()
+    argv[argv.index("0.0.0.0")], argv[argv.index("3000")] = "127.0.0.1", "0"
+    proc = subprocess.Popen(argv, cwd=image.workdir, env=image.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        ready = next((line for line in proc.stdout if line.startswith("Ready: ")), "")
+        assert ready, proc.stderr.read() if proc.stderr else ""
+        url = ready.split()[1]
+        config = httpx.get(f"{url}/__tasks_mock__/v1/config", timeout=10).json()
+        assert config["url"] == url and config["api_prefix"] == "/api/v2"
+        tasks = httpx.get(f"{url}/api/v2/tasks", headers={"Coder-Session-Token": config["token"]}, timeout=10)
+        assert tasks.status_code == 200 and tasks.json() == {"tasks": [], "count": 0}
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    assert (image.site / "conformance" / "reference" / "mock" / "judge.py").is_file()  # the mock's modules built
