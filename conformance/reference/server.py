@@ -146,6 +146,7 @@ class ReferenceServer:
         self._store.clear()
         if isinstance(self._clock, SteppedClock):
             self._clock.restart()
+        self._settling.wait()  # the record of a request already answered lands before the records are cleared
         self._recorder.clear()
 
     def set_variations(self, names: Iterable[str]) -> None:

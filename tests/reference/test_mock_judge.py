@@ -18,6 +18,7 @@ import httpx
 import pytest
 from ref_support import Api, poll, unique
 
+from conformance.contracts.profiles import PROFILES, shown
 from conformance.reference import ReferenceServer
 from conformance.reference.mock.judge import Finding
 from conformance.reference.mock.judge_leftovers import Created, left_behind
@@ -182,14 +183,15 @@ def test_an_empty_send_is_named_by_the_contract() -> None:
         assert "at /input" in finding.message and "SendTaskInputRequest" in finding.contract
 
 
-@pytest.mark.parametrize(("version", "found"), [("v2.30.0", False), ("v2.31.0", True)])
-def test_a_display_name_over_the_limit_is_named_from_the_release_that_refuses_it(version: str, found: bool) -> None:
-    with judged("stable", version) as api:
+def test_a_display_name_over_the_limit_is_named_with_the_release_that_brought_the_limit() -> None:
+    """The limit came with display_name itself (coder/coder#20856, v2.29): the first stable release refuses it."""
+    limit = PROFILES["stable"].feature("display-name-limit")
+    assert limit is not None
+    with judged("stable", shown(limit.since)) as api:
         api.post("/tasks/me", json=_create_body(api, display_name="é" * 33))  # 66 bytes, 33 characters
         displayed = [f for f in api.server.findings() if "display_name" in f.message]
-        assert bool(displayed) is found, api.server.findings_summary()
-        if found:
-            assert "64" in displayed[0].message and "since v2.31" in displayed[0].contract
+        assert displayed, api.server.findings_summary()
+        assert "64" in displayed[0].message and f"since v{limit.since[0]}.{limit.since[1]}" in displayed[0].contract
 
 
 @pytest.mark.parametrize(("version", "found"), [("v2.30.0", False), ("v2.31.0", True)])
