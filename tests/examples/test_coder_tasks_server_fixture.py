@@ -73,7 +73,7 @@ def _write(tmp_path: Path, source: str) -> Path:
 
 
 def test_the_fixture_serves_as_the_markers_say_and_stops_after_the_test(tmp_path: Path) -> None:
-    proc = run_pytest(_write(tmp_path, MARKERS_SUITE), "-p", "no:randomly", "-v")
+    proc = run_pytest(_write(tmp_path, MARKERS_SUITE), "-v")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.count("PASSED") == 4
 
