@@ -175,7 +175,7 @@ def pytest_arguments(extra: Sequence[str]) -> list[str]:
 def run_suite(args: argparse.Namespace) -> int:
     import pytest
 
-    from conformance.plugin import embedded_server
+    from conformance.plugin.suite import embedded_server
     from conformance.runner.records import redact
     from conformance.runner.records.redact import Redactor
     from conformance.runner.run import ConformanceRun

@@ -59,7 +59,7 @@ Publish = Callable[[RunResult], None]
 
 class EmbeddedServer(Protocol):
     """What the run needs of the server it checks when no target is given: the entry points hand it one, built from
-    the settings before collection (plugin.embedded_server), so the run never imports the reference server."""
+    the settings before collection (plugin/suite.py embedded_server), so the run never imports the reference server."""
 
     def start(self) -> object: ...
 

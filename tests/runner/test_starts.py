@@ -15,7 +15,8 @@ from conformance.runner.tasks.starts import Order, Starts
 
 def test_declarations_give_the_orders_of_the_selected_checks_and_the_module_order() -> None:
     import conformance.checks.test_lifecycle
-    import conformance.checks.test_pause  # noqa: F401 - their declarations register on import
+    import conformance.checks.test_pause
+    import conformance.runner.fixtures  # noqa: F401 - their declarations register on import
 
     names = {"active_task": Order("primary", "shared"), "second_active_task": Order("second", "shared2"),
              "paused": Order("primary", "pause")}

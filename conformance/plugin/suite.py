@@ -1,20 +1,20 @@
-"""The pytest plugin: options, markers, and the wiring of a conformance run to its reports.
+"""The pytest side of a conformance run: its options, markers and fixtures, and the wiring of the run to its reports.
 
-Registered through the `pytest11` entry point, so every pytest run loads it; it only acts when the run collects
-the checks shipped in this package (`pytest --pyargs conformance`), or when `tasks-conformance run` hands it a
-run it configured itself. The run (conformance.runner.run) makes the result; the reporter here writes it
-(conformance.report) and prints its summary.
+The entry point (conformance/plugin/__init__.py) imports this module only for a run that collects the checks
+shipped in this package (`pytest --pyargs conformance`), or when `tasks-conformance run` hands pytest a run it
+configured itself; anyone else's pytest run never loads it. The run (conformance.runner.run) makes the result; the
+reporter here writes it (conformance.report) and prints its summary.
 """
 
 from __future__ import annotations
 
 import contextlib
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-import conformance
 from conformance.report import terminal
 from conformance.report.files import ReportPaths, unwritable, write_reports
 from conformance.report.results import RESULTS_FILE
@@ -25,13 +25,12 @@ from conformance.runner.run import RUN_KEY, ConformanceRun, EmbeddedServer
 from conformance.runner.settings.config import CONFIG_ENV, SETTINGS, Config, ConfigError, load_config
 from conformance.runner.settings.exitcodes import EXIT_USAGE, say
 
-pytest_plugins = ["conformance.runner.fixtures"]
-
-PACKAGE_DIR = Path(conformance.__file__).resolve().parent
+FIXTURES = "conformance.runner.fixtures"
 HTML_FILE, JUNIT_FILE, HAR_FILE = "conformance.html", "junit.xml", "evidence.har"
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
+def add_options(parser: pytest.Parser) -> None:
+    """The suite's options (every setting's flag), added before pytest parses its command line for good."""
     group = parser.getgroup("tasks-conformance", "Coder Tasks API conformance")
     group.addoption("--config", dest="tc_config", default=None, metavar="PATH",
                     help=f"TOML config file with [target] and [run] tables (env {CONFIG_ENV}); write --config=PATH, "
@@ -48,13 +47,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                             help=help_text)
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_cmdline_main(config: pytest.Config) -> int | None:
-    """Before pytest's session: the run's settings, validated once (a mistake is one plain line and exit 2, as
+def cmdline_main(config: pytest.Config) -> int | None:
+    """Before pytest's session (the entry point's pytest_cmdline_main, in a conformance run only): the run's
+    markers, fixtures and hooks; then its settings, validated once (a mistake is one plain line and exit 2, as
     `tasks-conformance run` says it), pytest flags that would silently change the run's meaning, and the report
     paths, checked writable before the first request."""
+    config.pluginmanager.register(sys.modules[__name__], "tasks-conformance-suite")
+    config.pluginmanager.import_plugin(FIXTURES)
     run = _registered_run(config)
-    if (run is None and not is_conformance_run(config)) or _only_shows_help(config):
+    if _only_shows_help(config):
         return None
     problem = _overriding_pytest_flag(config)
     settings = run.config if run is not None else None
@@ -115,6 +116,7 @@ def _registered_run(config: pytest.Config) -> ConformanceRun | None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    """The checks' markers; and for a run, its reporter."""
     config.addinivalue_line("markers", "requirement(*ids): the requirement ids a conformance check verifies")
     config.addinivalue_line("markers", "readonly: the check creates nothing on the target (runs in --read-only)")
     config.addinivalue_line("markers", "feature(*names): features of its generation the check needs "
@@ -153,21 +155,6 @@ def _take_over_report_options(config: pytest.Config) -> None:
     for option in ("xmlpath", "htmlpath"):
         if getattr(config.option, option, None):
             setattr(config.option, option, None)
-
-
-def is_conformance_run(config: pytest.Config) -> bool:
-    """True when the run collects this package's checks (by --pyargs name or by path)."""
-    for arg in config.args:
-        base = arg.split("::", 1)[0]
-        if config.option.pyargs and (base == "conformance" or base.startswith("conformance.")):
-            return True
-        try:
-            path = Path(base).resolve()
-        except OSError:
-            continue
-        if path == PACKAGE_DIR or PACKAGE_DIR in path.parents:
-            return True
-    return False
 
 
 def report_paths(settings: Config) -> ReportPaths:
