@@ -47,13 +47,30 @@ def _expression(text: str, values: dict[str, str]) -> str:
                   lambda m: values.get(m.group(1)) or m.group(2) or "", text)
 
 
+def _source(tmp_path: Path) -> str:
+    """What pip builds the package from: a copy of the repository's package files. pip builds in the source tree
+    (setuptools writes build/ and the egg-info there), so tests that install at once from the repository itself
+    would build over one another."""
+    copy = tmp_path / "source"
+    copy.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(REPO / name, copy / name)
+    shutil.copytree(REPO / "conformance", copy / "conformance", ignore=shutil.ignore_patterns("__pycache__"))
+    return str(copy)
+
+
+_REPOSITORY = object()  # the default source: a copy of this repository (_source)
+
+
 def _run_workflow(tmp_path: Path, secrets: dict[str, str], suite_args: str = SMALL,
-                  source: str | None = str(REPO), workflow_file: Path = WORKFLOW,
+                  source: str | None | object = _REPOSITORY, workflow_file: Path = WORKFLOW,
                   job: str = "conformance") -> list[dict[str, Any]]:
     """The workflow's steps as GitHub runs them, with `secrets` (and `vars`) as its expressions' values; the suite
     installed from `source` (the repository variable TASKS_CONFORMANCE_SOURCE: here this repository), or from
     nothing when None (the variable not set)."""
-    if source is not None:
+    if source is _REPOSITORY:
+        source = _source(tmp_path)
+    if isinstance(source, str):
         secrets = {**secrets, "vars.TASKS_CONFORMANCE_SOURCE": source}
     workflow = yaml.safe_load(workflow_file.read_text())
     steps = workflow["jobs"][job]["steps"]
