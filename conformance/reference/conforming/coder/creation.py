@@ -1,7 +1,8 @@
 """POST /api/v2/users/{user}/workspaces and POST /api/v2/organizations/{organization}/members/{user}/workspaces:
 create a workspace (codersdk/workspaces.go ``CreateWorkspaceRequest``; coderd/workspaces.go ``postUserWorkspaces``,
 ``postWorkspacesByOrganization``, ``createWorkspace``, ``requestTemplate``). Every release the suite knows (v2.27 to
-v2.36) has both routes: the user route arrived in v2.20 (coder/coder PR #16050), the organization route is older.
+v2.36) has both routes: the user route arrived in v2.14 (coder/coder PR #14048, July 2024, which deprecated the
+organization route without removing it).
 
 The request names its template by ``template_id`` or ``template_version_id`` (400 "Template version ... doesn't
 exist." / "Template ... doesn't exist." otherwise), a valid ``name`` (400 "Validation failed."), unique among the
