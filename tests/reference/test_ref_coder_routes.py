@@ -501,3 +501,23 @@ def test_a_resumed_tasks_build_is_read_until_it_is_done(apis: Any, profile: str)
     assert coder(api, "GET", "/workspacebuilds/00000000-0000-4000-8000-000000000000").status_code == 404
     assert coder(api, "GET", "/workspacebuilds/nope").status_code == 400
     assert coder(api, "GET", path, as_=None).status_code == 401
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_a_created_workspace_stops_starts_and_is_deleted_through_its_builds(apis: Any, profile: str) -> None:
+    api = apis(profile)
+    workspace = ok(create_workspace(api, template_version_id=api.plain_version), 201)
+    path = f"/workspaces/{workspace['id']}"
+    refused = build(api, workspace["id"], "stop")  # its first build still runs
+    assert refused.status_code == 409 and error_message(refused) == "A workspace build is already active."
+    poll(lambda: ok(coder(api, "GET", path))["latest_build"]["status"], lambda status: status == "running")
+    stop = ok(build(api, workspace["id"], "stop"), 201)
+    assert (stop["transition"], stop["status"], stop["build_number"]) == ("stop", "stopping", 2)
+    poll(lambda: ok(coder(api, "GET", f"/workspacebuilds/{stop['id']}"))["status"], lambda s: s == "stopped")
+    start = ok(build(api, workspace["id"], "start"), 201)
+    assert (start["transition"], start["status"], start["build_number"]) == ("start", "pending", 3)
+    poll(lambda: ok(coder(api, "GET", path))["latest_build"]["status"], lambda status: status == "running")
+    assert ok(build(api, workspace["id"], "delete"), 201)["status"] == "deleting"
+    gone = poll(lambda: coder(api, "GET", path), lambda response: response.status_code == 410)
+    assert "was deleted" in error_message(gone)
+    assert workspace["id"] not in {w["id"] for w in ok(coder(api, "GET", "/workspaces"))["workspaces"]}

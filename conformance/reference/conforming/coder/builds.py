@@ -32,6 +32,7 @@ from .common import (
     provisioner_job,
     sees_workspace,
     uuid_param,
+    workspace_rows,
     workspace_task,
 )
 from .templates import version_name
@@ -147,6 +148,8 @@ def create(call: Call) -> Answer:
         raise deleted(task)
     if building(task):
         raise ApiError(409, BUILD_ACTIVE_MESSAGE)
+    if created.holds(call.core, task.workspace_id):  # a workspace that is no task
+        return Answer(201, body(call, created.build(call.core, task.workspace_id, wanted)))
     tasks = call.core.tasks
     if wanted == "stop":
         tasks.pause(task.id)
@@ -163,7 +166,7 @@ def get(call: Call) -> Answer:
     move as the task's lifecycle does: pending, running, succeeded); 404 for a build the caller may not see or that
     no workspace has (coderd/httpmw/workspacebuildparam.go)."""
     wanted = uuid_param(call.params[0])
-    found = next((w for w in [*call.core.tasks.rows(), *created.views(call.core)]
+    found = next((w for w in workspace_rows(call.core)
                   if build_id(w.id, w.workspace_build_number) == wanted and sees_workspace(w, call.caller)), None)
     if found is None:
         raise not_found()

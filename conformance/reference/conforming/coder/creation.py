@@ -111,5 +111,5 @@ def _prompt(request: dict[str, Any]) -> str:
 
 
 def _name_taken(call: Call, owner: User, name: str) -> bool:
-    workspaces = [*call.core.tasks.all(), *created.views(call.core)]
+    workspaces = [*call.core.tasks.all(), *created.all_live(call.core)]
     return any(w.owner.id == owner.id and w.workspace_name.lower() == name.lower() for w in workspaces)

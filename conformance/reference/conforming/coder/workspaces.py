@@ -25,7 +25,7 @@ from ..store import TaskView
 from . import created
 from .builds import body as build_body
 from .builds import workspace_status
-from .common import Call, derived_id, sees_workspace, uuid_param, workspace_task
+from .common import Call, derived_id, sees_workspace, workspace_task
 
 # The workspace search dialect of the legacy task list (its q is Coder's workspace search).
 SEARCH = QueryOptions(bare_words=LEGACY.bare_word, workspace_keys=True, statuses=WORKSPACE_STATUSES)
@@ -53,7 +53,7 @@ def body(call: Call, task: TaskView) -> dict[str, Any]:
         "is_prebuild": False,
     }
     if not call.core.generation.legacy:  # the tasks data model links a workspace to its task (null: none)
-        workspace["task_id"] = None if created.find(call.core, task.workspace_id) is not None else task.id
+        workspace["task_id"] = None if created.holds(call.core, task.workspace_id) else task.id
     return workspace
 
 
@@ -70,16 +70,13 @@ def _app_status(call: Call, task: TaskView) -> dict[str, Any] | None:
 
 def get(call: Call) -> Answer:
     """GET /api/v2/workspaces/{workspace}: a task's workspace, or one created through the workspace routes."""
-    found = created.find(call.core, uuid_param(call.params[0]))
-    if found is not None and sees_workspace(found, call.caller):
-        return Answer(200, body(call, found))
     return Answer(200, body(call, workspace_task(call, call.params[0])))
 
 
 def listed(call: Call) -> Answer:
     """GET /api/v2/workspaces: ``{"workspaces": [...], "count": N}``, newest first."""
     search = _search(call)
-    every = sorted([*call.core.tasks.all(), *created.views(call.core)], key=lambda w: w.created_at, reverse=True)
+    every = sorted([*call.core.tasks.all(), *created.all_live(call.core)], key=lambda w: w.created_at, reverse=True)
     tasks = [task for task in every if sees_workspace(task, call.caller) and _matches(call, task, search)]
     return Answer(200, {"workspaces": [body(call, task) for task in tasks], "count": len(tasks)})
 
