@@ -22,7 +22,6 @@ from ..generation import LEGACY_STATUS
 from ..query import Validation
 from ..responses import ApiError
 from ..store import TaskView
-from . import created
 from .common import (
     Call,
     deleted,
@@ -35,6 +34,7 @@ from .common import (
     workspace_rows,
     workspace_task,
 )
+from .created import build_created, is_created
 from .templates import version_name
 
 TRANSITIONS = ("start", "stop", "delete")
@@ -148,8 +148,8 @@ def create(call: Call) -> Answer:
         raise deleted(task)
     if building(task):
         raise ApiError(409, BUILD_ACTIVE_MESSAGE)
-    if created.holds(call.core, task.workspace_id):  # a workspace that is no task
-        return Answer(201, body(call, created.build(call.core, task.workspace_id, wanted)))
+    if is_created(call.core, task.workspace_id):  # a workspace that is no task
+        return Answer(201, body(call, build_created(call.core, task.workspace_id, wanted)))
     tasks = call.core.tasks
     if wanted == "stop":
         tasks.pause(task.id)

@@ -21,7 +21,7 @@ from ..query import Validation
 from ..responses import NOT_FOUND_MESSAGE, ApiError
 from ..store import TaskStore, TaskView
 from ..wire import Wire
-from . import created
+from .created import created_rows
 
 # When the reference's deployment was set up: the created_at of its users, organization and templates (unix seconds,
 # 2025-06-02T09:00:00Z), so that they read the same on every answer.
@@ -78,7 +78,7 @@ def sees_workspace(task: TaskView, caller: User) -> bool:
 def workspace_rows(core: Core) -> list[TaskView]:
     """Every workspace: the tasks' (the deleted ones too), then those created through the workspace routes that are
     no task (created.py)."""
-    return [*core.tasks.rows(), *created.rows(core)]
+    return [*core.tasks.rows(), *created_rows(core)]
 
 
 def workspace_task(call: Call, ref: str) -> TaskView:

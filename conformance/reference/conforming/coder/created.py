@@ -43,30 +43,30 @@ _LOCK = threading.Lock()
 _BY_APP: weakref.WeakKeyDictionary[Core, list[Created]] = weakref.WeakKeyDictionary()
 
 
-def add(core: Core, workspace: Created) -> TaskView:
+def add_created(core: Core, workspace: Created) -> TaskView:
     with _LOCK:
         workspace.built_at = workspace.built_at or workspace.created_at
         _BY_APP.setdefault(core, []).append(workspace)
     return _view(core, workspace)
 
 
-def rows(core: Core) -> list[TaskView]:
+def created_rows(core: Core) -> list[TaskView]:
     """Every created workspace of the app as it is now, the deleted ones too, newest first."""
     with _LOCK:
         held = list(_BY_APP.get(core, ()))
     return [_view(core, workspace) for workspace in reversed(held)]
 
 
-def all_live(core: Core) -> list[TaskView]:
-    return [view for view in rows(core) if not view.deleted]
+def live_created(core: Core) -> list[TaskView]:
+    return [view for view in created_rows(core) if not view.deleted]
 
 
-def holds(core: Core, workspace_id: str) -> bool:
+def is_created(core: Core, workspace_id: str) -> bool:
     with _LOCK:
         return any(workspace.id == workspace_id for workspace in _BY_APP.get(core, ()))
 
 
-def build(core: Core, workspace_id: str, transition: str) -> TaskView:
+def build_created(core: Core, workspace_id: str, transition: str) -> TaskView:
     """A new build of the workspace (the caller checked that none runs)."""
     with _LOCK:
         workspace = next(w for w in _BY_APP.get(core, ()) if w.id == workspace_id)

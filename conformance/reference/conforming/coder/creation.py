@@ -26,8 +26,8 @@ from ..identities import AI_PROMPT_PARAMETER, Template, User
 from ..names import name_problem
 from ..query import Validation
 from ..responses import ApiError
-from . import created
 from .common import Call, not_found
+from .created import Created, add_created, live_created
 from .organizations import find as find_organization
 from .workspaces import body as workspace_body
 
@@ -77,7 +77,7 @@ def _create(call: Call, owner: User, *, organization_id: str | None) -> Answer:
             owner=owner, organization_id=template.organization_id, template=template, name=name,
             prompt=_prompt(request), preset_id=uuid_field(request, "template_version_preset_id"))
     else:
-        workspace = created.add(call.core, created.Created(
+        workspace = add_created(call.core, Created(
             id=str(uuid.uuid4()), organization_id=template.organization_id, owner=owner, template=template,
             name=name, created_at=call.core.tasks.now()))
     return Answer(201, workspace_body(call, workspace))
@@ -111,5 +111,5 @@ def _prompt(request: dict[str, Any]) -> str:
 
 
 def _name_taken(call: Call, owner: User, name: str) -> bool:
-    workspaces = [*call.core.tasks.all(), *created.all_live(call.core)]
+    workspaces = [*call.core.tasks.all(), *live_created(call.core)]
     return any(w.owner.id == owner.id and w.workspace_name.lower() == name.lower() for w in workspaces)

@@ -22,10 +22,10 @@ from ..identities import parse_uuid
 from ..query import QueryError, QueryOptions, TaskFilter, parse_task_query
 from ..responses import ApiError
 from ..store import TaskView
-from . import created
 from .builds import body as build_body
 from .builds import workspace_status
 from .common import Call, derived_id, sees_workspace, workspace_task
+from .created import is_created, live_created
 
 # The workspace search dialect of the legacy task list (its q is Coder's workspace search).
 SEARCH = QueryOptions(bare_words=LEGACY.bare_word, workspace_keys=True, statuses=WORKSPACE_STATUSES)
@@ -53,7 +53,7 @@ def body(call: Call, task: TaskView) -> dict[str, Any]:
         "is_prebuild": False,
     }
     if not call.core.generation.legacy:  # the tasks data model links a workspace to its task (null: none)
-        workspace["task_id"] = None if created.holds(call.core, task.workspace_id) else task.id
+        workspace["task_id"] = None if is_created(call.core, task.workspace_id) else task.id
     return workspace
 
 
@@ -76,7 +76,7 @@ def get(call: Call) -> Answer:
 def listed(call: Call) -> Answer:
     """GET /api/v2/workspaces: ``{"workspaces": [...], "count": N}``, newest first."""
     search = _search(call)
-    every = sorted([*call.core.tasks.all(), *created.all_live(call.core)], key=lambda w: w.created_at, reverse=True)
+    every = sorted([*call.core.tasks.all(), *live_created(call.core)], key=lambda w: w.created_at, reverse=True)
     tasks = [task for task in every if sees_workspace(task, call.caller) and _matches(call, task, search)]
     return Answer(200, {"workspaces": [body(call, task) for task in tasks], "count": len(tasks)})
 
