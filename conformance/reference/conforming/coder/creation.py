@@ -17,7 +17,6 @@ v2.28 a task is a row of its own that only the Tasks API inserts, so a workspace
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from ..answers import Answer
@@ -78,8 +77,8 @@ def _create(call: Call, owner: User, *, organization_id: str | None) -> Answer:
             prompt=_prompt(request), preset_id=uuid_field(request, "template_version_preset_id"))
     else:
         workspace = add_created(call.core, Created(
-            id=str(uuid.uuid4()), organization_id=template.organization_id, owner=owner, template=template,
-            name=name, created_at=call.core.tasks.now()))
+            id=call.core.identities.randomness.uuid(), organization_id=template.organization_id, owner=owner,
+            template=template, name=name, created_at=call.core.tasks.now()))
     return Answer(201, workspace_body(call, workspace))
 
 
