@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from ref_support import NOT_FOUND, RFC3339, SIGNED_OUT, UUID_RE, Api, error_message, poll
+from ref_support import NOT_FOUND, RFC3339, SIGNED_OUT, UUID_RE, Api, error_message, poll, unique
 
 from conformance.reference import ReferenceServer
 from conformance.reference.conforming.generation import generation
@@ -31,6 +31,9 @@ TEMPLATE = {"id", "created_at", "updated_at", "organization_id", "organization_n
 TEMPLATE_VERSION = {"id", "template_id", "organization_id", "created_at", "updated_at", "name", "message", "job",
                     "readme", "created_by", "archived", "warnings", "matched_provisioners", "has_ai_task",
                     "has_external_agent"}
+TEMPLATE_VERSION_PARAMETER = {"name", "display_name", "description", "description_plaintext", "type", "form_type",
+                              "mutable", "default_value", "icon", "options", "validation_error", "validation_regex",
+                              "validation_min", "validation_max", "validation_monotonic", "required", "ephemeral"}
 PRESET = {"ID", "Name", "Parameters", "Default", "DesiredPrebuildInstances", "Description", "Icon"}
 PROVISIONER_JOB = {"id", "created_at", "status", "file_id", "tags", "queue_position", "queue_size",
                    "organization_id", "initiator_id", "input", "type", "metadata", "logs_overflowed"}
@@ -364,3 +367,157 @@ def test_a_build_without_a_token_is_401_and_changes_nothing(apis: Any) -> None:
     refused = coder(api, "POST", f"/workspaces/{task['workspace_id']}/builds", as_=None, json={"transition": "stop"})
     assert refused.status_code == 401 and error_message(refused) == SIGNED_OUT
     assert task_status(api, task["id"]) == "active"
+
+
+# -- the routes clients create workspaces and follow builds with ------------------------------------------------------
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_a_users_organizations(apis: Any, profile: str) -> None:
+    api = apis(profile)
+    mine = ok(coder(api, "GET", "/users/me/organizations"))
+    assert [set(org) for org in mine] == [ORGANIZATION] and mine[0]["id"] == api.ids.org.id
+    assert ok(coder(api, "GET", f"/users/{api.user_id('bob')}/organizations")) == mine
+    assert ok(coder(api, "GET", "/users/BOB/organizations", as_="admin")) == mine
+    assert coder(api, "GET", "/users/nobody/organizations").status_code == 404
+    assert coder(api, "GET", "/users/me/organizations", as_=None).status_code == 401
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_the_ai_templates_version_declares_the_ai_prompt_parameter(apis: Any, profile: str) -> None:
+    api = apis(profile)
+    parameters = ok(coder(api, "GET", f"/templateversions/{api.ai_version}/rich-parameters"))
+    assert [set(p) for p in parameters] == [TEMPLATE_VERSION_PARAMETER]
+    assert (parameters[0]["name"], parameters[0]["type"], parameters[0]["required"]) == ("AI Prompt", "string", False)
+    assert ok(coder(api, "GET", f"/templateversions/{api.plain_version}/rich-parameters")) == []
+    nobody = "00000000-0000-4000-8000-000000000000"
+    assert coder(api, "GET", f"/templateversions/{nobody}/rich-parameters").status_code == 404
+    assert coder(api, "GET", "/templateversions/x/rich-parameters").status_code == 400
+
+
+def template_names(api: Api, q: str) -> list[str]:
+    return sorted(t["name"] for t in ok(coder(api, "GET", "/templates", params={"q": q})))
+
+
+@pytest.mark.parametrize(("q", "names"), [
+    ("has-ai-task:true", ["ai-tasks"]), ("has-ai-task:false", ["plain"]), ("HAS-AI-TASK:T", ["ai-tasks"]),
+    ("plain", ["plain"]), ("name:tasks", ["ai-tasks"]), ("name:ai", ["ai-tasks", "plain"]), ("exact_name:ai", []),
+    ("exact_name:ai-tasks", ["ai-tasks"]),
+    ("deprecated:false", ["ai-tasks", "plain"]), ("deprecated:true", []), ("deleted:true", []),
+    ("organization:coder", ["ai-tasks", "plain"]), ("author:admin", ["ai-tasks", "plain"]), ("author:me", []),
+    ("has_external_agent:true", []), ("", ["ai-tasks", "plain"])])
+def test_the_template_search_filters_as_coder_does(apis: Any, q: str, names: list[str]) -> None:
+    assert template_names(apis("stable"), q) == names
+
+
+@pytest.mark.parametrize(("q", "field"), [("owner:me", "owner"), ("has-ai-task:maybe", "has-ai-task"),
+                                          ("organization:nope", "organization"), ("ids:x", "ids"),
+                                          ("name:a name:b", "name"), ("a:b:c", "q")])
+def test_the_template_search_refuses_what_coder_refuses(apis: Any, q: str, field: str) -> None:
+    response = coder(apis("stable"), "GET", "/templates", params={"q": q})
+    assert response.status_code == 400 and error_message(response) == "Invalid template search query."
+    assert [v["field"] for v in response.json()["validations"]] == [field]
+
+
+def create_workspace(api: Api, *, as_: str = "alice", user: str = "me", **body: Any) -> httpx.Response:
+    body.setdefault("name", unique("ws"))
+    return coder(api, "POST", f"/users/{user}/workspaces", as_=as_, json=body)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_a_workspace_of_the_plain_template_is_created_and_its_build_runs(apis: Any, profile: str) -> None:
+    api = apis(profile)
+    workspace = ok(create_workspace(api, template_version_id=api.plain_version), 201)
+    assert set(workspace) >= WORKSPACE and set(workspace) - WORKSPACE <= {"task_id"}
+    assert workspace.get("task_id") is None and workspace["owner_name"] == "alice"
+    latest = workspace["latest_build"]
+    assert (latest["status"], latest["transition"], latest["job"]["status"]) == ("pending", "start", "pending")
+    assert ok(coder(api, "GET", f"/workspaces/{workspace['id']}"))["id"] == workspace["id"]
+    assert workspace["id"] in {w["id"] for w in ok(coder(api, "GET", "/workspaces"))["workspaces"]}
+    assert coder(api, "GET", f"/workspaces/{workspace['id']}", as_="bob").status_code == 404
+    assert workspace["id"] not in api.list_ids()  # not a task
+    path = f"/workspacebuilds/{latest['id']}"
+    seen: list[str] = []
+    poll(lambda: seen.append(ok(coder(api, "GET", path))["job"]["status"]) or seen[-1], lambda s: s == "succeeded")
+    assert seen[0] in ("pending", "running") and ok(coder(api, "GET", path))["status"] == "running"
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_a_workspace_of_the_ai_template_is_a_task_only_in_legacy(apis: Any, profile: str) -> None:
+    api = apis(profile)
+    template_id = ok(coder(api, "GET", f"/templateversions/{api.ai_version}"))["template_id"]
+    body = {"name": unique("agent"), "template_id": template_id, "template_version_preset_id": api.ids.preset_id,
+            "rich_parameter_values": [{"name": "AI Prompt", "value": "Review the open pull requests"}]}
+    path = f"/organizations/{api.ids.org.id}/members/me/workspaces"
+    workspace = ok(coder(api, "POST", path, json=body), 201)
+    assert set(workspace) >= WORKSPACE and workspace["template_id"] == template_id
+    if profile == "legacy":  # a workspace of an AI template is a task, its prompt the AI Prompt parameter
+        assert api.task(workspace["id"])["initial_prompt"] == "Review the open pull requests"
+    else:  # a task is made by the Tasks API only
+        assert workspace["task_id"] is None and workspace["id"] not in api.list_ids()
+    again = coder(api, "POST", path, json=body)
+    assert again.status_code == 409 and error_message(again) == f'Workspace "{body["name"]}" already exists.'
+
+
+def test_creating_a_workspace_refuses_what_coder_refuses(apis: Any) -> None:
+    api = apis("stable")
+    unnamed = create_workspace(api, name="", template_version_id=api.plain_version)
+    assert unnamed.status_code == 400 and unnamed.json()["validations"][0]["field"] == "name"
+    assert create_workspace(api, name="not a name", template_version_id=api.plain_version).status_code == 400
+    nobody = "00000000-0000-4000-8000-000000000000"
+    missing = create_workspace(api, template_version_id=nobody)
+    assert missing.status_code == 400 and error_message(missing) == f'Template version "{nobody}" doesn\'t exist.'
+    assert create_workspace(api, template_id=nobody).status_code == 400
+    assert create_workspace(api, user="bob", template_version_id=api.plain_version).status_code == 403
+    assert create_workspace(api, as_="admin", user="bob", template_version_id=api.plain_version).status_code == 201
+    assert create_workspace(api, user="nobody", template_version_id=api.plain_version).status_code == 404
+    assert create_workspace(api, as_=None, template_version_id=api.plain_version).status_code == 401
+    other_org = coder(api, "POST", "/organizations/elsewhere/members/me/workspaces",
+                      json={"name": unique("ws"), "template_version_id": api.plain_version})
+    assert other_org.status_code == 404
+
+
+@pytest.mark.parametrize("profile", ["experimental", "stable"])
+def test_a_resumed_tasks_build_is_read_until_it_is_done(apis: Any, profile: str) -> None:
+    api = apis(profile)
+    task = api.create_paused(input="resume and follow the build") if profile == "stable" else None
+    if task is None:
+        task = api.create_active(input="stop, start and follow the build")
+        ok(build(api, task["workspace_id"], "stop"), 201)
+        api.wait_status(task["id"], "paused")
+        started = ok(build(api, task["workspace_id"], "start"), 201)
+    else:
+        response = api.resume(task["id"])
+        assert response.status_code == 202, response.text
+        started = response.json()["workspace_build"]
+    path = f"/workspacebuilds/{started['id']}"
+    first = ok(coder(api, "GET", path))
+    assert set(first) >= WORKSPACE_BUILD and first["transition"] == "start" and first["id"] == started["id"]
+    seen = [first["job"]["status"]]
+    poll(lambda: seen.append(ok(coder(api, "GET", path))["job"]["status"]) or seen[-1], lambda s: s == "succeeded")
+    assert seen[0] == "pending"
+    assert coder(api, "GET", path, as_="bob").status_code == 404
+    assert ok(coder(api, "GET", path, as_="admin"))["id"] == started["id"]
+    assert coder(api, "GET", "/workspacebuilds/00000000-0000-4000-8000-000000000000").status_code == 404
+    assert coder(api, "GET", "/workspacebuilds/nope").status_code == 400
+    assert coder(api, "GET", path, as_=None).status_code == 401
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_a_created_workspace_stops_starts_and_is_deleted_through_its_builds(apis: Any, profile: str) -> None:
+    api = apis(profile)
+    workspace = ok(create_workspace(api, template_version_id=api.plain_version), 201)
+    path = f"/workspaces/{workspace['id']}"
+    refused = build(api, workspace["id"], "stop")  # its first build still runs
+    assert refused.status_code == 409 and error_message(refused) == "A workspace build is already active."
+    poll(lambda: ok(coder(api, "GET", path))["latest_build"]["status"], lambda status: status == "running")
+    stop = ok(build(api, workspace["id"], "stop"), 201)
+    assert (stop["transition"], stop["status"], stop["build_number"]) == ("stop", "stopping", 2)
+    poll(lambda: ok(coder(api, "GET", f"/workspacebuilds/{stop['id']}"))["status"], lambda s: s == "stopped")
+    start = ok(build(api, workspace["id"], "start"), 201)
+    assert (start["transition"], start["status"], start["build_number"]) == ("start", "pending", 3)
+    poll(lambda: ok(coder(api, "GET", path))["latest_build"]["status"], lambda status: status == "running")
+    assert ok(build(api, workspace["id"], "delete"), 201)["status"] == "deleting"
+    gone = poll(lambda: coder(api, "GET", path), lambda response: response.status_code == 410)
+    assert "was deleted" in error_message(gone)
+    assert workspace["id"] not in {w["id"] for w in ok(coder(api, "GET", "/workspaces"))["workspaces"]}

@@ -23,6 +23,9 @@ T = TypeVar("T")
 TOKEN_ID_LENGTH = 10
 TOKEN_SECRET_LENGTH = 22
 _ALPHANUMERIC = string.ascii_letters + string.digits
+# The rich parameter an AI template's version declares for the task's prompt (codersdk/aitasks.go
+# ``AITaskPromptParameterName``, the terraform provider's ``TaskPromptParameterName``).
+AI_PROMPT_PARAMETER = "AI Prompt"
 
 
 class Randomness:
@@ -99,6 +102,7 @@ class TemplateVersion:
     id: str
     has_ai_task: bool
     preset_ids: tuple[str, ...] = ()
+    parameters: tuple[str, ...] = ()  # the names of its rich parameters (all strings)
 
 
 @dataclass(frozen=True)
@@ -143,15 +147,16 @@ class Identities:
         return user
 
     def add_template(self, name: str, *, has_ai_task: bool, display_name: str = "", icon: str = "") -> Template:
-        """A new template of the organization with one version (an AI task's with one preset); ValueError: the name
-        is taken."""
+        """A new template of the organization with one version (an AI task's with one preset and the AI prompt
+        parameter); ValueError: the name is taken."""
         if name in self.templates:
             raise ValueError(f"a template named {name!r} exists")
         version_id = self.randomness.uuid()
         presets = (self.randomness.uuid(),) if has_ai_task else ()
         template = Template(id=self.randomness.uuid(), name=name, display_name=display_name or name,
                             icon=icon or "/icon/code.svg", organization_id=self.org.id,
-                            version=TemplateVersion(id=version_id, has_ai_task=has_ai_task, preset_ids=presets))
+                            version=TemplateVersion(id=version_id, has_ai_task=has_ai_task, preset_ids=presets,
+                                                    parameters=(AI_PROMPT_PARAMETER,) if has_ai_task else ()))
         self.templates[name] = template
         return template
 

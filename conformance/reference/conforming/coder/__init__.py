@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..answers import Answer
-from . import builds, organizations, templates, users, workspaces
+from . import builds, creation, organizations, templates, users, workspaces
 from .common import Call, Core
 
 __all__ = ["Call", "Core", "Handler", "route"]
@@ -23,17 +23,22 @@ Handler = Callable[[Call], Answer]
 _ROUTES: dict[tuple[str, tuple[str, ...]], Handler] = {
     ("GET", ("users",)): users.search,
     ("GET", ("users", "*")): users.get,
+    ("GET", ("users", "*", "organizations")): organizations.of_user,
+    ("POST", ("users", "*", "workspaces")): creation.for_user,
     ("GET", ("organizations",)): organizations.listed,
     ("GET", ("organizations", "*")): organizations.get,
     ("GET", ("organizations", "*", "templates")): templates.of_organization,
     ("GET", ("organizations", "*", "templates", "*")): templates.by_name,
+    ("POST", ("organizations", "*", "members", "*", "workspaces")): creation.for_member,
     ("GET", ("templates",)): templates.listed,
     ("GET", ("templates", "*")): templates.get,
     ("GET", ("templateversions", "*")): templates.version,
     ("GET", ("templateversions", "*", "presets")): templates.presets,
+    ("GET", ("templateversions", "*", "rich-parameters")): templates.rich_parameters,
     ("GET", ("workspaces",)): workspaces.listed,
     ("GET", ("workspaces", "*")): workspaces.get,
     ("POST", ("workspaces", "*", "builds")): builds.create,
+    ("GET", ("workspacebuilds", "*")): builds.get,
 }
 
 

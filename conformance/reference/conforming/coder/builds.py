@@ -22,7 +22,19 @@ from ..generation import LEGACY_STATUS
 from ..query import Validation
 from ..responses import ApiError
 from ..store import TaskView
-from .common import Call, deleted, derived_id, minimal_user, provisioner_job, workspace_task
+from .common import (
+    Call,
+    deleted,
+    derived_id,
+    minimal_user,
+    not_found,
+    provisioner_job,
+    sees_workspace,
+    uuid_param,
+    workspace_rows,
+    workspace_task,
+)
+from .created import build_created, is_created
 from .templates import version_name
 
 TRANSITIONS = ("start", "stop", "delete")
@@ -136,6 +148,8 @@ def create(call: Call) -> Answer:
         raise deleted(task)
     if building(task):
         raise ApiError(409, BUILD_ACTIVE_MESSAGE)
+    if is_created(call.core, task.workspace_id):  # a workspace that is no task
+        return Answer(201, body(call, build_created(call.core, task.workspace_id, wanted)))
     tasks = call.core.tasks
     if wanted == "stop":
         tasks.pause(task.id)
@@ -145,3 +159,15 @@ def create(call: Call) -> Answer:
         tasks.delete(task.id, after=call.core.decide.delete_takes())
     built = next(t for t in tasks.rows() if t.id == task.id)
     return Answer(201, body(call, built))
+
+
+def get(call: Call) -> Answer:
+    """GET /api/v2/workspacebuilds/{workspacebuild}: a workspace's latest build as it is now (its status and job
+    move as the task's lifecycle does: pending, running, succeeded); 404 for a build the caller may not see or that
+    no workspace has (coderd/httpmw/workspacebuildparam.go)."""
+    wanted = uuid_param(call.params[0])
+    found = next((w for w in workspace_rows(call.core)
+                  if build_id(w.id, w.workspace_build_number) == wanted and sees_workspace(w, call.caller)), None)
+    if found is None:
+        raise not_found()
+    return Answer(200, body(call, found))

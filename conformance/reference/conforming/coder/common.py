@@ -21,6 +21,7 @@ from ..query import Validation
 from ..responses import NOT_FOUND_MESSAGE, ApiError
 from ..store import TaskStore, TaskView
 from ..wire import Wire
+from .created import created_rows
 
 # When the reference's deployment was set up: the created_at of its users, organization and templates (unix seconds,
 # 2025-06-02T09:00:00Z), so that they read the same on every answer.
@@ -74,11 +75,17 @@ def sees_workspace(task: TaskView, caller: User) -> bool:
     return caller.is_owner or task.owner.id == caller.id
 
 
+def workspace_rows(core: Core) -> list[TaskView]:
+    """Every workspace: the tasks' (the deleted ones too), then those created through the workspace routes that are
+    no task (created.py)."""
+    return [*core.tasks.rows(), *created_rows(core)]
+
+
 def workspace_task(call: Call, ref: str) -> TaskView:
-    """The task whose workspace a {workspace} segment names: 404 when there is none or the caller may not see it,
-    410 when it was deleted (unless ``?deleted=true``)."""
+    """The task (or created workspace) whose workspace a {workspace} segment names: 404 when there is none or the
+    caller may not see it, 410 when it was deleted (unless ``?deleted=true``)."""
     workspace_id = uuid_param(ref)
-    task = next((t for t in call.core.tasks.rows() if t.workspace_id == workspace_id), None)
+    task = next((t for t in workspace_rows(call.core) if t.workspace_id == workspace_id), None)
     if task is None or not sees_workspace(task, call.caller):
         raise not_found()
     if task.deleted and not _show_deleted(call.query_value("deleted")):

@@ -37,3 +37,11 @@ def listed(call: Call) -> Answer:
 
 def get(call: Call) -> Answer:
     return Answer(200, body(call, find(call, call.params[0])))
+
+
+def of_user(call: Call) -> Answer:
+    """GET /api/v2/users/{user}/organizations: the organizations the user is a member of (coderd/organizations.go
+    ``organizationsByUser``); every user of the cast is a member of the one organization. An unknown user: 404."""
+    if call.core.identities.resolve_user(call.params[0], call.caller) is None:
+        raise not_found()
+    return Answer(200, [body(call, call.core.identities.org)])

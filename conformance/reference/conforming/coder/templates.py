@@ -3,12 +3,17 @@ task from (codersdk/templates.go ``Template``, codersdk/templateversions.go ``Te
 ``Preset``; coderd/templates.go, coderd/templateversions.go,
 coderd/presets.go; the routes in coderd/coderd.go).
 
-- GET /api/v2/templates and /api/v2/organizations/{organization}/templates: the templates (a JSON array);
+- GET /api/v2/templates and /api/v2/organizations/{organization}/templates: the templates (a JSON array), the
+  first filtered by ``q`` (template_search.py);
 - GET /api/v2/templates/{template} and /api/v2/organizations/{organization}/templates/{name}: one, 404 otherwise;
 - GET /api/v2/templateversions/{templateversion}: a uuid (400 otherwise, coderd/httpmw/templateversionparam.go),
   with ``has_ai_task`` (whether the version has a coder_ai_task resource: every release the suite knows has it);
 - GET /api/v2/templateversions/{templateversion}/presets: the version's presets (a JSON array; codersdk.Preset has
-  no json tags, so its keys are Go's field names).
+  no json tags, so its keys are Go's field names);
+- GET /api/v2/templateversions/{templateversion}/rich-parameters: the version's parameters
+  (codersdk.TemplateVersionParameter, a JSON array). The AI template's version declares the task prompt parameter
+  "AI Prompt" (codersdk/aitasks.go ``AITaskPromptParameterName``), as AI templates do: a v2.27 task is a workspace
+  built with it, and from v2.28 coderd/aitasks.go passes a task's input in it when the template declares it.
 
 Every template of the cast has one version, its active one, made by the owner when the deployment was set up.
 """
@@ -21,6 +26,7 @@ from ..answers import Answer
 from ..identities import Template, TemplateVersion
 from .common import ESTABLISHED, Call, derived_id, minimal_user, not_found, provisioner_job, uuid_param
 from .organizations import find as find_organization
+from .template_search import template_filter
 
 _WEEK_DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 
@@ -71,7 +77,9 @@ def preset_body(preset_id: str, number: int) -> dict[str, Any]:
 
 
 def listed(call: Call) -> Answer:
-    return Answer(200, [body(call, t) for t in call.core.identities.templates.values()])
+    """GET /api/v2/templates?q=: the templates the search selects."""
+    selected = template_filter(call)
+    return Answer(200, [body(call, t) for t in call.core.identities.templates.values() if selected(t)])
 
 
 def of_organization(call: Call) -> Answer:
@@ -111,3 +119,15 @@ def version(call: Call) -> Answer:
 def presets(call: Call) -> Answer:
     ids = _version_template(call).version.preset_ids
     return Answer(200, [preset_body(preset_id, number) for number, preset_id in enumerate(ids, start=1)])
+
+
+def parameter_body(name: str) -> dict[str, Any]:
+    """codersdk.TemplateVersionParameter: an optional, mutable string with an empty default."""
+    return {"name": name, "display_name": name, "description": "", "description_plaintext": "", "type": "string",
+            "form_type": "input", "mutable": True, "default_value": "", "icon": "", "options": [],
+            "validation_error": "", "validation_regex": "", "validation_min": None, "validation_max": None,
+            "validation_monotonic": "", "required": False, "ephemeral": False}
+
+
+def rich_parameters(call: Call) -> Answer:
+    return Answer(200, [parameter_body(name) for name in _version_template(call).version.parameters])

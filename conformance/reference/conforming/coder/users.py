@@ -16,16 +16,16 @@ from typing import Any
 
 from ..answers import Answer
 from ..identities import User
-from ..query import QueryError, QueryOptions, Validation, every_rule, query_terms, unquoted
+from ..query import Validation
 from ..responses import ApiError
 from .common import ESTABLISHED, Call, minimal_user, not_found
+from .search import search_terms
 
 INVALID_QUERY = "Invalid user search query."
 USER_STATUSES = ("active", "dormant", "suspended")
 LOGIN_TYPES = ("password", "github", "oidc", "token", "none")
 _TIME_KEYS = ("last_seen_before", "last_seen_after", "created_before", "created_after")
 _KEYS = ("search", "name", "status", "role", "login_type", "github_com_user_id", *_TIME_KEYS)
-_SEARCH = QueryOptions(bare_words="search")
 
 
 def email(user: User) -> str:
@@ -57,22 +57,12 @@ def search(call: Call) -> Answer:
 
 
 def _checks(q: str, now: float) -> list[Callable[[User], bool]]:
-    try:
-        values = query_terms(q.lower(), _SEARCH, every_rule, unquoted)
-    except QueryError as error:
-        raise ApiError(400, INVALID_QUERY, validations=error.validations) from None
-    errors: list[Validation] = []
+    values, errors = search_terms(q, bare_words="search", keys=_KEYS, message=INVALID_QUERY)
     checks: list[Callable[[User], bool]] = []
-    for key, found in values.items():
-        if key not in _KEYS:
-            errors.append(Validation(key, f'"{key}" is not a valid query param'))
-        elif len(found) > 1:
-            errors.append(Validation(key, f'Query param "{key}" provided more than once, found {len(found)} times. '
-                                          "Only provide 1 instance of this query param."))
-        elif found[0]:
-            check = _check(key, found[0], errors, now)
-            if check is not None:
-                checks.append(check)
+    for key, value in values.items():
+        check = _check(key, value, errors, now)
+        if check is not None:
+            checks.append(check)
     if errors:
         raise ApiError(400, INVALID_QUERY, validations=errors)
     return checks

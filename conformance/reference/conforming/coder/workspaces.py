@@ -2,12 +2,13 @@
 ``Workspace``, ``WorkspacesResponse``, ``WorkspaceHealth``, codersdk/workspaceapps.go ``WorkspaceAppStatus``;
 coderd/workspaces.go; coderd/searchquery/search.go ``Workspaces``).
 
-Every task has its workspace (in legacy the task *is* the workspace: one id). A member sees their own workspaces,
-an owner every workspace; another member's is 404, as Coder hides it. The list reads q with the workspace search
-the legacy task list reads it with (query.py ``parse_task_query`` in the workspace dialect: bare words are the
-name, the workspace keys and statuses); an unknown ``owner:`` username is a plain filter (it matches nothing), a q
-that does not parse is 400 "Invalid workspace search query.". The workspace's ``latest_app_status`` is what the
-task's agent last reported (its ``current_state``).
+Every task has its workspace (in legacy the task *is* the workspace: one id); the workspaces created through the
+workspace routes that are no task (created.py) are listed and read too (``task_id`` null). A member sees their own
+workspaces, an owner every workspace; another member's is 404, as Coder hides it. The list reads q with the
+workspace search the legacy task list reads it with (query.py ``parse_task_query`` in the workspace dialect: bare
+words are the name, the workspace keys and statuses); an unknown ``owner:`` username is a plain filter (it matches
+nothing), a q that does not parse is 400 "Invalid workspace search query.". The workspace's ``latest_app_status`` is
+what the task's agent last reported (its ``current_state``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ..store import TaskView
 from .builds import body as build_body
 from .builds import workspace_status
 from .common import Call, derived_id, sees_workspace, workspace_task
+from .created import is_created, live_created
 
 # The workspace search dialect of the legacy task list (its q is Coder's workspace search).
 SEARCH = QueryOptions(bare_words=LEGACY.bare_word, workspace_keys=True, statuses=WORKSPACE_STATUSES)
@@ -50,8 +52,8 @@ def body(call: Call, task: TaskView) -> dict[str, Any]:
         "automatic_updates": "never", "allow_renames": False, "favorite": False, "next_start_at": None,
         "is_prebuild": False,
     }
-    if not call.core.generation.legacy:  # the tasks data model links a workspace to its task
-        workspace["task_id"] = task.id
+    if not call.core.generation.legacy:  # the tasks data model links a workspace to its task (null: none)
+        workspace["task_id"] = None if is_created(call.core, task.workspace_id) else task.id
     return workspace
 
 
@@ -67,14 +69,15 @@ def _app_status(call: Call, task: TaskView) -> dict[str, Any] | None:
 
 
 def get(call: Call) -> Answer:
+    """GET /api/v2/workspaces/{workspace}: a task's workspace, or one created through the workspace routes."""
     return Answer(200, body(call, workspace_task(call, call.params[0])))
 
 
 def listed(call: Call) -> Answer:
     """GET /api/v2/workspaces: ``{"workspaces": [...], "count": N}``, newest first."""
     search = _search(call)
-    tasks = [task for task in call.core.tasks.all()
-             if sees_workspace(task, call.caller) and _matches(call, task, search)]
+    every = sorted([*call.core.tasks.all(), *live_created(call.core)], key=lambda w: w.created_at, reverse=True)
+    tasks = [task for task in every if sees_workspace(task, call.caller) and _matches(call, task, search)]
     return Answer(200, {"workspaces": [body(call, task) for task in tasks], "count": len(tasks)})
 
 
