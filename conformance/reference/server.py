@@ -19,6 +19,7 @@ from .box import Box, no_box_stats, wanted
 from .conforming.app import ReferenceApp
 from .conforming.auth import SOURCES, authenticate, extract_token_source
 from .conforming.clock import SteppedClock
+from .conforming.coder.created import clear_created
 from .conforming.generation import Generation, generation
 from .conforming.identities import Identities, Randomness, User
 from .conforming.store import TaskStore
@@ -144,6 +145,7 @@ class ReferenceServer:
         ids, tokens and shown times again."""
         self.identities.restart(tuple(users), tuple(templates))
         self._store.clear()
+        clear_created(self.app)
         if isinstance(self._clock, SteppedClock):
             self._clock.restart()
         self._settling.wait()  # the record of a request already answered lands before the records are cleared

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from mock_support import Client, outputs
 
@@ -202,3 +203,19 @@ def test_a_switch_for_some_requests_keeps_the_faults_set_on_the_server(server: R
     member.list()
     member.list()
     assert (server.faults, server.variations) == (frozenset({"empty-list-null"}), frozenset())
+
+
+def test_reset_forgets_the_workspaces_created_through_coders_workspace_routes() -> None:
+    with ReferenceServer(profile="stable", lifecycle_delay=0, reply_delay=0, seed=3) as server:
+        headers = {"Coder-Session-Token": server.users.member.token}
+        created = httpx.post(f"{server.url}/api/v2/users/me/workspaces", headers=headers,
+                             json={"name": "plain-one", "template_version_id": server.template_versions.plain})
+        assert created.status_code == 201, created.text
+
+        def names() -> list[str]:
+            listed = httpx.get(f"{server.url}/api/v2/workspaces", headers=headers).json()
+            return [workspace["name"] for workspace in listed["workspaces"]]
+
+        assert names() == ["plain-one"]
+        server.control.reset()
+        assert names() == []

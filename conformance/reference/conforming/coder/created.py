@@ -50,6 +50,12 @@ def add_created(core: Core, workspace: Created) -> TaskView:
     return _view(core, workspace)
 
 
+def clear_created(core: Core) -> None:
+    """Forget the workspaces created on this app (a reset of the server)."""
+    with _LOCK:
+        _BY_APP.pop(core, None)
+
+
 def created_rows(core: Core) -> list[TaskView]:
     """Every created workspace of the app as it is now, the deleted ones too, newest first."""
     with _LOCK:
