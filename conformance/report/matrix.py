@@ -120,7 +120,7 @@ def markdown(columns: Sequence[Column]) -> str:
     found = rows(columns)
     head = [f"{c.run.target or c.path} · {c.release} · {c.profile} · {c.run.started_at or '?'} · "
             f"{(c.run.verdict or '?').upper()}" for c in columns]
-    lines = [f"## Conformance across {len(columns)} runs", "",
+    lines = [f"## Conformance across {_runs(len(columns))}", "",
              f"{sum(r.differs for r in found)} of {len(found)} requirements differ between the runs (listed first).",
              ""]
     note = profiles_note(columns)
@@ -159,8 +159,8 @@ def page(columns: Sequence[Column], out: Path) -> str:
     note = profiles_note(columns)
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>Conformance across {len(columns)} runs</title><style>{stylesheet()}{_CSS}</style></head>"
-            f'<body><main id="tc-report"><h1>Conformance across {len(columns)} runs</h1>'
+            f"<title>Conformance across {_runs(len(columns))}</title><style>{stylesheet()}{_CSS}</style></head>"
+            f'<body><main id="tc-report"><h1>Conformance across {_runs(len(columns))}</h1>'
             f"<p>{differing} of {len(found)} requirements differ between the runs; they come first, marked at the "
             "left. A cell links to its run's evidence where the run's HTML report lies beside its results.json.</p>"
             + (f'<p class="tc-note">{esc(note)}</p>' if note else "")
@@ -186,3 +186,7 @@ def write(columns: Sequence[Column], out: Path) -> list[Path]:
         (out / name).write_text(content, encoding="utf-8")
         written.append(out / name)
     return written
+
+
+def _runs(count: int) -> str:
+    return f"{count} run" if count == 1 else f"{count} runs"

@@ -88,3 +88,10 @@ def test_three_releases_of_the_reference_differ_in_exactly_their_contract(tmp_pa
     page = matrix.page(columns, tmp_path)
     assert not re.search(r"<script|<link|\bsrc=|@import|url\(", page)  # self-contained: nothing to fetch
     assert page.count('<tr class="tc-differs">') == len(differing)
+
+
+def test_one_run_is_counted_in_the_singular(tmp_path: Path) -> None:
+    only = _results(tmp_path / "only", {"GEN-CONTENT-TYPE": ("passed", None)})
+    assert main(["matrix", str(only), "--out", str(tmp_path / "out")]) == 0
+    assert "<h1>Conformance across 1 run</h1>" in (tmp_path / "out" / "matrix.html").read_text()
+    assert (tmp_path / "out" / "matrix.md").read_text().startswith("## Conformance across 1 run\n")
