@@ -5,15 +5,14 @@ says. A difference without a probe here fails, so `changes` cannot drift from wh
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 import pytest
-from ref_support import Api, unique
+from ref_support import Api, served_api, unique
 
 from conformance.contracts.changes import Difference, changes, release
 from conformance.contracts.profiles import FLAG_GATED_FROM, REMOVED_IN, STABLE, shown
-from conformance.reference import ReferenceServer
 
 _BEFORE_FLAG = shown((FLAG_GATED_FROM[0], FLAG_GATED_FROM[1] - 1, 0))
 _FIRST = shown(STABLE.first)
@@ -24,16 +23,9 @@ DIFFERENCES = [d for old, new in _PAIRS for d in changes(release(old), release(n
                if d.kind not in ("feature", "generation")]
 
 
-@contextmanager
-def _api(version: str, *, flag: bool = True, variations: tuple[str, ...] = ()) -> Iterator[Api]:
-    with ReferenceServer(profile="stable", version=version, ai_tasks_flag=flag, lifecycle_delay=0.05, reply_delay=0,
-                         variations=variations) as server:
-        api = Api(server)
-        try:
-            yield api
-        finally:
-            api.close()
-        assert server.unexpected_errors == [], server.unexpected_errors
+def _api(version: str, *, flag: bool = True, variations: tuple[str, ...] = ()) -> AbstractContextManager[Api]:
+    return served_api(profile="stable", version=version, ai_tasks_flag=flag, lifecycle_delay=0.05, reply_delay=0,
+                      variations=variations)
 
 
 def _paused(api: Api) -> str:

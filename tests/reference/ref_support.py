@@ -7,6 +7,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -158,6 +159,19 @@ class Api:
 
     def send(self, task_id: str, text: str, *, as_: str = "alice", user: str = "me") -> httpx.Response:
         return self.post(f"/tasks/{user}/{task_id}/send", as_=as_, json={"input": text})
+
+
+@contextmanager
+def served_api(**options: Any) -> Iterator[Api]:
+    """A reference server made with ``options``, and a client of it; afterwards, the server must not have met an
+    error it did not expect."""
+    with ReferenceServer(**options) as server:
+        api = Api(server)
+        try:
+            yield api
+        finally:
+            api.close()
+        assert server.unexpected_errors == [], server.unexpected_errors
 
 
 def error_message(response: httpx.Response) -> str:

@@ -8,14 +8,13 @@ import threading
 import time
 import tomllib
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from ref_support import Api, error_message, poll
+from ref_support import Api, error_message, poll, served_api
 from test_ref_serve import _serve, _wait_for_config
 
 from conformance import serve
@@ -27,15 +26,8 @@ LIMIT = 5
 MESSAGE = "You've been rate limited for sending more than 5 requests in 2s."
 
 
-@contextmanager
-def box_api(**options: Any) -> Iterator[Api]:
-    with ReferenceServer(profile="experimental", lifecycle_delay=0, reply_delay=0, **options) as server:
-        api = Api(server)
-        try:
-            yield api
-        finally:
-            api.close()
-        assert server.unexpected_errors == [], server.unexpected_errors
+def box_api(**options: Any) -> AbstractContextManager[Api]:
+    return served_api(profile="experimental", lifecycle_delay=0, reply_delay=0, **options)
 
 
 def into_window(low: float, high: float) -> float:

@@ -3,14 +3,13 @@ sees what, the 404s, and how a workspace build changes its task in each generati
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 from ref_support import NOT_FOUND, RFC3339, SIGNED_OUT, UUID_RE, Api, error_message, poll, unique
 
-from conformance.reference import ReferenceServer
 from conformance.reference.conforming.generation import generation
 
 PROFILES = ("legacy", "experimental", "stable")
@@ -64,21 +63,9 @@ ANY_TIME: Any = _AnyTime()
 
 
 @pytest.fixture(scope="module")
-def apis() -> Iterator[Any]:
+def apis(release_api: Any) -> Callable[[str], Api]:
     """A server per generation (tasks spend 0.3 s in each lifecycle step), started when a test first asks."""
-    started: dict[str, tuple[ReferenceServer, Api]] = {}
-
-    def get(profile: str) -> Api:
-        if profile not in started:
-            server = ReferenceServer(profile=profile, lifecycle_delay=0.3, reply_delay=0).start()
-            started[profile] = (server, Api(server))
-        return started[profile][1]
-
-    yield get
-    for server, api in started.values():
-        api.close()
-        server.stop()
-        assert server.unexpected_errors == [], server.unexpected_errors
+    return lambda profile: release_api(profile, step=0.3)
 
 
 def coder(api: Api, method: str, path: str, *, as_: str | None = "alice", **kwargs: Any) -> httpx.Response:
