@@ -95,3 +95,9 @@ def test_one_run_is_counted_in_the_singular(tmp_path: Path) -> None:
     assert main(["matrix", str(only), "--out", str(tmp_path / "out")]) == 0
     assert "<h1>Conformance across 1 run</h1>" in (tmp_path / "out" / "matrix.html").read_text()
     assert (tmp_path / "out" / "matrix.md").read_text().startswith("## Conformance across 1 run\n")
+
+
+def test_a_control_character_in_a_run_is_shown_escaped_in_the_markdown(tmp_path: Path) -> None:
+    run = _results(tmp_path / "run", {"PAUSE-202": ("skipped", "not in \x1b[31mv2.29.0\r")})
+    table = matrix.markdown(matrix.load([run]))
+    assert "\x1b" not in table and "\r" not in table and "\\u001b[31mv2.29.0\\u000d" in table
