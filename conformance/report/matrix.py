@@ -20,7 +20,6 @@ from typing import Any
 from conformance.contracts.requirements import catalogue
 from conformance.report.html import esc, req_anchor, stylesheet
 from conformance.report.results import RESULTS_FILE
-from conformance.runner.records.redact import neutralize
 from conformance.runner.records.results_file import ResultsFileError, RunSummary, Status, load_run
 
 HTML_REPORT = "conformance.html"  # the run's HTML report, beside its results.json (plugin's default name)
@@ -138,8 +137,7 @@ def markdown(columns: Sequence[Column]) -> str:
 
 
 def _md(value: str) -> str:
-    """A value of a run's results.json in one table cell: control characters as visible escapes, one line."""
-    return neutralize(value).replace("|", "\\|").replace("\n", " ")
+    return value.replace("|", "\\|").replace("\n", " ")
 
 
 def page(columns: Sequence[Column], out: Path) -> str:
